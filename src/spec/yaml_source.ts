@@ -1,0 +1,140 @@
+/**
+ * Reads YAML text into plain values while keeping node positions, so every
+ * later problem can be reported at its file:line:column.
+ *
+ * @module
+ */
+
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isNode,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseAllDocuments,
+} from "npm:yaml@2.9.1";
+import type { SourceLocation, SpecIssue } from "./issues.ts";
+
+/** A field path inside a document: keys and list indexes. */
+export type FieldPath = readonly (string | number)[];
+
+/** One YAML document of a file: its value and a way to find where a path is. */
+export interface YamlDocument {
+  /** The document's value as plain JSON-like data; `null` for an empty document. */
+  value: unknown;
+  /** Where the document starts. */
+  start: SourceLocation;
+  /** The location of the node at `path`, or of its deepest existing parent. */
+  locate(path: FieldPath): SourceLocation;
+}
+
+/** The result of reading a file: its documents and any syntax errors. */
+export interface YamlSource {
+  /** The documents, in order (syntax errors leave the document out). */
+  documents: YamlDocument[];
+  /** YAML syntax errors, with positions. */
+  issues: SpecIssue[];
+}
+
+/**
+ * Parses every document of a YAML stream. YAML syntax errors (bad indentation,
+ * duplicate keys, tabs …) are collected as issues rather than thrown.
+ *
+ * @param text The file contents.
+ * @param file The file name used in locations.
+ */
+export function readYaml(text: string, file: string): YamlSource {
+  const lineCounter = new LineCounter();
+  const parsed = parseAllDocuments(text, {
+    lineCounter,
+    prettyErrors: false,
+    merge: true,
+  });
+  const at = (offset: number): SourceLocation => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { file, line, column: col };
+  };
+  if (!Array.isArray(parsed)) {
+    // An empty stream (or one with only comments) parses to an EmptyStream.
+    return { documents: [], issues: [] };
+  }
+  const documents: YamlDocument[] = [];
+  const issues: SpecIssue[] = [];
+  for (const doc of parsed) {
+    if (doc.errors.length > 0) {
+      for (const error of doc.errors) {
+        issues.push({
+          severity: "error",
+          at: at(error.pos[0]),
+          path: "",
+          message: yamlMessage(error.message),
+        });
+      }
+      continue;
+    }
+    const start = at(doc.contents?.range?.[0] ?? doc.range[0]);
+    let value: unknown;
+    try {
+      value = doc.toJS({ maxAliasCount: 100 });
+    } catch (error) {
+      issues.push({
+        severity: "error",
+        at: start,
+        path: "",
+        message: yamlMessage(String(error)),
+      });
+      continue;
+    }
+    documents.push({
+      value: value ?? null,
+      start,
+      locate: (path) => {
+        const range = locateNode(doc, path);
+        return range === undefined ? start : at(range);
+      },
+    });
+  }
+  return { documents, issues };
+}
+
+function yamlMessage(message: string): string {
+  // The yaml library appends the position and a code excerpt; the location is reported separately.
+  return `YAML syntax: ${
+    message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")
+  }`;
+}
+
+/** Finds the start offset of the node at `path`, or of its deepest existing ancestor (the key, for a missing field). */
+function locateNode(doc: Document, path: FieldPath): number | undefined {
+  let node: unknown = doc.contents;
+  let offset = rangeStart(doc.contents);
+  for (const [index, segment] of path.entries()) {
+    if (isAlias(node)) node = node.resolve(doc);
+    if (isMap(node)) {
+      const pair = node.items.find((item) =>
+        isScalar(item.key) && String(item.key.value) === String(segment)
+      );
+      if (pair === undefined) return offset;
+      // A scalar value is the most precise place; for a missing or nested value, the key's line is.
+      const last = index === path.length - 1;
+      offset =
+        (last && isScalar(pair.value) ? rangeStart(pair.value) : undefined) ??
+          rangeStart(pair.key) ?? offset;
+      node = pair.value;
+    } else if (
+      isSeq(node) && typeof segment === "number" && segment < node.items.length
+    ) {
+      node = node.items[segment];
+      offset = rangeStart(node) ?? offset;
+    } else {
+      return offset;
+    }
+  }
+  return offset;
+}
+
+function rangeStart(node: unknown): number | undefined {
+  return isNode(node) ? node.range?.[0] : undefined;
+}
