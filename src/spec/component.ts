@@ -80,12 +80,8 @@ export class ComponentScope {
   ): z.output<S> | undefined {
     let result = schema.safeParse(value, { reportInput: true });
     if (result.success) return result.data;
-    const unknown = result.error.issues.filter((issue) =>
-      issue.code === "unrecognized_keys"
-    );
-    const others = result.error.issues.filter((issue) =>
-      issue.code !== "unrecognized_keys"
-    );
+    const unknown = result.error.issues.filter((issue) => issue.code === "unrecognized_keys");
+    const others = result.error.issues.filter((issue) => issue.code !== "unrecognized_keys");
     for (const issue of others) {
       this.error([...path, ...issue.path as FieldPath], describeIssue(issue));
     }
@@ -119,9 +115,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
     return `expected ${issue.expected}, got ${describeValue(issue.input)}`;
   }
   if (issue.code === "too_small" && issue.origin === "array") {
-    return `must have at least ${issue.minimum} item${
-      issue.minimum === 1 ? "" : "s"
-    }`;
+    return `must have at least ${issue.minimum} item${issue.minimum === 1 ? "" : "s"}`;
   }
   return issue.message;
 }

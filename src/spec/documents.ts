@@ -73,9 +73,7 @@ export function findComponents(
   }
   return {
     format: "components",
-    components: present.flatMap((document) =>
-      documentComponent(document, issues)
-    ),
+    components: present.flatMap((document) => documentComponent(document, issues)),
   };
 }
 
@@ -122,9 +120,7 @@ function legacyComponents(
   if (typeof version !== "string") {
     scope.error(
       ["version"],
-      `version must be a string: write version: "${
-        String(version)
-      }" with quotes`,
+      `version must be a string: write version: "${String(version)}" with quotes`,
     );
     return [];
   }
@@ -186,10 +182,7 @@ function legacyComponents(
         at: document.locate(base),
         document,
         kindPath: [...base, "meta", kindField],
-        documentPath: (path) =>
-          withId && path[0] === "id"
-            ? [...base, "meta", "id"]
-            : [...base, "spec", ...path],
+        documentPath: (path) => withId && path[0] === "id" ? [...base, "meta", "id"] : [...base, "spec", ...path],
       });
     });
   }

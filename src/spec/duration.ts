@@ -21,8 +21,7 @@ function labels(names: string[], millis: number): [string, number][] {
 }
 
 /** The unit labels Flink accepts, for error messages. */
-export const DURATION_UNITS =
-  "d, h, m/min, s/sec, ms, µs, ns (and their long forms)";
+export const DURATION_UNITS = "d, h, m/min, s/sec, ms, µs, ns (and their long forms)";
 
 /** A duration that does not follow Flink's format. */
 export class DurationError extends SyntaxError {

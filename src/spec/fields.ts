@@ -24,8 +24,7 @@ export const durationField = z.union([
   z.string(),
   z.number().int().nonnegative(),
 ], {
-  error:
-    "expected a duration such as 30s, 2min or 1day (a plain number is milliseconds)",
+  error: "expected a duration such as 30s, 2min or 1day (a plain number is milliseconds)",
 }).transform((value, ctx) => {
   try {
     return parseDuration(value);
@@ -34,8 +33,7 @@ export const durationField = z.union([
     return z.NEVER;
   }
 }).meta({
-  description:
-    "A duration in Flink's format: an integer and an optional unit (ms, s, min, h, d …)",
+  description: "A duration in Flink's format: an integer and an optional unit (ms, s, min, h, d …)",
 });
 
 /** A scalar read as text, as Jackson's `asText()` reads it (`9092` and `"9092"` are the same). */
@@ -55,24 +53,19 @@ export const nonEmptyTextField = textField.refine(
  */
 export const kafkaPropertiesField = z.array(
   z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]), {
-    error:
-      "expected a single-key map such as `- isolation.level: read_committed`",
+    error: "expected a single-key map such as `- isolation.level: read_committed`",
   }).superRefine((entry, ctx) => {
     const keys = Object.keys(entry);
     if (keys.length !== 1) {
       ctx.addIssue({
         code: "custom",
-        message:
-          `each list item must have exactly one key (found ${keys.length}: ${
-            keys.join(", ") || "none"
-          }); ` +
+        message: `each list item must have exactly one key (found ${keys.length}: ${keys.join(", ") || "none"}); ` +
           "StateFun reads only the first, so write one `- key: value` item per property",
       });
     }
   }),
   {
-    error:
-      "expected a list of single-key maps such as `- isolation.level: read_committed` (StateFun's format)",
+    error: "expected a list of single-key maps such as `- isolation.level: read_committed` (StateFun's format)",
   },
 ).transform((entries) => {
   const properties: Record<string, string> = {};

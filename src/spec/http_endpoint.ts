@@ -10,12 +10,7 @@
 import { z } from "npm:zod@4.6.7";
 import type { ComponentScope } from "./component.ts";
 import { durationField, nonEmptyTextField } from "./fields.ts";
-import type {
-  AsyncTransportSpec,
-  FunctionTarget,
-  HttpEndpointSpec,
-  OkHttpTransportSpec,
-} from "./model.ts";
+import type { AsyncTransportSpec, FunctionTarget, HttpEndpointSpec, OkHttpTransportSpec } from "./model.ts";
 import type { FieldPath } from "./yaml_source.ts";
 
 const OKHTTP = "io.statefun.transports.v1/okhttp";
@@ -31,15 +26,13 @@ const functionsField = z.string().transform((text, ctx): FunctionTarget => {
   ) {
     ctx.addIssue({
       code: "custom",
-      message:
-        `invalid target functions "${text}": only <namespace>/<name> or <namespace>/* are supported`,
+      message: `invalid target functions "${text}": only <namespace>/<name> or <namespace>/* are supported`,
     });
     return z.NEVER;
   }
   return { namespace, name };
 }).meta({
-  description:
-    "<namespace>/<name>, or <namespace>/* for every function of a namespace",
+  description: "<namespace>/<name>, or <namespace>/* for every function of a namespace",
 });
 
 const urlPathTemplateField = z.string().superRefine((template, ctx) => {
@@ -53,13 +46,11 @@ const urlPathTemplateField = z.string().superRefine((template, ctx) => {
   if (!URL_SCHEMES.includes(url.protocol)) {
     ctx.addIssue({
       code: "custom",
-      message:
-        `unsupported URL scheme "${url.protocol}" in "${template}"; use http, https, http+unix or https+unix`,
+      message: `unsupported URL scheme "${url.protocol}" in "${template}"; use http, https, http+unix or https+unix`,
     });
   }
 }).meta({
-  description:
-    "The function URL; {function.name} is replaced by the function type's name",
+  description: "The function URL; {function.name} is replaced by the function type's name",
 });
 
 const okHttpTimeoutsField = z.strictObject({
@@ -95,8 +86,7 @@ const common = {
   functions: functionsField,
   urlPathTemplate: urlPathTemplateField,
   maxNumBatchRequests: z.number().int().optional().meta({
-    description:
-      "Per-address backlog that blocks the address (default 1000; 0 or less: no limit)",
+    description: "Per-address backlog that blocks the address (default 1000; 0 or less: no limit)",
   }),
 };
 
@@ -164,9 +154,7 @@ function transportOf(
   if (type !== undefined && type !== ASYNC) {
     scope.error(
       ["transport", "type"],
-      `unknown transport type ${
-        JSON.stringify(type)
-      }; supported types are [${ASYNC}, ${OKHTTP}]`,
+      `unknown transport type ${JSON.stringify(type)}; supported types are [${ASYNC}, ${OKHTTP}]`,
     );
     return undefined;
   }

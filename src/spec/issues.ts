@@ -40,9 +40,7 @@ export class SpecError extends Error {
     const errors = issues.filter((issue) => issue.severity === "error");
     const shown = errors.length > 0 ? errors : issues;
     super(
-      `invalid module spec (${shown.length} problem${
-        shown.length === 1 ? "" : "s"
-      }):\n` +
+      `invalid module spec (${shown.length} problem${shown.length === 1 ? "" : "s"}):\n` +
         shown.map(formatIssue).join("\n"),
     );
     this.name = "SpecError";

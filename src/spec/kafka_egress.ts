@@ -7,12 +7,7 @@
 
 import { z } from "npm:zod@4.6.7";
 import type { ComponentScope } from "./component.ts";
-import {
-  durationField,
-  kafkaPropertiesField,
-  nonEmptyTextField,
-  typeNameField,
-} from "./fields.ts";
+import { durationField, kafkaPropertiesField, nonEmptyTextField, typeNameField } from "./fields.ts";
 import type { DeliverySemantic, KafkaEgressSpec } from "./model.ts";
 
 /** The delivery semantic types, in StateFun's order. */
@@ -43,9 +38,9 @@ export const kafkaEgressSchema = z.strictObject({
       error: (issue) =>
         issue.input === undefined
           ? undefined
-          : `invalid delivery semantic type ${
-            JSON.stringify(issue.input)
-          }; valid types are [${DELIVERY_SEMANTIC_TYPES.join(", ")}]`,
+          : `invalid delivery semantic type ${JSON.stringify(issue.input)}; valid types are [${
+            DELIVERY_SEMANTIC_TYPES.join(", ")
+          }]`,
     }),
     transactionTimeout: durationField.optional(),
     transactionTimeoutMillis: millisField.optional().meta({
@@ -110,9 +105,7 @@ function deliverySemantic(
     );
   }
   const timeoutMs = transactionTimeoutMillis ?? transactionTimeout;
-  const field = transactionTimeoutMillis !== undefined
-    ? "transactionTimeoutMillis"
-    : "transactionTimeout";
+  const field = transactionTimeoutMillis !== undefined ? "transactionTimeoutMillis" : "transactionTimeout";
   if (timeoutMs === undefined) {
     scope.error(
       ["deliverySemantic"],

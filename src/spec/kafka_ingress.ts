@@ -8,19 +8,14 @@
 
 import { z } from "npm:zod@4.6.7";
 import type { ComponentScope } from "./component.ts";
-import {
-  kafkaPropertiesField,
-  nonEmptyTextField,
-  typeNameField,
-} from "./fields.ts";
+import { kafkaPropertiesField, nonEmptyTextField, typeNameField } from "./fields.ts";
 import type { KafkaIngressSpec } from "./model.ts";
 import { startupPositionField } from "./startup_position.ts";
 
 const topicField = z.strictObject({
   topic: nonEmptyTextField,
   valueType: z.string().min(1, "must not be empty").meta({
-    description:
-      "The typename the record value is passed as, e.g. io.statefun.types/string",
+    description: "The typename the record value is passed as, e.g. io.statefun.types/string",
   }),
   targets: z.array(typeNameField).min(1),
 });
@@ -41,8 +36,7 @@ export const kafkaIngressSchema = z.strictObject({
     if (position === "earliest" || position === "latest") return position;
     ctx.addIssue({
       code: "custom",
-      message:
-        `invalid autoOffsetResetPosition "${text}"; valid values are [earliest, latest]`,
+      message: `invalid autoOffsetResetPosition "${text}"; valid values are [earliest, latest]`,
     });
     return z.NEVER;
   }).optional(),
@@ -142,9 +136,7 @@ function named(
   ) {
     scope.warn(
       ["properties"],
-      `property ${property}=${
-        properties[property]
-      } is overridden by ${field}: ${value}`,
+      `property ${property}=${properties[property]} is overridden by ${field}: ${value}`,
     );
   }
   return value ?? properties[property];

@@ -8,19 +8,10 @@
 import { ComponentScope } from "./component.ts";
 import { findComponents } from "./documents.ts";
 import { parseHttpEndpoint } from "./http_endpoint.ts";
-import {
-  compareIssues,
-  type SourceLocation,
-  SpecError,
-  type SpecIssue,
-} from "./issues.ts";
+import { compareIssues, type SourceLocation, SpecError, type SpecIssue } from "./issues.ts";
 import { parseKafkaEgress } from "./kafka_egress.ts";
 import { parseKafkaIngress } from "./kafka_ingress.ts";
-import {
-  type HttpEndpointSpec,
-  type ModuleSpec,
-  SUPPORTED_KINDS,
-} from "./model.ts";
+import { type HttpEndpointSpec, type ModuleSpec, SUPPORTED_KINDS } from "./model.ts";
 import { readYaml } from "./yaml_source.ts";
 
 /** Options for loading a module spec. */
@@ -37,9 +28,7 @@ export class ModuleReadError extends Error {
    */
   constructor(readonly file: string, cause: unknown) {
     super(
-      `cannot read module spec ${file}: ${
-        cause instanceof Error ? cause.message : String(cause)
-      }`,
+      `cannot read module spec ${file}: ${cause instanceof Error ? cause.message : String(cause)}`,
       { cause },
     );
     this.name = "ModuleReadError";
@@ -115,8 +104,7 @@ export function parseModuleSpec(
       severity: "error",
       at: { file, line: 1, column: 1 },
       path: "",
-      message:
-        'the file defines no components (expected kind/spec documents or a version: "3.0" module)',
+      message: 'the file defines no components (expected kind/spec documents or a version: "3.0" module)',
     });
   }
   checkDuplicates(module, issues);
@@ -169,8 +157,7 @@ function checkDuplicates(module: ModuleSpec, issues: SpecIssue[]): void {
       severity: "error",
       at,
       path: "",
-      message:
-        `${what} is already defined at ${first.file}:${first.line}:${first.column}`,
+      message: `${what} is already defined at ${first.file}:${first.line}:${first.column}`,
     });
   const seen = new Map<string, SourceLocation>();
   const check = (key: string, what: string, at: SourceLocation) => {

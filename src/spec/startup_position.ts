@@ -18,8 +18,7 @@ export const STARTUP_POSITION_TYPES = [
   "date",
 ] as const;
 
-const DATE_PATTERN =
-  /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})\.(\d{3}) ([+-])(\d{2})(\d{2})$/;
+const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}):(\d{2})\.(\d{3}) ([+-])(\d{2})(\d{2})$/;
 
 /**
  * Parses a startup date in StateFun's pattern `yyyy-MM-dd HH:mm:ss.SSS Z`
@@ -78,15 +77,13 @@ export function parseTopicPartition(
 }
 
 const offsetEntry = z.record(z.string(), z.number().int().nonnegative(), {
-  error:
-    'expected a single-key map such as `- "my-topic/0": 42` (offset: a non-negative integer)',
+  error: 'expected a single-key map such as `- "my-topic/0": 42` (offset: a non-negative integer)',
 }).transform((entry, ctx): TopicPartitionOffset[] => {
   const entries = Object.entries(entry);
   if (entries.length !== 1) {
     ctx.addIssue({
       code: "custom",
-      message:
-        `each list item must have exactly one "<topic>/<partition>": <offset> entry (found ${entries.length})`,
+      message: `each list item must have exactly one "<topic>/<partition>": <offset> entry (found ${entries.length})`,
     });
     return z.NEVER;
   }
@@ -132,10 +129,7 @@ export const startupPositionField: z.ZodType<StartupPosition, unknown> = z
     error: (issue) =>
       issue.input === undefined || typeof issue.input !== "object"
         ? undefined
-        : `invalid startup position type; valid values are [${
-          STARTUP_POSITION_TYPES.join(", ")
-        }]`,
+        : `invalid startup position type; valid values are [${STARTUP_POSITION_TYPES.join(", ")}]`,
   }).meta({
-    description:
-      "Where the ingress starts on the app's first start (default: latest)",
+    description: "Where the ingress starts on the app's first start (default: latest)",
   });

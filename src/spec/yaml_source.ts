@@ -5,16 +5,7 @@
  * @module
  */
 
-import {
-  type Document,
-  isAlias,
-  isMap,
-  isNode,
-  isScalar,
-  isSeq,
-  LineCounter,
-  parseAllDocuments,
-} from "npm:yaml@2.9.1";
+import { type Document, isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseAllDocuments } from "npm:yaml@2.9.1";
 import type { SourceLocation, SpecIssue } from "./issues.ts";
 
 /** A field path inside a document: keys and list indexes. */
@@ -101,9 +92,7 @@ export function readYaml(text: string, file: string): YamlSource {
 
 function yamlMessage(message: string): string {
   // The yaml library appends the position and a code excerpt; the location is reported separately.
-  return `YAML syntax: ${
-    message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")
-  }`;
+  return `YAML syntax: ${message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`;
 }
 
 /** Finds the start offset of the node at `path`, or of its deepest existing ancestor (the key, for a missing field). */
@@ -113,15 +102,12 @@ function locateNode(doc: Document, path: FieldPath): number | undefined {
   for (const [index, segment] of path.entries()) {
     if (isAlias(node)) node = node.resolve(doc);
     if (isMap(node)) {
-      const pair = node.items.find((item) =>
-        isScalar(item.key) && String(item.key.value) === String(segment)
-      );
+      const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment));
       if (pair === undefined) return offset;
       // A scalar value is the most precise place; for a missing or nested value, the key's line is.
       const last = index === path.length - 1;
-      offset =
-        (last && isScalar(pair.value) ? rangeStart(pair.value) : undefined) ??
-          rangeStart(pair.key) ?? offset;
+      offset = (last && isScalar(pair.value) ? rangeStart(pair.value) : undefined) ??
+        rangeStart(pair.key) ?? offset;
       node = pair.value;
     } else if (
       isSeq(node) && typeof segment === "number" && segment < node.items.length
