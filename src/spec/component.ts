@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { z } from "npm:zod@4.6.7";
+import type { z } from "../deps.ts";
 import { formatPath, type SourceLocation, type SpecIssue } from "./issues.ts";
 import type { FieldPath, YamlDocument } from "./yaml_source.ts";
 
@@ -106,16 +106,20 @@ export class ComponentScope {
   }
 }
 
-/** Turns a zod issue into a sentence for a user who wrote YAML, not TypeScript. */
+/** Turns a zod issue into a sentence for a user who wrote YAML, not TypeScript; our own messages pass through. */
 function describeIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === "invalid_type") {
-    if (issue.input === undefined) {
-      return `required field is missing (expected ${issue.expected})`;
-    }
+  if (issue.input === undefined && (issue.code === "invalid_type" || issue.code === "invalid_union")) {
+    return issue.code === "invalid_type" && issue.expected !== "nonoptional"
+      ? `required field is missing (expected ${issue.expected})`
+      : "required field is missing";
+  }
+  if (issue.code === "invalid_type" && issue.message.startsWith("Invalid input")) {
     return `expected ${issue.expected}, got ${describeValue(issue.input)}`;
   }
-  if (issue.code === "too_small" && issue.origin === "array") {
-    return `must have at least ${issue.minimum} item${issue.minimum === 1 ? "" : "s"}`;
+  if (issue.code === "too_small" && issue.message.startsWith("Too small")) {
+    if (issue.origin === "array") return `must have at least ${issue.minimum} item${issue.minimum === 1 ? "" : "s"}`;
+    if (issue.origin === "string") return "must not be empty";
+    return `must be at least ${issue.minimum}, got ${describeValue(issue.input)}`;
   }
   return issue.message;
 }

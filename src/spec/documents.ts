@@ -7,7 +7,7 @@
  * @module
  */
 
-import { z } from "npm:zod@4.6.7";
+import { z } from "../deps.ts";
 import { type Component, ComponentScope } from "./component.ts";
 import type { SpecIssue } from "./issues.ts";
 import { parseTypeName } from "./typename.ts";
@@ -90,16 +90,12 @@ function documentComponent(
     );
     return [];
   }
-  const parsed = scope.parse(componentSchema, value);
-  if (parsed === undefined) {
-    if (isObject(value) && "version" in value) {
-      scope.error(
-        ["version"],
-        'a `version:` module must be the only document of its file (StateFun\'s "3.0" format)',
-      );
-    }
+  if (isObject(value) && "version" in value) {
+    scope.error(["version"], 'a `version:` module must be the only document of its file (StateFun\'s "3.0" format)');
     return [];
   }
+  const parsed = scope.parse(componentSchema, value);
+  if (parsed === undefined) return [];
   if (!checkTypeName(scope, ["kind"], parsed.kind, "kind")) return [];
   return [{
     kind: parsed.kind,

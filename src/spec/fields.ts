@@ -6,7 +6,7 @@
  * @module
  */
 
-import { z } from "npm:zod@4.6.7";
+import { z } from "../deps.ts";
 import { parseDuration } from "./duration.ts";
 import { parseTypeName } from "./typename.ts";
 

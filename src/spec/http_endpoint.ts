@@ -7,7 +7,7 @@
  * @module
  */
 
-import { z } from "npm:zod@4.6.7";
+import { z } from "../deps.ts";
 import type { ComponentScope } from "./component.ts";
 import { durationField, nonEmptyTextField } from "./fields.ts";
 import type { AsyncTransportSpec, FunctionTarget, HttpEndpointSpec, OkHttpTransportSpec } from "./model.ts";
@@ -173,12 +173,14 @@ function okHttpTransport(
     readMs: timeouts.read ?? 10_000,
     writeMs: timeouts.write ?? 10_000,
   };
+  // As StateFun, defaults count too: call 5s with the default read timeout of 10s is refused.
   let ok = requirePositive(scope, path, timeouts);
   for (const name of ["connect", "read", "write"] as const) {
-    if (resolved[`${name}Ms`] > resolved.callMs) {
+    if (ok && resolved[`${name}Ms`] > resolved.callMs) {
+      const value = timeouts[name] === undefined ? ` (default ${resolved[`${name}Ms`]} ms)` : "";
       scope.error(
-        [...path, name],
-        `${name} timeout cannot be larger than the call timeout (${resolved.callMs} ms)`,
+        timeouts[name] === undefined ? path : [...path, name],
+        `${name} timeout${value} cannot be larger than the call timeout (${resolved.callMs} ms)`,
       );
       ok = false;
     }

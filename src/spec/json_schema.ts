@@ -6,7 +6,7 @@
  * @module
  */
 
-import { z } from "npm:zod@4.6.7";
+import { z } from "../deps.ts";
 import { legacyModuleSchema } from "./documents.ts";
 import { httpEndpointV1Schema, httpEndpointV2Schema } from "./http_endpoint.ts";
 import { kafkaEgressSchema } from "./kafka_egress.ts";

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { z } from "npm:zod@4.6.7";
+import { z } from "../deps.ts";
 import type { ComponentScope } from "./component.ts";
 import { durationField, kafkaPropertiesField, nonEmptyTextField, typeNameField } from "./fields.ts";
 import type { DeliverySemantic, KafkaEgressSpec } from "./model.ts";
@@ -17,15 +17,15 @@ export const DELIVERY_SEMANTIC_TYPES = [
   "none",
 ] as const;
 
-const millisField = z.union([
-  z.number().int(),
-  z.string().regex(/^\s*-?\d+\s*$/),
-], {
-  error: (issue) =>
-    typeof issue.input === "string"
-      ? `transactionTimeoutMillis takes a number of milliseconds; for a duration such as "${issue.input}" use transactionTimeout`
-      : undefined,
-}).transform(Number);
+const millisField = z.union([z.number().int(), z.string()]).transform((value, ctx) => {
+  if (typeof value === "number" || /^\s*-?\d+\s*$/.test(value)) return Number(value);
+  ctx.addIssue({
+    code: "custom",
+    message:
+      `transactionTimeoutMillis takes a number of milliseconds; for a duration such as "${value}" use transactionTimeout`,
+  });
+  return z.NEVER;
+});
 
 /** The input schema of an egress spec. */
 export const kafkaEgressSchema = z.strictObject({

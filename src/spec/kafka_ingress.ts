@@ -6,7 +6,7 @@
  * @module
  */
 
-import { z } from "npm:zod@4.6.7";
+import { z } from "../deps.ts";
 import type { ComponentScope } from "./component.ts";
 import { kafkaPropertiesField, nonEmptyTextField, typeNameField } from "./fields.ts";
 import type { KafkaIngressSpec } from "./model.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { z } from "npm:zod@4.6.7";
+import { z } from "../deps.ts";
 import type { StartupPosition, TopicPartitionOffset } from "./model.ts";
 
 /** The startup position types, in StateFun's order. */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Document, isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseAllDocuments } from "npm:yaml@2.9.1";
+import { type Document, isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseAllDocuments } from "../deps.ts";
 import type { SourceLocation, SpecIssue } from "./issues.ts";
 
 /** A field path inside a document: keys and list indexes. */
