@@ -1,0 +1,136 @@
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { runCli } from "./main.ts";
+
+const testdata = new URL("../spec/testdata/", import.meta.url).pathname;
+
+async function run(...args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await runCli(args, { out: (line) => out.push(line), err: (line) => err.push(line) });
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+async function withFile(text: string, fn: (file: string) => Promise<void>): Promise<void> {
+  const file = await Deno.makeTempFile({ suffix: ".yaml" });
+  try {
+    await Deno.writeTextFile(file, text);
+    await fn(file);
+  } finally {
+    await Deno.remove(file);
+  }
+}
+
+Deno.test("eddy validate prints a summary of a valid module and exits 0", async () => {
+  const { code, out, err } = await run("validate", `${testdata}full_legacy.yaml`);
+  equal(code, 0);
+  equal(err, "");
+  equal(
+    out,
+    [
+      `${testdata}full_legacy.yaml: valid (version "3.0" format)`,
+      "  endpoints:",
+      "    com.example.fns/* → http://localhost:8000/statefun (v1, okhttp, call timeout 2min)",
+      "  ingresses:",
+      "    com.example.io/names: kafka:9092, group greeter, start group-offsets, reset latest",
+      "      names → com.example.fns/greeter (as io.statefun.types/string)",
+      "  egresses:",
+      "    com.example.io/greetings: kafka:9092, delivery at-least-once",
+    ].join("\n"),
+  );
+});
+
+Deno.test("eddy validate --json prints the normalized model", async () => {
+  const { code, out } = await run("validate", "--json", `${testdata}full_components.yaml`);
+  equal(code, 0);
+  const model = JSON.parse(out);
+  equal(model.format, "components");
+  deepEqual(model.egresses[0].deliverySemantic, { type: "exactly-once", transactionTimeoutMs: 60_000 });
+  const both = JSON.parse(
+    (await run("validate", "--json", `${testdata}full_legacy.yaml`, `${testdata}full_components.yaml`)).out,
+  );
+  equal(both.length, 2);
+});
+
+Deno.test("eddy validate prints every problem of every file and exits 1", async () => {
+  await withFile(
+    "kind: io.statefun.kafka.v1/egress\nspec:\n  id: nope\n  deliverySemantic: {type: sometimes}\n",
+    async (file) => {
+      const { code, out, err } = await run("validate", file, `${testdata}full_legacy.yaml`);
+      equal(code, 1);
+      match(out, /full_legacy\.yaml: valid/, "the valid file is still summarized");
+      const lines = err.split("\n");
+      match(lines[0], new RegExp(`^${file}:2:1: error: spec\\.address: required field is missing`));
+      match(lines[1], new RegExp(`^${file}:3:7: error: spec\\.id: invalid type name "nope"`));
+      match(
+        lines[2],
+        new RegExp(`^${file}:4:28: error: spec\\.deliverySemantic\\.type: invalid delivery semantic type`),
+      );
+      equal(lines[3], `${file}: invalid (3 problems)`);
+    },
+  );
+});
+
+Deno.test("eddy validate shows warnings, and --strict makes them fail", async () => {
+  const text =
+    "kind: io.statefun.endpoints.v2/http\nspec:\n  functions: a/*\n  urlPathTemplate: http://x/\n  colour: red\n";
+  await withFile(text, async (file) => {
+    const lenient = await run("validate", file);
+    equal(lenient.code, 0);
+    equal(lenient.err, `${file}:5:11: warning: spec.colour: unknown field "colour" is ignored (as StateFun does)`);
+    const strict = await run("validate", "--strict", file);
+    equal(strict.code, 1);
+    match(strict.err, /5:11: warning: spec\.colour/);
+    match(strict.err, /invalid \(1 problem\)/);
+  });
+});
+
+Deno.test("eddy validate names a file it cannot read", async () => {
+  const { code, err } = await run("validate", "/nonexistent/module.yaml");
+  equal(code, 1);
+  match(err, /^cannot read module spec \/nonexistent\/module\.yaml: .*No such file/);
+});
+
+Deno.test("usage errors exit 2 with a message and the usage", async () => {
+  for (
+    const [args, message] of [
+      [["validate"], /^eddy: no module spec file given\n\nUsage: eddy validate/],
+      [["validate", "--jsn", "m.yaml"], /^eddy: Unknown option '--jsn'\n\nUsage: eddy validate/],
+      [["deploy"], /^eddy: unknown command "deploy"\n\nEddy /],
+      [["help", "deploy"], /^eddy: unknown command "deploy"/],
+      [["schema", "--pretty"], /^eddy: Unknown option '--pretty'\n\nUsage: eddy schema/],
+      [[], /^$/],
+    ] as const
+  ) {
+    const { code, err } = await run(...args);
+    equal(code, 2, args.join(" "));
+    match(err, message, args.join(" "));
+  }
+});
+
+Deno.test("help, version and schema", async () => {
+  const help = await run("--help");
+  equal(help.code, 0);
+  match(help.out, /Commands:\n {2}validate/);
+  for (const command of ["validate", "schema", "version"]) {
+    const viaFlag = await run(command, "--help");
+    const viaHelp = await run("help", command);
+    equal(viaFlag.code, 0);
+    equal(viaFlag.out, viaHelp.out);
+    match(viaFlag.out, new RegExp(`^Usage: eddy ${command}`));
+  }
+  match((await run("version")).out, /^eddy \d+\.\d+\.\d+ \(StateFun 3\.3 compatible, deno \d+\.\d+\.\d+\)$/);
+  equal((await run("--version")).out, (await run("version")).out);
+  const schema = JSON.parse((await run("schema")).out);
+  equal(schema.$schema, "https://json-schema.org/draft/2020-12/schema");
+  const kinds = schema.anyOf.map((option: { properties: { kind?: { const: string } } }) =>
+    option.properties.kind?.const
+  );
+  deepEqual(kinds, [
+    "io.statefun.endpoints.v2/http",
+    "io.statefun.endpoints.v1/http",
+    "io.statefun.kafka.v1/ingress",
+    "io.statefun.kafka.v1/egress",
+    undefined,
+  ]);
+  ok(schema.anyOf[4].properties.version, "the legacy format is described too");
+});
