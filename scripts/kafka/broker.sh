@@ -1,0 +1,192 @@
+#!/usr/bin/env bash
+# The local Apache Kafka broker for development and tests: one KRaft node (broker + controller) on 127.0.0.1,
+# run from the jars on Maven Central (scripts/kafka/pom.xml) with the machine's Java 17.
+#
+#   broker.sh start            resolve the jars (cached), format storage (once), start, wait until it serves
+#   broker.sh stop             stop the broker this script started (by its PID)
+#   broker.sh status           "running (pid N) at 127.0.0.1:9092" (exit 0) or "not running" (exit 1)
+#   broker.sh tools CLASS ...  run one of Kafka's command-line tools, e.g.
+#                              org.apache.kafka.tools.consumer.group.ConsumerGroupCommand --describe --group g ...
+#
+# Environment: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), EDDY_KAFKA_HOME (<project>/.kafka: jars, data, logs),
+# KAFKA_HEAP_OPTS (-Xms256m -Xmx768m), KAFKA_START_TIMEOUT seconds (120).
+set -euo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+home=${EDDY_KAFKA_HOME:-$(cd "$here/../.." && pwd)/.kafka}
+port=${KAFKA_PORT:-9092}
+controller_port=${KAFKA_CONTROLLER_PORT:-9093}
+libs=$home/libs
+pidfile=$home/broker.pid
+log=$home/logs/server.log
+
+die() { echo "broker.sh: $*" >&2; exit 1; }
+
+# Copies the broker's runtime jars into .kafka/libs once per version of pom.xml.
+resolve_jars() {
+  local stamp
+  stamp=$libs/.resolved-$(sha1sum "$here/pom.xml" | cut -c1-12)
+  [ -f "$stamp" ] && return
+  command -v mvn >/dev/null || die "Maven (mvn) is needed to fetch the Kafka jars from Maven Central"
+  echo "broker.sh: fetching Apache Kafka $(kafka_version) from Maven Central into $libs" >&2
+  rm -rf "$libs"
+  mvn -q -B -f "$here/pom.xml" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs" >&2 ||
+    die "could not resolve the Kafka jars (see Maven's output above)"
+  touch "$stamp"
+}
+
+kafka_version() { sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/pom.xml"; }
+
+# The PID of the broker this script started, if it still runs (the command line is checked against PID reuse).
+broker_pid() {
+  local pid
+  [ -f "$pidfile" ] || return 1
+  pid=$(cat "$pidfile")
+  [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "kafka.Kafka $home/server.properties" || return 1
+  echo "$pid"
+}
+
+write_config() {
+  mkdir -p "$home/logs" "$home/data"
+  cat >"$home/server.properties" <<EOF
+# Written by scripts/kafka/broker.sh on every start; edit the script, not this file.
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$controller_port
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
+controller.listener.names=CONTROLLER
+inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+log.dirs=$home/data
+# One node: every internal topic has one replica.
+num.partitions=1
+default.replication.factor=1
+min.insync.replicas=1
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=1
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+transaction.state.log.num.partitions=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+# Tests join groups all the time: no delay before the first rebalance.
+group.initial.rebalance.delay.ms=0
+# Topics are created explicitly (as Eddy does for its internal topics); a typo must not create a topic.
+auto.create.topics.enable=false
+EOF
+  cat >"$home/log4j2.properties" <<EOF
+status = warn
+appender.file.type = File
+appender.file.name = file
+appender.file.fileName = $log
+appender.file.layout.type = PatternLayout
+appender.file.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.file.ref = file
+EOF
+  cat >"$home/tools-log4j2.properties" <<EOF
+status = warn
+appender.err.type = Console
+appender.err.name = err
+appender.err.target = SYSTEM_ERR
+appender.err.layout.type = PatternLayout
+appender.err.layout.pattern = %p %m%n
+rootLogger.level = WARN
+rootLogger.appenderRef.err.ref = err
+EOF
+}
+
+java_cmd() { java -cp "$libs/*" "$@"; }
+
+start() {
+  local pid
+  if pid=$(broker_pid); then
+    echo "Kafka already running (pid $pid) at 127.0.0.1:$port"
+    return
+  fi
+  command -v java >/dev/null || die "Java 17 is needed to run the Kafka broker"
+  resolve_jars
+  write_config
+  if [ ! -f "$home/data/meta.properties" ]; then
+    java_cmd -Dlog4j2.configurationFile="$home/tools-log4j2.properties" kafka.tools.StorageTool format \
+      -t "$(java_cmd kafka.tools.StorageTool random-uuid)" -c "$home/server.properties" >/dev/null
+  fi
+  : >"$log"
+  # setsid: the broker outlives the shell that started it, until `broker.sh stop`.
+  # shellcheck disable=SC2086
+  setsid nohup java ${KAFKA_HEAP_OPTS:--Xms256m -Xmx768m} -XX:+UseG1GC -XX:MaxGCPauseMillis=20 \
+    -Djava.awt.headless=true -Dlog4j2.configurationFile="$home/log4j2.properties" \
+    -cp "$libs/*" kafka.Kafka "$home/server.properties" >"$home/logs/stdout.log" 2>&1 </dev/null &
+  echo $! >"$pidfile"
+  wait_until_serving "$!"
+  echo "Kafka $(kafka_version) running (pid $(cat "$pidfile")) at 127.0.0.1:$port"
+}
+
+# Serving = the process logged that it started and accepts connections on the client port.
+wait_until_serving() {
+  local pid=$1 deadline=$((SECONDS + ${KAFKA_START_TIMEOUT:-120}))
+  while ((SECONDS < deadline)); do
+    if ! kill -0 "$pid" 2>/dev/null; then
+      fail_start "the broker exited during start"
+    fi
+    if grep -q "Kafka Server started" "$log" 2>/dev/null && (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      return
+    fi
+    sleep 0.5
+  done
+  kill "$pid" 2>/dev/null || true
+  fail_start "the broker did not start serving on 127.0.0.1:$port within ${KAFKA_START_TIMEOUT:-120}s"
+}
+
+fail_start() {
+  echo "broker.sh: $1; last lines of $log and $home/logs/stdout.log:" >&2
+  tail -n 40 "$log" "$home/logs/stdout.log" >&2 || true
+  rm -f "$pidfile"
+  exit 1
+}
+
+stop() {
+  local pid
+  if ! pid=$(broker_pid); then
+    echo "Kafka not running"
+    rm -f "$pidfile"
+    return
+  fi
+  kill -TERM "$pid"
+  for _ in $(seq 1 60); do
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.5
+  done
+  if kill -0 "$pid" 2>/dev/null; then
+    echo "broker.sh: pid $pid did not stop within 30s; killing it" >&2
+    kill -KILL "$pid"
+  fi
+  rm -f "$pidfile"
+  echo "Kafka stopped (pid $pid)"
+}
+
+status() {
+  local pid
+  if pid=$(broker_pid); then
+    echo "Kafka $(kafka_version) running (pid $pid) at 127.0.0.1:$port (data and logs in $home)"
+  else
+    echo "Kafka not running"
+    return 1
+  fi
+}
+
+tools() {
+  [ $# -ge 1 ] || die "usage: broker.sh tools <main class> [args...]"
+  resolve_jars
+  [ -f "$home/tools-log4j2.properties" ] || write_config
+  java_cmd -Dlog4j2.configurationFile="$home/tools-log4j2.properties" "$@"
+}
+
+case "${1:-}" in
+start) start ;;
+stop) stop ;;
+status) status ;;
+tools) shift && tools "$@" ;;
+*) die "usage: broker.sh start|stop|status|tools <main class> [args...]" ;;
+esac

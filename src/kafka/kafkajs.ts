@@ -1,0 +1,22 @@
+/**
+ * The one place kafkajs is imported. Everything else in Eddy reaches Kafka
+ * through src/kafka/, so the client's quirks (and a possible swap of client)
+ * stay in one folder.
+ *
+ * @module
+ */
+
+export { type Admin, type Consumer, Kafka, type KafkaConfig, logLevel, type Producer } from "npm:kafkajs@2.2.4";
+
+/**
+ * The brokers named by `KAFKA_BROKERS` (comma separated), default `127.0.0.1:9092`.
+ *
+ * @example
+ * ```ts
+ * brokersFromEnv(); // ["127.0.0.1:9092"] unless KAFKA_BROKERS is set
+ * ```
+ */
+export function brokersFromEnv(): string[] {
+  const value = Deno.env.get("KAFKA_BROKERS") ?? "127.0.0.1:9092";
+  return value.split(",").map((broker) => broker.trim()).filter((broker) => broker !== "");
+}

@@ -1,0 +1,145 @@
+/**
+ * Helpers for tests against the real broker (`deno task kafka:start`): unique
+ * topics per test, topic creation and deletion, producing and reading back.
+ *
+ * kafkajs keeps sockets and timers that outlive a test step, which trips Deno's
+ * op and resource sanitizers; `kafkaTest` turns those off for Kafka tests only.
+ */
+
+import { type Admin, brokersFromEnv, Kafka, logLevel } from "../../src/kafka/kafkajs.ts";
+
+/** The brokers the tests use (`KAFKA_BROKERS`, default 127.0.0.1:9092). */
+export const brokers = brokersFromEnv();
+
+/** A kafkajs client for tests: short retries, warnings and errors only. */
+export function testKafka(clientId = "eddy-test"): Kafka {
+  return new Kafka({
+    clientId,
+    brokers,
+    logLevel: logLevel.ERROR,
+    retry: { retries: 3, initialRetryTime: 100 },
+    connectionTimeout: 3_000,
+  });
+}
+
+/** A topic (or group) name no other test or run uses. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** Runs `fn` with a connected admin client. */
+export async function withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+  const admin = testKafka("eddy-test-admin").admin();
+  try {
+    await admin.connect();
+  } catch (error) {
+    throw new Error(
+      `no Kafka broker at ${brokers.join(",")}: start one with \`deno task kafka:start\` (${(error as Error).message})`,
+    );
+  }
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Options for a test topic. */
+export interface TopicOptions {
+  /** Partition count (default 1). */
+  partitions?: number;
+  /** Topic configs such as `cleanup.policy`. */
+  configs?: Record<string, string>;
+}
+
+/** Creates a topic with a unique name and returns the name. */
+export async function createTopic(prefix: string, options: TopicOptions = {}): Promise<string> {
+  const topic = uniqueName(prefix);
+  await withAdmin(async (admin) => {
+    const created = await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{
+        topic,
+        numPartitions: options.partitions ?? 1,
+        replicationFactor: 1,
+        configEntries: Object.entries(options.configs ?? {}).map(([name, value]) => ({ name, value })),
+      }],
+    });
+    if (!created) throw new Error(`topic ${topic} already exists`);
+  });
+  return topic;
+}
+
+/** Deletes topics (missing ones are ignored). */
+export async function deleteTopics(...topics: string[]): Promise<void> {
+  await withAdmin(async (admin) => {
+    const existing = new Set(await admin.listTopics());
+    const present = topics.filter((topic) => existing.has(topic));
+    if (present.length > 0) await admin.deleteTopics({ topics: present, timeout: 10_000 });
+  });
+}
+
+/** A record to produce or a record read back. */
+export interface TestRecord {
+  /** The key as text, or null. */
+  key: string | null;
+  /** The value as text, or null. */
+  value: string | null;
+  /** The partition (read back: where it was; produced: where to put it, default by key). */
+  partition?: number;
+  /** The offset (read back only). */
+  offset?: string;
+}
+
+/** Produces records and waits for the broker's acknowledgement. */
+export async function produce(topic: string, records: TestRecord[]): Promise<void> {
+  const producer = testKafka("eddy-test-producer").producer({ allowAutoTopicCreation: false });
+  await producer.connect();
+  try {
+    await producer.send({ topic, acks: -1, messages: records });
+  } finally {
+    await producer.disconnect();
+  }
+}
+
+/**
+ * Reads a topic from the beginning in a fresh consumer group until `count`
+ * records have arrived, or fails after `timeoutMs` saying how many did.
+ */
+export async function readBack(topic: string, count: number, timeoutMs = 20_000): Promise<TestRecord[]> {
+  const consumer = testKafka("eddy-test-reader").consumer({ groupId: uniqueName("reader"), sessionTimeout: 10_000 });
+  const records: TestRecord[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(
+        () => reject(new Error(`read ${records.length} of ${count} records from ${topic} in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      consumer.run({
+        eachMessage: ({ partition, message }) => {
+          records.push({
+            key: message.key?.toString() ?? null,
+            value: message.value?.toString() ?? null,
+            partition,
+            offset: message.offset,
+          });
+          if (records.length >= count) {
+            clearTimeout(timer);
+            resolve();
+          }
+          return Promise.resolve();
+        },
+      }).catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return records;
+}
+
+/** `Deno.test` for tests that talk to Kafka: sanitizers off (kafkajs keeps sockets and timers). */
+export function kafkaTest(name: string, fn: () => Promise<void>): void {
+  Deno.test({ name, fn, sanitizeOps: false, sanitizeResources: false });
+}
