@@ -30,7 +30,7 @@ resolve_jars() {
   command -v mvn >/dev/null || die "Maven (mvn) is needed to fetch the Kafka jars from Maven Central"
   echo "broker.sh: fetching Apache Kafka $(kafka_version) from Maven Central into $libs" >&2
   rm -rf "$libs"
-  mvn -q -B -f "$here/pom.xml" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs" >&2 ||
+  mvn -q -B -Dstyle.color=never -f "$here/pom.xml" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs" >&2 ||
     die "could not resolve the Kafka jars (see Maven's output above)"
   touch "$stamp"
 }
@@ -141,7 +141,9 @@ wait_until_serving() {
 
 fail_start() {
   echo "broker.sh: $1; last lines of $log and $home/logs/stdout.log:" >&2
-  tail -n 40 "$log" "$home/logs/stdout.log" >&2 || true
+  tail -n 30 "$log" "$home/logs/stdout.log" >&2 || true
+  echo "broker.sh: errors logged:" >&2
+  grep -E "^\[[^]]*\] (ERROR|FATAL) " "$log" | tail -n 5 >&2 || true
   rm -f "$pidfile"
   exit 1
 }
