@@ -46,3 +46,31 @@ kafkaTest("an unreachable broker fails with a clear error rather than hanging", 
   }).admin();
   await rejects(admin.connect(), /ECONNREFUSED|Connection error/);
 });
+
+kafkaTest("Kafka's own tools see what kafkajs wrote (same broker, same data)", async () => {
+  const topic = await createTopic("tools", { partitions: 2 });
+  try {
+    await produce(topic, [{ key: "a", value: "1" }, { key: "b", value: "2" }, { key: "c", value: "3" }]);
+    const script = new URL("../../scripts/kafka/broker.sh", import.meta.url).pathname;
+    const { code, stdout, stderr } = await new Deno.Command("bash", {
+      args: [
+        script,
+        "tools",
+        "org.apache.kafka.tools.GetOffsetShell",
+        "--bootstrap-server",
+        brokers[0],
+        "--topic",
+        topic,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    equal(code, 0, new TextDecoder().decode(stderr));
+    // One line per partition: <topic>:<partition>:<log-end offset>.
+    const lines = new TextDecoder().decode(stdout).trim().split("\n").toSorted();
+    equal(lines.length, 2);
+    equal(lines.reduce((sum, line) => sum + Number(line.split(":")[2]), 0), 3);
+  } finally {
+    await deleteTopics(topic);
+  }
+});
