@@ -6,7 +6,20 @@
  * @module
  */
 
-export { type Admin, type Consumer, Kafka, type KafkaConfig, logLevel, type Producer } from "npm:kafkajs@2.2.4";
+export {
+  type Admin,
+  AssignerProtocol,
+  type Consumer,
+  type EachBatchPayload,
+  type GroupMember,
+  type GroupMemberAssignment,
+  Kafka,
+  type KafkaConfig,
+  logLevel,
+  type PartitionAssigner,
+  type Producer,
+  type Transaction,
+} from "npm:kafkajs@2.2.4";
 
 /**
  * The brokers named by `KAFKA_BROKERS` (comma separated), default `127.0.0.1:9092`.
