@@ -1,0 +1,179 @@
+/**
+ * Topic and offset administration for Eddy: internal topics with their
+ * configs (and a refusal, naming the difference, when an existing topic does
+ * not match), log-end, last-stable and low offsets, and committed group offsets.
+ *
+ * @module
+ */
+
+import type { Admin, Kafka } from "./kafkajs.ts";
+
+/** Offsets of one partition. */
+export interface PartitionOffsets {
+  /** The partition. */
+  partition: number;
+  /** The first offset still in the log. */
+  low: number;
+  /** The high watermark (log-end offset): what `kafka-consumer-groups` computes lag against. */
+  high: number;
+  /** The last-stable offset: read_committed readers stop here while a transaction is open. */
+  lastStable: number;
+}
+
+/** The topic a module or the runtime needs, with its partition count and configs. */
+export interface TopicSpec {
+  /** Topic name. */
+  topic: string;
+  /** Partition count. */
+  partitions: number;
+  /** Replication factor (default: the broker's default). */
+  replicationFactor?: number;
+  /** Topic configs such as `cleanup.policy: compact`. */
+  configs?: Record<string, string>;
+}
+
+/** An existing topic does not match what Eddy needs; the message says what differs. */
+export class TopicMismatchError extends Error {
+  /**
+   * @param topic The topic.
+   * @param differences One line per difference.
+   */
+  constructor(readonly topic: string, readonly differences: string[]) {
+    super(`topic ${topic} exists but does not match: ${differences.join("; ")}`);
+    this.name = "TopicMismatchError";
+  }
+}
+
+type ClusterFactory = (options: { isolationLevel: number }) => {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  addTargetTopic(topic: string): Promise<void>;
+  refreshMetadataIfNecessary(): Promise<void>;
+  findTopicPartitionMetadata(topic: string): { partitionId: number }[];
+  fetchTopicsOffset(
+    topics: { topic: string; fromBeginning: boolean; partitions: { partition: number }[] }[],
+  ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
+};
+
+const READ_UNCOMMITTED = 0;
+const READ_COMMITTED = 1;
+
+/** Admin operations on one cluster. */
+export class KafkaAdmin {
+  readonly #kafka: Kafka;
+  readonly #admin: Admin;
+
+  /** @param kafka The client for the cluster. */
+  constructor(kafka: Kafka) {
+    this.#kafka = kafka;
+    this.#admin = kafka.admin();
+  }
+
+  /** Connects; fails when no broker answers. */
+  async connect(): Promise<void> {
+    await this.#admin.connect();
+  }
+
+  /** Disconnects. */
+  async disconnect(): Promise<void> {
+    await this.#admin.disconnect();
+  }
+
+  /** The partition count of a topic, or undefined when it does not exist. */
+  async partitionCount(topic: string): Promise<number | undefined> {
+    const { topics } = await this.#admin.fetchTopicMetadata({ topics: [] });
+    return topics.find((candidate) => candidate.name === topic)?.partitions.length;
+  }
+
+  /**
+   * Creates a topic, or checks that the existing one has the partition count
+   * and configs asked for.
+   *
+   * @returns true when the topic was created.
+   * @throws {TopicMismatchError} when the existing topic differs.
+   */
+  async ensureTopic(spec: TopicSpec): Promise<boolean> {
+    const existing = await this.partitionCount(spec.topic);
+    if (existing === undefined) {
+      const created = await this.#admin.createTopics({
+        waitForLeaders: true,
+        topics: [{
+          topic: spec.topic,
+          numPartitions: spec.partitions,
+          replicationFactor: spec.replicationFactor ?? -1,
+          configEntries: Object.entries(spec.configs ?? {}).map(([name, value]) => ({ name, value })),
+        }],
+      });
+      if (created) return true;
+      // Another instance created it in between: check it like any existing topic.
+    }
+    const differences: string[] = [];
+    const partitions = existing ?? await this.partitionCount(spec.topic);
+    if (partitions !== spec.partitions) differences.push(`${partitions} partitions, needs ${spec.partitions}`);
+    const wanted = Object.entries(spec.configs ?? {});
+    if (wanted.length > 0) {
+      const { resources } = await this.#admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: 2, /* TOPIC */ name: spec.topic, configNames: wanted.map(([name]) => name) }],
+      });
+      const actual = new Map(resources[0].configEntries.map((entry) => [entry.configName, entry.configValue]));
+      for (const [name, value] of wanted) {
+        if (actual.get(name) !== value) differences.push(`${name}=${actual.get(name)}, needs ${value}`);
+      }
+    }
+    if (differences.length > 0) throw new TopicMismatchError(spec.topic, differences);
+    return false;
+  }
+
+  /**
+   * Low, high-watermark and last-stable offsets of every partition of a topic.
+   *
+   * kafkajs' `admin.fetchTopicOffsets` lists offsets READ_COMMITTED, so its
+   * "high" is the last-stable offset, not the high watermark that
+   * `kafka-consumer-groups` reports (tests/kafka/offsets_test.ts). The high
+   * watermark needs a READ_UNCOMMITTED ListOffsets, which kafkajs only offers
+   * through its internal cluster object.
+   */
+  async topicOffsets(topic: string): Promise<PartitionOffsets[]> {
+    const lastStable = await this.#admin.fetchTopicOffsets(topic);
+    const high = await this.#latestOffsets(topic, READ_UNCOMMITTED);
+    return lastStable.map(({ partition, high: stable, low }) => ({
+      partition,
+      low: Number(low),
+      high: high.get(partition) ?? Number(stable),
+      lastStable: Number(stable),
+    })).sort((a, b) => a.partition - b.partition);
+  }
+
+  /** Committed offsets of a group per partition (-1 where it has none). */
+  async groupOffsets(groupId: string, topic: string): Promise<Map<number, number>> {
+    const [offsets] = await this.#admin.fetchOffsets({ groupId, topics: [topic] });
+    return new Map(offsets.partitions.map(({ partition, offset }) => [partition, Number(offset)]));
+  }
+
+  async #latestOffsets(topic: string, isolationLevel: typeof READ_UNCOMMITTED | typeof READ_COMMITTED) {
+    const cluster = this.#clusterFactory()({ isolationLevel });
+    await cluster.connect();
+    try {
+      await cluster.addTargetTopic(topic);
+      await cluster.refreshMetadataIfNecessary();
+      const partitions = cluster.findTopicPartitionMetadata(topic).map(({ partitionId }) => ({
+        partition: partitionId,
+      }));
+      const [result] = await cluster.fetchTopicsOffset([{ topic, fromBeginning: false, partitions }]);
+      return new Map(result.partitions.map(({ partition, offset }) => [partition, Number(offset)]));
+    } finally {
+      await cluster.disconnect();
+    }
+  }
+
+  /** kafkajs' private cluster factory (the Kafka instance's `private:Kafka:createCluster` symbol). */
+  #clusterFactory(): ClusterFactory {
+    const kafka = this.#kafka as unknown as Record<symbol, unknown>;
+    const symbol = Object.getOwnPropertySymbols(kafka).find((s) => s.description === "private:Kafka:createCluster");
+    if (symbol === undefined || typeof kafka[symbol] !== "function") {
+      throw new Error("kafkajs internals changed: no private cluster factory (high watermarks need it)");
+    }
+    return kafka[symbol] as ClusterFactory;
+  }
+}

@@ -1,0 +1,154 @@
+/**
+ * Characterization: offsets on transactional topics. Every transaction ends
+ * with a control marker that takes an offset but is never handed to
+ * eachBatch; committing "last record + 1" leaves a lag of 1 forever, as Kafka's
+ * own kafka-consumer-groups computes it. kafkajs' batch.lastOffset() counts the
+ * marker, and a batch of markers only is reported through END_BATCH_PROCESS.
+ */
+
+import { deepEqual, equal } from "node:assert/strict";
+import { KafkaAdmin } from "../../src/kafka/admin.ts";
+import { createTopic, deleteTopics, kafkaTest, produce, testKafka, uniqueName, waitFor } from "./helpers.ts";
+
+const brokerScript = new URL("../../scripts/kafka/broker.sh", import.meta.url).pathname;
+
+/** LAG per partition as Kafka's kafka-consumer-groups --describe prints it. */
+async function kafkaToolLag(groupId: string): Promise<Map<number, number>> {
+  const { code, stdout, stderr } = await new Deno.Command("bash", {
+    args: [
+      brokerScript,
+      "tools",
+      "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+      "--bootstrap-server",
+      "127.0.0.1:9092",
+      "--describe",
+      "--group",
+      groupId,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(stdout);
+  equal(code, 0, new TextDecoder().decode(stderr));
+  const lines = text.trim().split("\n").filter((line) => line.trim() !== "");
+  const header = lines.findIndex((line) => line.startsWith("GROUP"));
+  const columns = lines[header].split(/\s+/);
+  return new Map(
+    lines.slice(header + 1).map((line) => {
+      const cells = line.split(/\s+/);
+      return [Number(cells[columns.indexOf("PARTITION")]), Number(cells[columns.indexOf("LAG")])];
+    }),
+  );
+}
+
+async function withKafkaAdmin<T>(fn: (admin: KafkaAdmin) => Promise<T>): Promise<T> {
+  const admin = new KafkaAdmin(testKafka("eddy-test-offsets"));
+  await admin.connect();
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+kafkaTest("KafkaAdmin.topicOffsets() tells the high watermark from the last-stable offset", async () => {
+  const topic = await createTopic("offsets-lso");
+  const producer = testKafka().producer({
+    transactionalId: uniqueName("txn"),
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  try {
+    await producer.connect();
+    const open = await producer.transaction();
+    await open.send({ topic, messages: [{ value: "pending" }] });
+    await produce(topic, [{ key: null, value: "plain" }]);
+    deepEqual(await withKafkaAdmin((admin) => admin.topicOffsets(topic)), [
+      { partition: 0, low: 0, high: 2, lastStable: 0 },
+    ]);
+    await open.commit();
+    deepEqual(await withKafkaAdmin((admin) => admin.topicOffsets(topic)), [
+      { partition: 0, low: 0, high: 3, lastStable: 3 },
+    ]);
+  } finally {
+    await producer.disconnect();
+    await deleteTopics(topic);
+  }
+});
+
+kafkaTest("committing past the control marker gives lag 0; committing last record + 1 leaves lag 1", async () => {
+  const topic = await createTopic("offsets-lag");
+  const producer = testKafka().producer({
+    transactionalId: uniqueName("txn"),
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  const groupId = uniqueName("lag");
+  const consumer = testKafka().consumer({ groupId, maxWaitTimeInMs: 250 });
+  const batches: { lastRecord: number; lastOffset: number }[] = [];
+  const controlOnly: number[] = [];
+  try {
+    await producer.connect();
+    const committed = await producer.transaction();
+    await committed.send({ topic, messages: [{ value: "a" }, { value: "b" }, { value: "c" }] });
+    await committed.commit(); // records 0..2, commit marker 3
+
+    await consumer.connect();
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    consumer.on(consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize === 0) controlOnly.push(Number(payload.lastOffset));
+    });
+    await consumer.run({
+      autoCommit: false,
+      eachBatch: ({ batch }) => {
+        batches.push({
+          lastRecord: Number(batch.messages[batch.messages.length - 1].offset),
+          lastOffset: Number(batch.lastOffset()),
+        });
+        return Promise.resolve();
+      },
+    });
+    await waitFor("the batch", () => batches.length === 1);
+    deepEqual(batches, [{ lastRecord: 2, lastOffset: 3 }], "lastOffset() includes the commit marker");
+
+    await consumer.commitOffsets([{ topic, partition: 0, offset: String(batches[0].lastRecord + 1) }]);
+    deepEqual(await kafkaToolLag(groupId), new Map([[0, 1]]), "record + 1: Kafka's tool shows lag 1");
+    await consumer.commitOffsets([{ topic, partition: 0, offset: String(batches[0].lastOffset + 1) }]);
+    deepEqual(await kafkaToolLag(groupId), new Map([[0, 0]]), "past the marker: lag 0");
+
+    // An aborted transaction: record 4 (aborted) and abort marker 5 reach the consumer as a batch with no
+    // records; eachBatch is not called, END_BATCH_PROCESS carries its last offset.
+    const aborted = await producer.transaction();
+    await aborted.send({ topic, messages: [{ value: "never" }] });
+    await aborted.abort();
+    await waitFor("the control-only batch", () => controlOnly.length > 0);
+    deepEqual(controlOnly, [5]);
+    equal(batches.length, 1, "eachBatch was not called for it");
+    const offsets = await withKafkaAdmin((admin) => admin.topicOffsets(topic));
+    deepEqual(offsets, [{ partition: 0, low: 0, high: 6, lastStable: 6 }]);
+  } finally {
+    await consumer.disconnect();
+    await producer.disconnect();
+    await deleteTopics(topic);
+  }
+});
+
+kafkaTest("KafkaAdmin.ensureTopic() creates a topic once and refuses a mismatching one", async () => {
+  const topic = uniqueName("ensure");
+  try {
+    await withKafkaAdmin(async (admin) => {
+      const spec = { topic, partitions: 3, configs: { "cleanup.policy": "compact", "segment.bytes": "1048576" } };
+      equal(await admin.ensureTopic(spec), true);
+      equal(await admin.ensureTopic(spec), false, "an existing matching topic is fine");
+      const error = await admin.ensureTopic({ ...spec, partitions: 4, configs: { "cleanup.policy": "delete" } })
+        .then(() => undefined, (e: Error) => e);
+      equal(error?.name, "TopicMismatchError");
+      equal(
+        error?.message,
+        `topic ${topic} exists but does not match: 3 partitions, needs 4; cleanup.policy=compact, needs delete`,
+      );
+    });
+  } finally {
+    await deleteTopics(topic);
+  }
+});
