@@ -8,3 +8,9 @@
 
 export { type Document, isAlias, isMap, isNode, isScalar, isSeq, LineCounter, parseAllDocuments } from "npm:yaml@2.9.1";
 export { z } from "npm:zod@4.6.7";
+
+// Decompression of records that Java producers write with snappy, lz4 or zstd (kafkajs decodes only gzip).
+// Pure JavaScript, so they run under Deno and in a `deno compile` binary without native addons.
+export { default as snappy } from "npm:snappyjs@0.7.0";
+export { decompress as lz4Decompress } from "npm:lz4js@0.2.0";
+export { decompress as zstdDecompress } from "npm:fzstd@0.1.1";

@@ -9,6 +9,8 @@
 export {
   type Admin,
   AssignerProtocol,
+  CompressionCodecs,
+  CompressionTypes,
   type Consumer,
   type EachBatchPayload,
   type GroupMember,
