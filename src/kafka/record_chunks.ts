@@ -1,0 +1,73 @@
+/**
+ * Splits outgoing records into requests the broker accepts. kafkajs has no
+ * size-based splitting: everything given to one send()/sendBatch() becomes one
+ * record batch per partition, and a batch over the broker's message.max.bytes
+ * (1 MiB by default) is refused whole (tests/kafka/batching_test.ts).
+ *
+ * @module
+ */
+
+/** A record as Eddy hands it to a producer. */
+export interface OutgoingRecord {
+  /** Target topic. */
+  topic: string;
+  /** Target partition (undefined: kafkajs' default partitioner). */
+  partition?: number;
+  /** Key bytes or text, or null. */
+  key: Uint8Array | string | null;
+  /** Value bytes or text, or null (a tombstone). */
+  value: Uint8Array | string | null;
+  /** Headers. */
+  headers?: Record<string, string | Uint8Array>;
+}
+
+/** Bytes a record adds to a batch, with a generous allowance for the record's framing. */
+export function recordSize(record: OutgoingRecord): number {
+  const length = (data: Uint8Array | string | null | undefined) =>
+    data == null ? 0 : typeof data === "string" ? new TextEncoder().encode(data).length : data.length;
+  let size = 32 + length(record.key) + length(record.value);
+  for (const [name, value] of Object.entries(record.headers ?? {})) size += 8 + length(name) + length(value);
+  return size;
+}
+
+/** A single record larger than a request may be. */
+export class RecordTooLargeError extends RangeError {
+  /**
+   * @param record The record.
+   * @param size Its estimated size.
+   * @param limit The limit.
+   */
+  constructor(readonly record: OutgoingRecord, readonly size: number, readonly limit: number) {
+    super(`a record for ${record.topic} is ${size} bytes, over the ${limit}-byte limit of one request`);
+    this.name = "RecordTooLargeError";
+  }
+}
+
+/**
+ * Splits records, in order, into chunks of at most `maxBytes` each.
+ *
+ * @example
+ * ```ts
+ * const records = [{ topic: "t", key: null, value: "a".repeat(600) }, { topic: "t", key: null, value: "b".repeat(600) }];
+ * chunkRecords(records, 1000).length; // 2
+ * ```
+ * @throws {RecordTooLargeError} when one record alone is over the limit.
+ */
+export function chunkRecords<R extends OutgoingRecord>(records: readonly R[], maxBytes: number): R[][] {
+  const chunks: R[][] = [];
+  let current: R[] = [];
+  let size = 0;
+  for (const record of records) {
+    const bytes = recordSize(record);
+    if (bytes > maxBytes) throw new RecordTooLargeError(record, bytes, maxBytes);
+    if (size + bytes > maxBytes && current.length > 0) {
+      chunks.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(record);
+    size += bytes;
+  }
+  if (current.length > 0) chunks.push(current);
+  return chunks;
+}
