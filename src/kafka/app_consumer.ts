@@ -1,0 +1,250 @@
+/**
+ * The app consumer: one kafkajs consumer per instance in the app's group,
+ * subscribed to every ingress topic and the mailbox, assigned whole tasks by
+ * the task assignor. It hands records off and returns at once (a slow or
+ * throwing eachBatch stalls heartbeats or crashes the consumer), keeps its own
+ * positions (kafkajs re-reads committed offsets at every rebalance and would
+ * redeliver), and holds newly assigned tasks paused until the runtime has
+ * fenced, restored and positioned them. See docs/kafka-client.md.
+ *
+ * @module
+ */
+
+import type { Consumer, EachBatchPayload, Kafka } from "./kafkajs.ts";
+import { taskAssignor, tasksOfAssignment } from "./task_assignor.ts";
+
+/** A consumed record. */
+export interface ConsumedRecord {
+  /** The record's offset. */
+  offset: number;
+  /** Key bytes, or null. */
+  key: Uint8Array | null;
+  /** Value bytes, or null (a tombstone). */
+  value: Uint8Array | null;
+  /** Record timestamp (ms since the epoch). */
+  timestamp: number;
+  /** Headers as bytes. */
+  headers: Record<string, Uint8Array>;
+}
+
+/** Records of one partition handed to the runtime. */
+export interface RecordHandoff {
+  /** The topic. */
+  topic: string;
+  /** The partition. */
+  partition: number;
+  /** The task that owns the partition. */
+  task: number;
+  /** The records, in offset order; empty when the batch held only control markers or aborted records. */
+  records: ConsumedRecord[];
+  /** The position after this batch, control markers included: the offset to commit once it is processed. */
+  nextOffset: number;
+}
+
+/** How the tasks of this instance changed at a rebalance. */
+export interface AssignmentChange {
+  /** Tasks this instance did not own before; their partitions are paused until `startTask`. */
+  assigned: number[];
+  /** Tasks it owned and lost: drop their in-flight work, another instance now owns them. */
+  revoked: number[];
+  /** Tasks it keeps; fetching goes on from its own positions. */
+  retained: number[];
+}
+
+/** Options of the app consumer. */
+export interface AppConsumerOptions {
+  /** The client for the app's cluster. */
+  kafka: Kafka;
+  /** The app's consumer group. */
+  groupId: string;
+  /** Every topic of the app: ingress topics and the mailbox. */
+  topics: string[];
+  /** N, the app's task count. */
+  taskCount: number;
+  /** Called synchronously inside the rebalance (before any fetch of the new generation). */
+  onAssignment(change: AssignmentChange): void;
+  /** Called synchronously for every fetched batch; must return at once and not throw. */
+  onRecords(handoff: RecordHandoff): void;
+  /** Called when a callback threw or the consumer crashed. */
+  onError(error: unknown): void;
+  /** Session timeout (default 6 s: a killed instance's tasks move after this). */
+  sessionTimeoutMs?: number;
+  /** Longest fetch wait (default 250 ms; kafkajs only heartbeats between fetches). */
+  maxWaitTimeMs?: number;
+}
+
+/** The app's consumer: hand-off, own positions, task-level pause. */
+export class AppConsumer {
+  readonly #options: AppConsumerOptions;
+  readonly #consumer: Consumer;
+  #tasks: number[] = [];
+  /** Partitions per topic of the current assignment. */
+  #assignment: Record<string, number[]> = {};
+  readonly #positions = new Map<string, number>();
+  /** Tasks held back: newly assigned and not started, or paused for back-pressure. */
+  readonly #held = new Set<number>();
+
+  /** @param options The consumer's options. */
+  constructor(options: AppConsumerOptions) {
+    this.#options = options;
+    const sessionTimeout = options.sessionTimeoutMs ?? 6_000;
+    this.#consumer = options.kafka.consumer({
+      groupId: options.groupId,
+      partitionAssigners: [taskAssignor({ taskCount: options.taskCount, ownedTasks: () => this.#tasks })],
+      sessionTimeout,
+      heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 10)),
+      rebalanceTimeout: Math.max(sessionTimeout * 2, 10_000),
+      maxWaitTimeInMs: options.maxWaitTimeMs ?? 250,
+      allowAutoTopicCreation: false,
+    });
+    this.#consumer.on(this.#consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.#guard(() => this.#rebalanced(payload.memberAssignment as Record<string, number[]>));
+    });
+    // A batch of control markers or aborted records only never reaches eachBatch; its end event still
+    // says how far the partition got, so committed positions move past the markers (lag 0).
+    this.#consumer.on(this.#consumer.events.END_BATCH_PROCESS, ({ payload }) => {
+      if (payload.batchSize > 0) return;
+      this.#guard(() => this.#handOff(payload.topic, payload.partition, [], Number(payload.lastOffset) + 1));
+    });
+    this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => options.onError(payload.error));
+  }
+
+  /** The tasks this instance owns now. */
+  get tasks(): readonly number[] {
+    return this.#tasks;
+  }
+
+  /** Connects, subscribes and starts fetching. */
+  async start(): Promise<void> {
+    await this.#consumer.connect();
+    await this.#consumer.subscribe({ topics: this.#options.topics });
+    await this.#consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => {
+        this.#guard(() => this.#onBatch(payload));
+        return Promise.resolve();
+      },
+    });
+  }
+
+  /** Leaves the group (its tasks move at once) and disconnects. */
+  async stop(): Promise<void> {
+    await this.#consumer.disconnect();
+  }
+
+  /**
+   * Starts fetching a newly assigned task from the given positions (the committed
+   * offsets the runtime read after fencing and restoring). Partitions without a
+   * position start from the group's committed offset or the topic's reset policy.
+   */
+  startTask(task: number, positions: { topic: string; partition: number; offset: number }[]): void {
+    for (const { topic, partition, offset } of positions) {
+      this.#positions.set(key(topic, partition), offset);
+      this.#consumer.seek({ topic, partition, offset: String(offset) });
+    }
+    this.resumeTask(task);
+  }
+
+  /** Stops fetching a task's partitions (back-pressure); the group is unaffected. */
+  pauseTask(task: number, topics: readonly string[] = this.#options.topics): void {
+    this.#held.add(task);
+    const partitions = this.#partitionsOf(task, topics);
+    if (partitions.length > 0) this.#consumer.pause(partitions);
+  }
+
+  /** Fetches a task's partitions again. */
+  resumeTask(task: number): void {
+    this.#held.delete(task);
+    const partitions = this.#partitionsOf(task, this.#options.topics);
+    if (partitions.length > 0) this.#consumer.resume(partitions);
+  }
+
+  /** The next offset this consumer will hand off for a partition, if it has handed any off. */
+  position(topic: string, partition: number): number | undefined {
+    return this.#positions.get(key(topic, partition));
+  }
+
+  #rebalanced(assignment: Record<string, number[]>): void {
+    const before = new Set(this.#tasks);
+    const after = tasksOfAssignment(assignment, this.#options.taskCount);
+    const change: AssignmentChange = {
+      assigned: after.filter((task) => !before.has(task)),
+      revoked: [...before].filter((task) => !after.includes(task)),
+      retained: after.filter((task) => before.has(task)),
+    };
+    this.#tasks = after;
+    this.#assignment = assignment;
+    for (const task of change.revoked) this.#held.delete(task);
+    for (const [position] of this.#positions) {
+      const [topic, partition] = splitKey(position);
+      if (!assignment[topic]?.includes(partition)) this.#positions.delete(position);
+    }
+    // kafkajs re-read the committed offsets for this generation: put retained partitions back where we were.
+    for (const [topic, partitions] of Object.entries(assignment)) {
+      for (const partition of partitions) {
+        const offset = this.#positions.get(key(topic, partition));
+        if (offset !== undefined) this.#consumer.seek({ topic, partition, offset: String(offset) });
+      }
+    }
+    for (const task of change.assigned) this.pauseTask(task);
+    this.#options.onAssignment(change);
+  }
+
+  #onBatch({ batch }: EachBatchPayload): void {
+    const records = batch.messages.map((message) => ({
+      offset: Number(message.offset),
+      key: message.key === null ? null : new Uint8Array(message.key),
+      value: message.value === null ? null : new Uint8Array(message.value),
+      timestamp: Number(message.timestamp),
+      headers: headerBytes(message.headers),
+    }));
+    this.#handOff(batch.topic, batch.partition, records, Number(batch.lastOffset()) + 1);
+  }
+
+  #handOff(topic: string, partition: number, records: ConsumedRecord[], nextOffset: number): void {
+    const task = partition % this.#options.taskCount;
+    // A batch fetched before a rebalance may arrive for a partition this instance no longer owns.
+    if (!this.#assignment[topic]?.includes(partition)) return;
+    const current = this.#positions.get(key(topic, partition)) ?? 0;
+    if (nextOffset <= current) return;
+    this.#positions.set(key(topic, partition), nextOffset);
+    const fresh = records.filter((record) => record.offset >= current);
+    this.#options.onRecords({ topic, partition, task, records: fresh, nextOffset });
+  }
+
+  #partitionsOf(task: number, topics: readonly string[]) {
+    return topics.flatMap((topic) => {
+      const partitions = (this.#assignment[topic] ?? []).filter((p) => p % this.#options.taskCount === task);
+      return partitions.length > 0 ? [{ topic, partitions }] : [];
+    });
+  }
+
+  #guard(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.#options.onError(error);
+    }
+  }
+}
+
+/** kafkajs gives header values as Buffer, string, or arrays of them for repeated headers: the first one is kept. */
+function headerBytes(headers: Record<string, unknown> | undefined): Record<string, Uint8Array> {
+  const out: Record<string, Uint8Array> = {};
+  for (const [name, raw] of Object.entries(headers ?? {})) {
+    const value = Array.isArray(raw) ? raw[0] : raw;
+    if (typeof value === "string") out[name] = new TextEncoder().encode(value);
+    else if (value instanceof Uint8Array) out[name] = new Uint8Array(value);
+  }
+  return out;
+}
+
+function key(topic: string, partition: number): string {
+  return `${partition}/${topic}`;
+}
+
+function splitKey(position: string): [string, number] {
+  const slash = position.indexOf("/");
+  return [position.slice(slash + 1), Number(position.slice(0, slash))];
+}
