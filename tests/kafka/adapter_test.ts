@@ -6,6 +6,7 @@
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
 import { AppConsumer, type AssignmentChange, type RecordHandoff } from "../../src/kafka/app_consumer.ts";
 import { CommitError, TaskProducer } from "../../src/kafka/task_producer.ts";
+import { EgressProducer } from "../../src/kafka/egress_producer.ts";
 import { KafkaAdmin } from "../../src/kafka/admin.ts";
 import { createTopic, deleteTopics, kafkaTest, produce, readBack, testKafka, uniqueName, waitFor } from "./helpers.ts";
 
@@ -194,6 +195,30 @@ kafkaTest("AppConsumer positions count control markers, also for batches of mark
     ok(reader.errors.length === 0);
   } finally {
     await reader.consumer.stop();
+    await producer.disconnect();
+    await deleteTopics(topic);
+  }
+});
+
+kafkaTest("EgressProducer sends in order, in chunks, and resolves once acknowledged", async () => {
+  const topic = await createTopic("adapter-egress", { partitions: 2 });
+  const producer = new EgressProducer(testKafka());
+  try {
+    await producer.connect();
+    const big = "y".repeat(500 * 1024);
+    await producer.send([
+      { topic, partition: 0, key: "k", value: big },
+      { topic, partition: 0, key: "k", value: big },
+      { topic, partition: 1, key: new TextEncoder().encode("bytes"), value: "small" },
+    ]);
+    const records = await readBack(topic, 3, 30_000);
+    deepEqual(
+      records.filter((r) => r.partition === 0).map((r) => [r.key, r.value?.length, r.offset]),
+      [["k", big.length, "0"], ["k", big.length, "1"]],
+    );
+    deepEqual(records.filter((r) => r.partition === 1).map((r) => [r.key, r.value]), [["bytes", "small"]]);
+    await rejects(producer.send([{ topic: uniqueName("missing"), key: null, value: "x" }]));
+  } finally {
     await producer.disconnect();
     await deleteTopics(topic);
   }

@@ -1,0 +1,68 @@
+/**
+ * Producers for egresses outside the task transaction: `at-least-once` (an
+ * idempotent producer whose sends the runtime awaits before it commits the
+ * task, so a crash can repeat a record but not lose one) and `none` (sent
+ * without waiting). Records are split into requests the broker accepts.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import type { Kafka, Producer } from "./kafkajs.ts";
+import { chunkRecords, type OutgoingRecord } from "./record_chunks.ts";
+
+/** Options of an egress producer. */
+export interface EgressProducerOptions {
+  /** Largest request (default 900 KiB). */
+  maxRequestBytes?: number;
+}
+
+/** An idempotent producer for one egress cluster. */
+export class EgressProducer {
+  readonly #producer: Producer;
+  readonly #maxRequestBytes: number;
+
+  /** @param kafka The client for the egress's cluster. */
+  constructor(kafka: Kafka, options: EgressProducerOptions = {}) {
+    this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.#maxRequestBytes = options.maxRequestBytes ?? 900 * 1024;
+  }
+
+  /** Connects. */
+  async connect(): Promise<void> {
+    await this.#producer.connect();
+  }
+
+  /** Disconnects. */
+  async disconnect(): Promise<void> {
+    await this.#producer.disconnect();
+  }
+
+  /**
+   * Sends records in order and resolves when every broker acknowledged them
+   * (acks=all); rejects with the first failure.
+   */
+  async send(records: readonly OutgoingRecord[]): Promise<void> {
+    for (const chunk of chunkRecords(records, this.#maxRequestBytes)) {
+      const byTopic = new Map<string, { key: Buffer | string | null; value: Buffer | string | null }[]>();
+      for (const record of chunk) {
+        const messages = byTopic.get(record.topic) ?? [];
+        messages.push({
+          key: bytes(record.key),
+          value: bytes(record.value),
+          ...(record.partition === undefined ? {} : { partition: record.partition }),
+        });
+        byTopic.set(record.topic, messages);
+      }
+      await this.#producer.sendBatch({
+        acks: -1,
+        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
+      });
+    }
+  }
+}
+
+function bytes(data: Uint8Array | string | null): Buffer | string | null {
+  if (data === null || typeof data === "string") return data;
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+}
