@@ -38,3 +38,18 @@ kafkaTest("Deno's op and resource sanitizers pass for kafkajs clients that disco
   equal(result.code, 0, result.stdout + result.stderr);
   match(result.stdout, /ok \| 2 passed \| 0 failed/);
 });
+
+kafkaTest("NODE_ENV=test switches kafkajs to its test retry defaults (15 retries instead of 5)", async () => {
+  const run = async (env: Record<string, string>) => {
+    const { stdout } = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-net", "--allow-env", `${fixtures}unreachable.ts`],
+      env: { NO_COLOR: "1", ...env },
+      stdout: "piped",
+      stderr: "null",
+    }).output();
+    return new TextDecoder().decode(stdout).trim();
+  };
+  const [normal, test] = await Promise.all([run({ NODE_ENV: "production" }), run({ NODE_ENV: "test" })]);
+  equal(normal, "attempts: 6");
+  equal(test, "attempts: 16");
+});
