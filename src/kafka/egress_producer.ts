@@ -7,9 +7,8 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
 import type { Kafka, Producer } from "./kafkajs.ts";
-import { chunkRecords, type OutgoingRecord } from "./record_chunks.ts";
+import { chunkRecords, type OutgoingRecord, toTopicMessages } from "./outgoing_records.ts";
 
 /** Options of an egress producer. */
 export interface EgressProducerOptions {
@@ -44,25 +43,7 @@ export class EgressProducer {
    */
   async send(records: readonly OutgoingRecord[]): Promise<void> {
     for (const chunk of chunkRecords(records, this.#maxRequestBytes)) {
-      const byTopic = new Map<string, { key: Buffer | string | null; value: Buffer | string | null }[]>();
-      for (const record of chunk) {
-        const messages = byTopic.get(record.topic) ?? [];
-        messages.push({
-          key: bytes(record.key),
-          value: bytes(record.value),
-          ...(record.partition === undefined ? {} : { partition: record.partition }),
-        });
-        byTopic.set(record.topic, messages);
-      }
-      await this.#producer.sendBatch({
-        acks: -1,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      });
+      await this.#producer.sendBatch({ acks: -1, topicMessages: toTopicMessages(chunk) });
     }
   }
-}
-
-function bytes(data: Uint8Array | string | null): Buffer | string | null {
-  if (data === null || typeof data === "string") return data;
-  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }

@@ -9,9 +9,8 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
 import type { Kafka, Producer } from "./kafkajs.ts";
-import { chunkRecords, type OutgoingRecord } from "./record_chunks.ts";
+import { chunkRecords, type OutgoingRecord, toTopicMessages } from "./outgoing_records.ts";
 
 /** An offset to commit for a group, in the same transaction. */
 export interface GroupOffset {
@@ -117,7 +116,7 @@ export class TaskProducer {
     try {
       transaction = await producer.transaction();
       for (const chunk of chunks) {
-        await transaction.sendBatch({ topicMessages: groupByTopic(chunk) });
+        await transaction.sendBatch({ topicMessages: toTopicMessages(chunk) });
       }
       for (const [groupId, topics] of offsetsByGroup(batch.offsets)) {
         await transaction.sendOffsets({ consumerGroupId: groupId, topics });
@@ -147,25 +146,6 @@ function isFencing(error: unknown): boolean {
   return type !== undefined && FENCING_ERRORS.has(type);
 }
 
-function groupByTopic(records: OutgoingRecord[]) {
-  const byTopic = new Map<string, { key: string | Buffer | null; value: string | Buffer | null }[]>();
-  for (const record of records) {
-    const messages = byTopic.get(record.topic) ?? [];
-    messages.push({
-      key: toBuffer(record.key),
-      value: toBuffer(record.value),
-      ...(record.partition === undefined ? {} : { partition: record.partition }),
-      ...(record.headers === undefined ? {} : {
-        headers: Object.fromEntries(
-          Object.entries(record.headers).map(([name, value]) => [name, toBuffer(value)!]),
-        ),
-      }),
-    } as { key: string | Buffer | null; value: string | Buffer | null });
-    byTopic.set(record.topic, messages);
-  }
-  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
-}
-
 function offsetsByGroup(offsets: GroupOffset[]) {
   const groups = new Map<string, Map<string, { partition: number; offset: string }[]>>();
   for (const { groupId, topic, partition, offset } of offsets) {
@@ -178,9 +158,4 @@ function offsetsByGroup(offsets: GroupOffset[]) {
   return [...groups].map(([groupId, topics]) =>
     [groupId, [...topics].map(([topic, partitions]) => ({ topic, partitions }))] as const
   );
-}
-
-function toBuffer(data: Uint8Array | string | null): Buffer | string | null {
-  if (data === null || typeof data === "string") return data;
-  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }

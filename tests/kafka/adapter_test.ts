@@ -8,7 +8,17 @@ import { AppConsumer, type AssignmentChange, type RecordHandoff } from "../../sr
 import { CommitError, TaskProducer } from "../../src/kafka/task_producer.ts";
 import { EgressProducer } from "../../src/kafka/egress_producer.ts";
 import { KafkaAdmin } from "../../src/kafka/admin.ts";
-import { createTopic, deleteTopics, kafkaTest, produce, readBack, testKafka, uniqueName, waitFor } from "./helpers.ts";
+import {
+  createTopic,
+  deleteTopics,
+  kafkaTest,
+  produce,
+  readBack,
+  testKafka,
+  transactionalProducer,
+  uniqueName,
+  waitFor,
+} from "./helpers.ts";
 
 async function groupOffsets(groupId: string, topic: string) {
   const admin = new KafkaAdmin(testKafka());
@@ -170,11 +180,7 @@ kafkaTest(
 
 kafkaTest("AppConsumer positions count control markers, also for batches of markers only", async () => {
   const topic = await createTopic("adapter-markers");
-  const producer = testKafka().producer({
-    transactionalId: uniqueName("txn"),
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
+  const producer = transactionalProducer();
   const reader = instance(uniqueName("app"), [topic], 1);
   try {
     await producer.connect();

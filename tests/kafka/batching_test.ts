@@ -7,18 +7,14 @@
  */
 
 import { equal } from "node:assert/strict";
-import { chunkRecords } from "../../src/kafka/record_chunks.ts";
-import { createTopic, deleteTopics, kafkaTest, readBack, testKafka, uniqueName, withAdmin } from "./helpers.ts";
+import { chunkRecords } from "../../src/kafka/outgoing_records.ts";
+import { createTopic, deleteTopics, kafkaTest, readBack, transactionalProducer, withAdmin } from "./helpers.ts";
 
 const big = (i: number) => ({ key: `k${i}`, value: "x".repeat(600 * 1024) });
 
 kafkaTest("over 1 MiB for one partition in one send is refused; chunked sends in one transaction commit", async () => {
   const topic = await createTopic("batching-big");
-  const producer = testKafka().producer({
-    transactionalId: uniqueName("task"),
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
+  const producer = transactionalProducer();
   try {
     await producer.connect();
     const whole = await producer.transaction();
@@ -47,11 +43,7 @@ kafkaTest("over 1 MiB for one partition in one send is refused; chunked sends in
 
 kafkaTest("thousands of small records: one sendBatch per transaction vs one send per record", async () => {
   const topic = await createTopic("batching-small", { partitions: 4 });
-  const producer = testKafka().producer({
-    transactionalId: uniqueName("task"),
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
+  const producer = transactionalProducer();
   const count = 5_000;
   const messages = Array.from({ length: count }, (_, i) => ({ key: `key-${i % 100}`, value: `value-${i}` }));
   try {

@@ -7,7 +7,7 @@
  * a leak they report is a client a test forgot to disconnect.
  */
 
-import { type Admin, brokersFromEnv, Kafka, logLevel } from "../../src/kafka/kafkajs.ts";
+import { type Admin, brokersFromEnv, Kafka, logLevel, type Producer } from "../../src/kafka/kafkajs.ts";
 
 /** The brokers the tests use (`KAFKA_BROKERS`, default 127.0.0.1:9092). */
 export const brokers = brokersFromEnv();
@@ -20,6 +20,17 @@ export function testKafka(clientId = "eddy-test"): Kafka {
     logLevel: logLevel.NOTHING, // kafkajs logs retried conditions (rebalances) as errors; KAFKAJS_LOG_LEVEL overrides
     retry: { retries: 3, initialRetryTime: 100 },
     connectionTimeout: 3_000,
+  });
+}
+
+/** A transactional producer, configured as Eddy's task producers are. */
+export function transactionalProducer(transactionalId = uniqueName("txn"), transactionTimeout = 10_000): Producer {
+  return testKafka("eddy-test-txn").producer({
+    transactionalId,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    transactionTimeout,
+    allowAutoTopicCreation: false,
   });
 }
 

@@ -8,7 +8,16 @@
 
 import { deepEqual, equal } from "node:assert/strict";
 import { KafkaAdmin } from "../../src/kafka/admin.ts";
-import { createTopic, deleteTopics, kafkaTest, produce, testKafka, uniqueName, waitFor } from "./helpers.ts";
+import {
+  createTopic,
+  deleteTopics,
+  kafkaTest,
+  produce,
+  testKafka,
+  transactionalProducer,
+  uniqueName,
+  waitFor,
+} from "./helpers.ts";
 
 const brokerScript = new URL("../../scripts/kafka/broker.sh", import.meta.url).pathname;
 
@@ -53,11 +62,7 @@ async function withKafkaAdmin<T>(fn: (admin: KafkaAdmin) => Promise<T>): Promise
 
 kafkaTest("KafkaAdmin.topicOffsets() tells the high watermark from the last-stable offset", async () => {
   const topic = await createTopic("offsets-lso");
-  const producer = testKafka().producer({
-    transactionalId: uniqueName("txn"),
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
+  const producer = transactionalProducer();
   try {
     await producer.connect();
     const open = await producer.transaction();
@@ -78,11 +83,7 @@ kafkaTest("KafkaAdmin.topicOffsets() tells the high watermark from the last-stab
 
 kafkaTest("committing past the control marker gives lag 0; committing last record + 1 leaves lag 1", async () => {
   const topic = await createTopic("offsets-lag");
-  const producer = testKafka().producer({
-    transactionalId: uniqueName("txn"),
-    idempotent: true,
-    maxInFlightRequests: 1,
-  });
+  const producer = transactionalProducer();
   const groupId = uniqueName("lag");
   const consumer = testKafka().consumer({ groupId, maxWaitTimeInMs: 250 });
   const batches: { lastRecord: number; lastOffset: number }[] = [];

@@ -6,7 +6,6 @@
  */
 
 import { deepEqual, equal, match, rejects } from "node:assert/strict";
-import type { Producer } from "../../src/kafka/kafkajs.ts";
 import {
   createTopic,
   deleteTopics,
@@ -14,20 +13,11 @@ import {
   produce,
   readBack,
   testKafka,
+  transactionalProducer,
   uniqueName,
   waitFor,
   withAdmin,
 } from "./helpers.ts";
-
-function transactionalProducer(transactionalId: string, transactionTimeout = 10_000): Producer {
-  return testKafka("eddy-test-txn").producer({
-    transactionalId,
-    idempotent: true,
-    maxInFlightRequests: 1,
-    transactionTimeout,
-    allowAutoTopicCreation: false,
-  });
-}
 
 async function committedOffset(groupId: string, topic: string, partition = 0): Promise<string> {
   const offsets = await withAdmin((admin) => admin.fetchOffsets({ groupId, topics: [topic] }));

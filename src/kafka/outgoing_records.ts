@@ -1,11 +1,14 @@
 /**
- * Splits outgoing records into requests the broker accepts. kafkajs has no
- * size-based splitting: everything given to one send()/sendBatch() becomes one
- * record batch per partition, and a batch over the broker's message.max.bytes
- * (1 MiB by default) is refused whole (tests/kafka/batching_test.ts).
+ * Records on their way out: split into requests the broker accepts, and put
+ * in the shape kafkajs sends. kafkajs has no size-based splitting: everything
+ * given to one send()/sendBatch() becomes one record batch per partition, and
+ * a batch over the broker's message.max.bytes (1 MiB by default) is refused
+ * whole (tests/kafka/batching_test.ts).
  *
  * @module
  */
+
+import { Buffer } from "node:buffer";
 
 /** A record as Eddy hands it to a producer. */
 export interface OutgoingRecord {
@@ -70,4 +73,39 @@ export function chunkRecords<R extends OutgoingRecord>(records: readonly R[], ma
   }
   if (current.length > 0) chunks.push(current);
   return chunks;
+}
+
+/** A kafkajs message. */
+export interface TopicMessage {
+  /** Key. */
+  key: Buffer | string | null;
+  /** Value. */
+  value: Buffer | string | null;
+  /** Partition, when chosen by Eddy. */
+  partition?: number;
+  /** Headers. */
+  headers?: Record<string, Buffer | string>;
+}
+
+/** Groups records by topic, in order, as kafkajs' `sendBatch({ topicMessages })` takes them. */
+export function toTopicMessages(records: readonly OutgoingRecord[]): { topic: string; messages: TopicMessage[] }[] {
+  const byTopic = new Map<string, TopicMessage[]>();
+  for (const record of records) {
+    const message: TopicMessage = { key: toBuffer(record.key), value: toBuffer(record.value) };
+    if (record.partition !== undefined) message.partition = record.partition;
+    if (record.headers !== undefined) {
+      message.headers = Object.fromEntries(
+        Object.entries(record.headers).map(([name, value]) => [name, toBuffer(value)!]),
+      );
+    }
+    const messages = byTopic.get(record.topic) ?? [];
+    messages.push(message);
+    byTopic.set(record.topic, messages);
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+}
+
+function toBuffer(data: Uint8Array | string | null): Buffer | string | null {
+  if (data === null || typeof data === "string") return data;
+  return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }

@@ -1,5 +1,5 @@
 import { deepEqual, equal, throws } from "node:assert/strict";
-import { chunkRecords, recordSize, RecordTooLargeError } from "./record_chunks.ts";
+import { chunkRecords, recordSize, RecordTooLargeError, toTopicMessages } from "./outgoing_records.ts";
 
 Deno.test("recordSize() counts key, value and headers in bytes, plus framing", () => {
   equal(recordSize({ topic: "t", key: null, value: null }), 32);
@@ -19,4 +19,19 @@ Deno.test("chunkRecords() refuses a record that no request can carry", () => {
     () => chunkRecords([{ topic: "big", key: null, value: "x".repeat(2000) }], 1000),
     (error: unknown) => error instanceof RecordTooLargeError && /a record for big is 2032 bytes/.test(error.message),
   );
+});
+
+Deno.test("toTopicMessages() groups by topic in order and passes bytes as Buffers", () => {
+  const grouped = toTopicMessages([
+    { topic: "a", key: "k1", value: new Uint8Array([1, 2]), partition: 3, headers: { h: "v" } },
+    { topic: "b", key: null, value: null },
+    { topic: "a", key: new Uint8Array([9]), value: "v2" },
+  ]);
+  deepEqual(grouped.map(({ topic, messages }) => [topic, messages.length]), [["a", 2], ["b", 1]]);
+  const [first, second] = grouped[0].messages;
+  equal(first.partition, 3);
+  deepEqual([...first.value as Uint8Array], [1, 2]);
+  deepEqual(first.headers, { h: "v" });
+  deepEqual([...second.key as Uint8Array], [9]);
+  equal("partition" in second, false);
 });
