@@ -1,0 +1,180 @@
+/**
+ * StateFun types: a typename plus how values of it become bytes. The built-in
+ * types use StateFun's exact wire format (protobuf wrappers from
+ * `io.statefun.sdk.types`), so values move unchanged between Eddy, the official
+ * SDKs and StateFun itself.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import { lastField, ProtoWriter, readFields } from "../protobuf/wire.ts";
+import { parseSdkTypeName } from "./typename.ts";
+
+/**
+ * A StateFun type: a `<namespace>/<name>` typename and a serializer. Subclass it,
+ * or use `StateFun.customType(...)`.
+ */
+export abstract class Type<T> {
+  readonly #typename: string;
+
+  /** @param typename `<namespace>/<name>`. */
+  protected constructor(typename: string) {
+    parseSdkTypeName(typename);
+    this.#typename = typename;
+  }
+
+  /** The type's `<namespace>/<name>`. */
+  get typename(): string {
+    return this.#typename;
+  }
+
+  /** Serializes a value. */
+  abstract serialize(value: T): Buffer;
+
+  /** Deserializes bytes made by `serialize` (or by another SDK for the same typename). */
+  abstract deserialize(bytes: Buffer): T;
+}
+
+/** A built-in type: a protobuf message with a single field `value = 1`. */
+class WrapperType<T> extends Type<T> {
+  constructor(
+    typename: string,
+    readonly write: (writer: ProtoWriter, value: T) => void,
+    readonly read: (value: bigint | Uint8Array | undefined) => T,
+  ) {
+    super(typename);
+  }
+
+  serialize(value: T): Buffer {
+    const writer = new ProtoWriter();
+    this.write(writer, value);
+    return Buffer.from(writer.finish());
+  }
+
+  deserialize(bytes: Buffer): T {
+    return this.read(lastField(readFields(bytes), 1)?.value);
+  }
+}
+
+const view = (bytes: Uint8Array) => new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+
+/** `io.statefun.types/bool` (BooleanWrapper). */
+export const BOOL_TYPE: Type<boolean> = new WrapperType<boolean>(
+  "io.statefun.types/bool",
+  (w, v) => w.varint(1, v),
+  (v) => v !== undefined && v !== 0n,
+);
+
+/** `io.statefun.types/int` (IntWrapper, sfixed32). */
+export const INT_TYPE: Type<number> = new WrapperType<number>(
+  "io.statefun.types/int",
+  (w, v) => {
+    if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) throw new RangeError(`${v} is not a 32-bit integer`);
+    w.fixed32(1, v, "sfixed32");
+  },
+  (v) => (v instanceof Uint8Array ? view(v).getInt32(0, true) : 0),
+);
+
+/** `io.statefun.types/long` (LongWrapper, sfixed64), as a bigint. */
+export const LONG_TYPE: Type<bigint> = new WrapperType<bigint>(
+  "io.statefun.types/long",
+  (w, v) => w.fixed64(1, BigInt.asIntN(64, BigInt(v)), "sfixed64"),
+  (v) => (v instanceof Uint8Array ? view(v).getBigInt64(0, true) : 0n),
+);
+
+/** `io.statefun.types/float` (FloatWrapper, 32-bit). */
+export const FLOAT_TYPE: Type<number> = new WrapperType<number>(
+  "io.statefun.types/float",
+  (w, v) => w.fixed32(1, v, "float"),
+  (v) => (v instanceof Uint8Array ? view(v).getFloat32(0, true) : 0),
+);
+
+/** `io.statefun.types/double` (DoubleWrapper, 64-bit). */
+export const DOUBLE_TYPE: Type<number> = new WrapperType<number>(
+  "io.statefun.types/double",
+  (w, v) => w.fixed64(1, v, "double"),
+  (v) => (v instanceof Uint8Array ? view(v).getFloat64(0, true) : 0),
+);
+
+/** `io.statefun.types/string` (StringWrapper, UTF-8). */
+export const STRING_TYPE: Type<string> = new WrapperType<string>(
+  "io.statefun.types/string",
+  (w, v) => w.string(1, v),
+  (v) => (v instanceof Uint8Array ? new TextDecoder("utf-8", { fatal: true }).decode(v) : ""),
+);
+
+/** A type whose values are JSON (UTF-8 bytes of `JSON.stringify`), as the official JS SDK's `jsonType`. */
+export class JsonType<T> extends Type<T> {
+  /** @param typename `<namespace>/<name>`. */
+  constructor(typename: string) {
+    super(typename);
+  }
+
+  /** `JSON.stringify` as UTF-8. */
+  serialize(value: T): Buffer {
+    return Buffer.from(JSON.stringify(value));
+  }
+
+  /** `JSON.parse` of UTF-8. */
+  deserialize(bytes: Buffer): T {
+    return JSON.parse(bytes.toString("utf8"));
+  }
+}
+
+/** A type with user-supplied serializers. */
+export class CustomType<T> extends Type<T> {
+  readonly #serialize: (value: T) => Buffer;
+  readonly #deserialize: (bytes: Buffer) => T;
+
+  /**
+   * @param typename `<namespace>/<name>`.
+   * @param serialize Value to bytes.
+   * @param deserialize Bytes to value.
+   */
+  constructor(typename: string, serialize: (value: T) => Buffer, deserialize: (bytes: Buffer) => T) {
+    super(typename);
+    this.#serialize = serialize;
+    this.#deserialize = deserialize;
+  }
+
+  /** Calls the user's serializer. */
+  serialize(value: T): Buffer {
+    return Buffer.from(this.#serialize(value));
+  }
+
+  /** Calls the user's deserializer. */
+  deserialize(bytes: Buffer): T {
+    return this.#deserialize(bytes);
+  }
+}
+
+/** A generated protobuf class, as google-protobuf generates them. */
+export interface ProtobufClass<T> {
+  /** Parses bytes. */
+  deserializeBinary(bytes: Uint8Array): T;
+}
+
+/** A type for google-protobuf generated messages (`value.serializeBinary()`), as the official JS SDK's `protoType`. */
+export class ProtobufType<T extends { serializeBinary(): Uint8Array }> extends Type<T> {
+  readonly #generated: ProtobufClass<T>;
+
+  /**
+   * @param typename Usually `type.googleapis.com/<full.message.Name>`.
+   * @param generated The generated class.
+   */
+  constructor(typename: string, generated: ProtobufClass<T>) {
+    super(typename);
+    this.#generated = generated;
+  }
+
+  /** `value.serializeBinary()`. */
+  serialize(value: T): Buffer {
+    return Buffer.from(value.serializeBinary());
+  }
+
+  /** `Class.deserializeBinary(bytes)`. */
+  deserialize(bytes: Buffer): T {
+    return this.#generated.deserializeBinary(bytes);
+  }
+}
