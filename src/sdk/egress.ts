@@ -1,0 +1,119 @@
+/**
+ * Egress record builders with the official JS SDK's names and encodings:
+ * `kafkaEgressMessage` wraps a `KafkaProducerRecord` (key = 1, value_bytes = 2,
+ * topic = 3) under the typename the Kafka egress accepts, and the runtime side
+ * decodes it again.
+ *
+ * @module
+ */
+
+import { Buffer } from "node:buffer";
+import { bytesField, ProtoWriter, readFields, stringField } from "../protobuf/wire.ts";
+import { EgressMessage } from "./message.ts";
+import { parseSdkTypeName } from "./typename.ts";
+import type { Type } from "./types.ts";
+
+/** The only typename a Kafka egress accepts. */
+export const KAFKA_PRODUCER_RECORD_TYPENAME = "type.googleapis.com/io.statefun.sdk.egress.KafkaProducerRecord";
+
+/** The Kinesis record typename (Eddy has no Kinesis egress; kept for SDK compatibility). */
+export const KINESIS_EGRESS_RECORD_TYPENAME = "type.googleapis.com/io.statefun.sdk.egress.KinesisEgressRecord";
+
+/** Options of `kafkaEgressMessage`. */
+export interface KafkaEgressOpts {
+  /** The egress id. */
+  typename: string;
+  /** The Kafka topic. */
+  topic: string;
+  /** The record key (none when empty). */
+  key?: string;
+  /** The value. */
+  // deno-lint-ignore no-explicit-any
+  value: any;
+  /** Its type; otherwise strings are UTF-8, safe integers 4-byte big-endian, bytes as they are. */
+  // deno-lint-ignore no-explicit-any
+  valueType?: Type<any>;
+}
+
+/**
+ * Builds a record for a Kafka egress.
+ *
+ * @example
+ * ```ts
+ * const record = kafkaEgressMessage({ typename: "com.example/out", topic: "greetings", key: "Ada", value: "Hi Ada" });
+ * record.typedValue.typename; // "type.googleapis.com/io.statefun.sdk.egress.KafkaProducerRecord"
+ * ```
+ * @throws {TypeError} for a missing typename, topic or value.
+ */
+export function kafkaEgressMessage({ typename, topic, key = "", value, valueType }: KafkaEgressOpts): EgressMessage {
+  if (typeof typename !== "string" || typename === "") throw new TypeError("typename is missing");
+  parseSdkTypeName(typename);
+  if (typeof topic !== "string" || topic === "") throw new TypeError("topic is missing");
+  if (value === undefined || value === null) throw new TypeError("value is missing");
+  const record = new ProtoWriter().string(1, key ?? "").bytes(2, egressBytes(valueType, value)).string(3, topic)
+    .finish();
+  return new EgressMessage(typename, { typename: KAFKA_PRODUCER_RECORD_TYPENAME, hasValue: true, value: record });
+}
+
+/** Options of `kinesisEgressMessage`. */
+export interface KinesisEgressOpts {
+  /** The egress id. */
+  typename: string;
+  /** The stream. */
+  stream: string;
+  /** The partition key. */
+  partitionKey: string;
+  /** An explicit hash key. */
+  hashKey?: string;
+  /** The value. */
+  // deno-lint-ignore no-explicit-any
+  value: any;
+  /** Its type. */
+  // deno-lint-ignore no-explicit-any
+  valueType?: Type<any>;
+}
+
+/** Builds a Kinesis egress record, for code written for the official SDK (Eddy refuses Kinesis egresses). */
+export function kinesisEgressMessage(
+  { typename, stream, partitionKey, hashKey = "", value, valueType }: KinesisEgressOpts,
+): EgressMessage {
+  if (typeof typename !== "string" || typename === "") throw new TypeError("typename is missing");
+  parseSdkTypeName(typename);
+  if (typeof stream !== "string" || stream === "") throw new TypeError("stream is missing");
+  if (typeof partitionKey !== "string" || partitionKey === "") throw new TypeError("partition key is missing");
+  if (value === undefined || value === null) throw new TypeError("value is missing");
+  const record = new ProtoWriter().string(1, partitionKey).bytes(2, egressBytes(valueType, value)).string(3, stream)
+    .string(4, hashKey).finish();
+  return new EgressMessage(typename, { typename: KINESIS_EGRESS_RECORD_TYPENAME, hasValue: true, value: record });
+}
+
+/** A decoded KafkaProducerRecord. */
+export interface KafkaProducerRecord {
+  /** Topic. */
+  topic: string;
+  /** Key; an empty key means no key (null), as StateFun's serializer does. */
+  key: string | null;
+  /** Value bytes. */
+  value: Uint8Array;
+}
+
+/** Decodes a KafkaProducerRecord. */
+export function decodeKafkaProducerRecord(bytes: Uint8Array): KafkaProducerRecord {
+  const fields = readFields(bytes);
+  const key = stringField(fields, 1);
+  return { key: key === "" ? null : key, value: bytesField(fields, 2), topic: stringField(fields, 3) };
+}
+
+function egressBytes(type: Type<unknown> | undefined, value: unknown): Uint8Array {
+  if (type !== undefined && type !== null) return new Uint8Array(type.serialize(value));
+  if (typeof value === "string") return new TextEncoder().encode(value);
+  if (Number.isSafeInteger(value)) {
+    const bytes = Buffer.alloc(4);
+    bytes.writeInt32BE(value as number);
+    return new Uint8Array(bytes);
+  }
+  if (value instanceof Uint8Array) return new Uint8Array(value);
+  throw new TypeError(
+    "Unable to deduce a type automatically. Please provide an explicit type, or string/Buffer as a value.",
+  );
+}

@@ -1,0 +1,8 @@
+/**
+ * Test-only packages. The official StateFun JS SDK serves as the oracle for
+ * wire compatibility: what Eddy's SDK encodes must be byte-for-byte what it encodes.
+ *
+ * @module
+ */
+
+export * as officialSdk from "npm:apache-flink-statefun@3.3.0";
