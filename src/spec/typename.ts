@@ -20,7 +20,7 @@ export interface TypeName {
  * @example
  * ```ts
  * parseTypeName("com.example/greeter"); // { namespace: "com.example", name: "greeter" }
- * parseTypeName("a/b/c"); // throws TypeError
+ * // parseTypeName("a/b/c") throws a TypeError
  * ```
  * @throws {TypeError} naming the input and the expected format.
  */

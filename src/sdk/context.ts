@@ -1,0 +1,106 @@
+/**
+ * The `context` a function receives: its address, the caller, its storage,
+ * and the effects it asks for (messages, delayed messages and cancellations,
+ * egress records), with the official JS SDK's names and checks.
+ *
+ * @module
+ */
+
+import type { Address } from "./address.ts";
+import { EgressMessage, Message } from "./message.ts";
+
+/** A message to deliver after a delay, or the cancellation of one. */
+export type DelayedEffect =
+  | { kind: "delay"; delayMs: number; message: Message; cancellationToken?: string }
+  | { kind: "cancel"; cancellationToken: string };
+
+/** Everything one invocation asked for, in the order it asked. */
+export interface InvocationEffects {
+  /** Messages to functions. */
+  sent: Message[];
+  /** Delayed messages and cancellations. */
+  delayed: DelayedEffect[];
+  /** Egress records. */
+  egress: EgressMessage[];
+}
+
+/** What a function sees of the runtime. */
+export class Context {
+  readonly #self: Address;
+  readonly #caller: Address | null;
+  // deno-lint-ignore no-explicit-any
+  readonly #storage: Record<string, any>;
+  readonly #effects: InvocationEffects;
+
+  /**
+   * @param self The invoked address.
+   * @param caller The calling function's address, null for ingress records.
+   * @param storage The address's storage object.
+   * @param effects Where effects are collected.
+   */
+  // deno-lint-ignore no-explicit-any
+  constructor(self: Address, caller: Address | null, storage: Record<string, any>, effects: InvocationEffects) {
+    this.#self = self;
+    this.#caller = caller;
+    this.#storage = storage;
+    this.#effects = effects;
+  }
+
+  /** The address's state values, one property each. */
+  // deno-lint-ignore no-explicit-any
+  get storage(): Record<string, any> {
+    return this.#storage;
+  }
+
+  /** The address being invoked. */
+  get self(): Address {
+    return this.#self;
+  }
+
+  /** The calling function, or null when the message came from an ingress or a timer. */
+  get caller(): Address | null {
+    return this.#caller;
+  }
+
+  /**
+   * Sends a message to a function or an egress.
+   *
+   * @throws {TypeError} for anything else.
+   */
+  send(message: Message | EgressMessage): void {
+    if (message instanceof EgressMessage) this.#effects.egress.push(message);
+    else if (message instanceof Message) this.#effects.sent.push(message);
+    else throw new TypeError(`Unknown message type ${String(message)}`);
+  }
+
+  /**
+   * Sends a message after `delay` milliseconds; a cancellation token lets
+   * `cancelDelayedMessage` withdraw it (tokens are scoped to this address).
+   *
+   * @throws {TypeError} for a non-message, or a delay that is not a non-negative integer.
+   */
+  sendAfter(delay: number, message: Message, cancellationToken?: string): void {
+    if (!(message instanceof Message)) throw new TypeError(`Can only delay messages. Got ${String(message)}`);
+    if (!Number.isInteger(delay) || delay < 0) {
+      throw new TypeError("delay is expected to be a non-negative integer number of milliseconds");
+    }
+    this.#effects.delayed.push(
+      cancellationToken === undefined || cancellationToken === ""
+        ? { kind: "delay", delayMs: delay, message }
+        : { kind: "delay", delayMs: delay, message, cancellationToken },
+    );
+  }
+
+  /**
+   * Cancels a delayed message sent by this address with this token. Best effort: a
+   * message already delivered, or an unknown token, is a no-op.
+   *
+   * @throws {TypeError} for an empty token.
+   */
+  cancelDelayedMessage(cancellationToken: string): void {
+    if (typeof cancellationToken !== "string" || cancellationToken === "") {
+      throw new TypeError("Cancellation token can not be NULL");
+    }
+    this.#effects.delayed.push({ kind: "cancel", cancellationToken });
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Runs one in-process invocation: builds the storage and context of an
+ * address, calls the function, and returns its effects and state mutations.
+ * Nothing is applied here: the runtime writes the result in the task's commit.
+ *
+ * @module
+ */
+
+import type { Address } from "./address.ts";
+import { Context, type InvocationEffects } from "./context.ts";
+import type { FunctionSpec } from "./function_spec.ts";
+import { Message } from "./message.ts";
+import { createAddressStorage, type StateMutation } from "./storage.ts";
+import type { TypedValue } from "./typed_value.ts";
+
+/** One message for one address. */
+export interface Invocation {
+  /** The invoked address. */
+  self: Address;
+  /** The sender, or null for ingress records and fired timers. */
+  caller: Address | null;
+  /** The message value. */
+  argument: TypedValue;
+  /** The address's current state values by name. */
+  state: ReadonlyMap<string, TypedValue>;
+}
+
+/** What an invocation produced. */
+export interface InvocationResult extends InvocationEffects {
+  /** State changes, one per assigned state. */
+  mutations: StateMutation[];
+}
+
+/**
+ * Invokes a function once. A function that throws (or rejects) propagates its
+ * error; nothing it did is kept.
+ */
+export async function invokeFunction(spec: FunctionSpec, invocation: Invocation): Promise<InvocationResult> {
+  const { storage, mutations } = createAddressStorage(spec.valueSpecs, invocation.state);
+  const effects: InvocationEffects = { sent: [], delayed: [], egress: [] };
+  const context = new Context(invocation.self, invocation.caller, storage, effects);
+  await spec.fn(context, new Message(invocation.self, invocation.argument));
+  return { ...effects, mutations: mutations() };
+}
