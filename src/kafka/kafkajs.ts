@@ -19,6 +19,7 @@ export {
   type KafkaConfig,
   logLevel,
   type PartitionAssigner,
+  Partitioners,
   type Producer,
   type Transaction,
 } from "npm:kafkajs@2.2.4";
