@@ -10,6 +10,7 @@
  * @module
  */
 
+import { registerCompressionCodecs } from "./codecs.ts";
 import type { Consumer, EachBatchPayload, Kafka } from "./kafkajs.ts";
 import { taskAssignor, tasksOfAssignment } from "./task_assignor.ts";
 
@@ -87,6 +88,8 @@ export class AppConsumer {
   /** @param options The consumer's options. */
   constructor(options: AppConsumerOptions) {
     this.#options = options;
+    // Ingress topics may hold snappy/lz4/zstd batches from Java producers; kafkajs alone crashes on them.
+    registerCompressionCodecs();
     const sessionTimeout = options.sessionTimeoutMs ?? 6_000;
     this.#consumer = options.kafka.consumer({
       groupId: options.groupId,
