@@ -1,0 +1,54 @@
+/**
+ * Records of the app's mailbox topic (`<app>-mailbox`): messages between
+ * functions, fired timers, and ingress records forwarded to the task that owns
+ * their address. The key is the target id's UTF-8 bytes (so the record's
+ * partition is the target's task, and Kafka's tools show the id); the value is
+ * `MailboxEnvelope { Address target = 1; Address caller = 2; TypedValue argument = 3 }`.
+ * docs/internal-topics.md describes the format.
+ *
+ * @module
+ */
+
+import { ProtoDecodeError, ProtoWriter, readFields } from "../protobuf/wire.ts";
+import type { Address } from "../sdk/address.ts";
+import { decodeAddress, encodeAddress } from "../sdk/address_codec.ts";
+import { decodeTypedValue, encodeTypedValue, type TypedValue } from "../sdk/typed_value.ts";
+
+/** A message in the mailbox. */
+export interface MailboxMessage {
+  /** Where it goes. */
+  target: Address;
+  /** The sending function; null for fired timers and forwarded ingress records. */
+  caller: Address | null;
+  /** The value. */
+  argument: TypedValue;
+}
+
+/** Encodes a mailbox message as a record key and value. */
+export function encodeMailboxMessage(message: MailboxMessage): { key: Uint8Array; value: Uint8Array } {
+  const writer = new ProtoWriter().bytes(1, encodeAddress(message.target), true);
+  if (message.caller !== null) writer.bytes(2, encodeAddress(message.caller), true);
+  writer.bytes(3, encodeTypedValue(message.argument), true);
+  return { key: new TextEncoder().encode(message.target.id), value: writer.finish() };
+}
+
+/**
+ * Decodes a mailbox record's value.
+ *
+ * @throws {ProtoDecodeError} for a value that is not a mailbox envelope.
+ */
+export function decodeMailboxMessage(value: Uint8Array): MailboxMessage {
+  let target: Address | undefined;
+  let caller: Address | null = null;
+  let argument: TypedValue | undefined;
+  for (const field of readFields(value)) {
+    if (!(field.value instanceof Uint8Array)) continue;
+    if (field.field === 1) target = decodeAddress(field.value);
+    else if (field.field === 2) caller = decodeAddress(field.value);
+    else if (field.field === 3) argument = decodeTypedValue(field.value);
+  }
+  if (target === undefined || argument === undefined) {
+    throw new ProtoDecodeError("a mailbox envelope needs a target and an argument");
+  }
+  return { target, caller, argument };
+}

@@ -1,0 +1,108 @@
+/**
+ * Records of the app's compacted changelog topic (`<app>-changelog`), one
+ * partition per task: the latest value of every state of every address, and
+ * every pending timer. A deletion, a fired timer or a cancelled one is a
+ * tombstone for its key, so compaction keeps exactly the live entries.
+ *
+ * Key: `ChangelogKey { StateKey state = 1 | TimerKey timer = 2 }` with
+ * `StateKey { Address address = 1; string name = 2 }` and
+ * `TimerKey { Address sender = 1; string id = 2 }` (id = the cancellation
+ * token, or a unique id for untokened timers; tokens are scoped to the sender).
+ * Values: `StateEntry { TypedValue value = 1; int64 written_at = 2; int64 called_at = 3 }`
+ * and `TimerEntry { int64 fire_at = 1; Address target = 2; TypedValue argument = 3 }` (times: epoch ms).
+ * docs/internal-topics.md describes the format.
+ *
+ * @module
+ */
+
+import { lastField, ProtoDecodeError, ProtoWriter, readFields, stringField } from "../protobuf/wire.ts";
+import type { Address } from "../sdk/address.ts";
+import { decodeAddress, encodeAddress } from "../sdk/address_codec.ts";
+import { decodeTypedValue, encodeTypedValue, type TypedValue } from "../sdk/typed_value.ts";
+
+/** What a changelog key names. */
+export type ChangelogKey =
+  | { kind: "state"; address: Address; name: string }
+  | { kind: "timer"; sender: Address; id: string };
+
+/** The latest value of a state. */
+export interface StateEntry {
+  /** The value. */
+  value: TypedValue;
+  /** When it was last written (for expireAfterWrite). */
+  writtenAt: number;
+  /** When its address was last called, as last persisted (for expireAfterCall). */
+  calledAt: number;
+}
+
+/** A pending delayed message. */
+export interface TimerEntry {
+  /** When it fires (epoch ms). */
+  fireAt: number;
+  /** Its target. */
+  target: Address;
+  /** Its value. */
+  argument: TypedValue;
+}
+
+/** Encodes a changelog key (deterministic: the same key always gives the same bytes, as compaction needs). */
+export function encodeChangelogKey(key: ChangelogKey): Uint8Array {
+  const inner = key.kind === "state"
+    ? new ProtoWriter().bytes(1, encodeAddress(key.address), true).string(2, key.name).finish()
+    : new ProtoWriter().bytes(1, encodeAddress(key.sender), true).string(2, key.id).finish();
+  return new ProtoWriter().bytes(key.kind === "state" ? 1 : 2, inner, true).finish();
+}
+
+/**
+ * Decodes a changelog key.
+ *
+ * @throws {ProtoDecodeError} for bytes that are not a changelog key.
+ */
+export function decodeChangelogKey(bytes: Uint8Array): ChangelogKey {
+  const [outer] = readFields(bytes);
+  if (outer === undefined || !(outer.value instanceof Uint8Array) || (outer.field !== 1 && outer.field !== 2)) {
+    throw new ProtoDecodeError("not a changelog key");
+  }
+  const fields = readFields(outer.value);
+  const address = lastField(fields, 1)?.value;
+  if (!(address instanceof Uint8Array)) throw new ProtoDecodeError("a changelog key needs an address");
+  return outer.field === 1
+    ? { kind: "state", address: decodeAddress(address), name: stringField(fields, 2) }
+    : { kind: "timer", sender: decodeAddress(address), id: stringField(fields, 2) };
+}
+
+/** Encodes a state entry. */
+export function encodeStateEntry(entry: StateEntry): Uint8Array {
+  return new ProtoWriter().bytes(1, encodeTypedValue(entry.value), true).varint(2, entry.writtenAt)
+    .varint(3, entry.calledAt).finish();
+}
+
+/** Decodes a state entry. */
+export function decodeStateEntry(bytes: Uint8Array): StateEntry {
+  const fields = readFields(bytes);
+  const value = lastField(fields, 1)?.value;
+  if (!(value instanceof Uint8Array)) throw new ProtoDecodeError("a state entry needs a value");
+  return { value: decodeTypedValue(value), writtenAt: int64(fields, 2), calledAt: int64(fields, 3) };
+}
+
+/** Encodes a timer entry. */
+export function encodeTimerEntry(entry: TimerEntry): Uint8Array {
+  return new ProtoWriter().varint(1, entry.fireAt).bytes(2, encodeAddress(entry.target), true)
+    .bytes(3, encodeTypedValue(entry.argument), true).finish();
+}
+
+/** Decodes a timer entry. */
+export function decodeTimerEntry(bytes: Uint8Array): TimerEntry {
+  const fields = readFields(bytes);
+  const target = lastField(fields, 2)?.value;
+  const argument = lastField(fields, 3)?.value;
+  if (!(target instanceof Uint8Array) || !(argument instanceof Uint8Array)) {
+    throw new ProtoDecodeError("a timer entry needs a target and an argument");
+  }
+  return { fireAt: int64(fields, 1), target: decodeAddress(target), argument: decodeTypedValue(argument) };
+}
+
+function int64(fields: ReturnType<typeof readFields>, field: number): number {
+  const value = lastField(fields, field)?.value;
+  return typeof value === "bigint" ? Number(BigInt.asIntN(64, value)) : 0;
+}
