@@ -56,7 +56,6 @@ type ClusterFactory = (options: { isolationLevel: number }) => {
 };
 
 const READ_UNCOMMITTED = 0;
-const READ_COMMITTED = 1;
 
 /** Admin operations on one cluster. */
 export class KafkaAdmin {
@@ -136,7 +135,7 @@ export class KafkaAdmin {
    */
   async topicOffsets(topic: string): Promise<PartitionOffsets[]> {
     const lastStable = await this.#admin.fetchTopicOffsets(topic);
-    const high = await this.#latestOffsets(topic, READ_UNCOMMITTED);
+    const high = await this.#highWatermarks(topic);
     return lastStable.map(({ partition, high: stable, low }) => ({
       partition,
       low: Number(low),
@@ -151,8 +150,8 @@ export class KafkaAdmin {
     return new Map(offsets.partitions.map(({ partition, offset }) => [partition, Number(offset)]));
   }
 
-  async #latestOffsets(topic: string, isolationLevel: typeof READ_UNCOMMITTED | typeof READ_COMMITTED) {
-    const cluster = this.#clusterFactory()({ isolationLevel });
+  async #highWatermarks(topic: string): Promise<Map<number, number>> {
+    const cluster = this.#clusterFactory()({ isolationLevel: READ_UNCOMMITTED });
     await cluster.connect();
     try {
       await cluster.addTargetTopic(topic);

@@ -81,9 +81,8 @@ export class AppConsumer {
   #tasks: number[] = [];
   /** Partitions per topic of the current assignment. */
   #assignment: Record<string, number[]> = {};
-  readonly #positions = new Map<string, number>();
-  /** Tasks held back: newly assigned and not started, or paused for back-pressure. */
-  readonly #held = new Set<number>();
+  /** Next offset to hand off, per topic and partition. */
+  readonly #positions = new Map<string, Map<number, number>>();
 
   /** @param options The consumer's options. */
   constructor(options: AppConsumerOptions) {
@@ -143,7 +142,7 @@ export class AppConsumer {
    */
   startTask(task: number, positions: { topic: string; partition: number; offset: number }[]): void {
     for (const { topic, partition, offset } of positions) {
-      this.#positions.set(key(topic, partition), offset);
+      this.#setPosition(topic, partition, offset);
       this.#consumer.seek({ topic, partition, offset: String(offset) });
     }
     this.resumeTask(task);
@@ -151,21 +150,19 @@ export class AppConsumer {
 
   /** Stops fetching a task's partitions (back-pressure); the group is unaffected. */
   pauseTask(task: number, topics: readonly string[] = this.#options.topics): void {
-    this.#held.add(task);
     const partitions = this.#partitionsOf(task, topics);
     if (partitions.length > 0) this.#consumer.pause(partitions);
   }
 
   /** Fetches a task's partitions again. */
   resumeTask(task: number): void {
-    this.#held.delete(task);
     const partitions = this.#partitionsOf(task, this.#options.topics);
     if (partitions.length > 0) this.#consumer.resume(partitions);
   }
 
   /** The next offset this consumer will hand off for a partition, if it has handed any off. */
   position(topic: string, partition: number): number | undefined {
-    return this.#positions.get(key(topic, partition));
+    return this.#positions.get(topic)?.get(partition);
   }
 
   #rebalanced(assignment: Record<string, number[]>): void {
@@ -178,16 +175,12 @@ export class AppConsumer {
     };
     this.#tasks = after;
     this.#assignment = assignment;
-    for (const task of change.revoked) this.#held.delete(task);
-    for (const [position] of this.#positions) {
-      const [topic, partition] = splitKey(position);
-      if (!assignment[topic]?.includes(partition)) this.#positions.delete(position);
-    }
-    // kafkajs re-read the committed offsets for this generation: put retained partitions back where we were.
-    for (const [topic, partitions] of Object.entries(assignment)) {
-      for (const partition of partitions) {
-        const offset = this.#positions.get(key(topic, partition));
-        if (offset !== undefined) this.#consumer.seek({ topic, partition, offset: String(offset) });
+    // Forget lost partitions; kafkajs re-read the committed offsets for this generation, so put the
+    // retained ones back where we were.
+    for (const [topic, offsets] of this.#positions) {
+      for (const [partition, offset] of offsets) {
+        if (!assignment[topic]?.includes(partition)) offsets.delete(partition);
+        else this.#consumer.seek({ topic, partition, offset: String(offset) });
       }
     }
     for (const task of change.assigned) this.pauseTask(task);
@@ -209,11 +202,17 @@ export class AppConsumer {
     const task = partition % this.#options.taskCount;
     // A batch fetched before a rebalance may arrive for a partition this instance no longer owns.
     if (!this.#assignment[topic]?.includes(partition)) return;
-    const current = this.#positions.get(key(topic, partition)) ?? 0;
+    const current = this.position(topic, partition) ?? 0;
     if (nextOffset <= current) return;
-    this.#positions.set(key(topic, partition), nextOffset);
+    this.#setPosition(topic, partition, nextOffset);
     const fresh = records.filter((record) => record.offset >= current);
     this.#options.onRecords({ topic, partition, task, records: fresh, nextOffset });
+  }
+
+  #setPosition(topic: string, partition: number, offset: number): void {
+    const offsets = this.#positions.get(topic) ?? new Map<number, number>();
+    offsets.set(partition, offset);
+    this.#positions.set(topic, offsets);
   }
 
   #partitionsOf(task: number, topics: readonly string[]) {
@@ -232,22 +231,15 @@ export class AppConsumer {
   }
 }
 
+const UTF8 = new TextEncoder();
+
 /** kafkajs gives header values as Buffer, string, or arrays of them for repeated headers: the first one is kept. */
 function headerBytes(headers: Record<string, unknown> | undefined): Record<string, Uint8Array> {
   const out: Record<string, Uint8Array> = {};
   for (const [name, raw] of Object.entries(headers ?? {})) {
     const value = Array.isArray(raw) ? raw[0] : raw;
-    if (typeof value === "string") out[name] = new TextEncoder().encode(value);
+    if (typeof value === "string") out[name] = UTF8.encode(value);
     else if (value instanceof Uint8Array) out[name] = new Uint8Array(value);
   }
   return out;
-}
-
-function key(topic: string, partition: number): string {
-  return `${partition}/${topic}`;
-}
-
-function splitKey(position: string): [string, number] {
-  const slash = position.indexOf("/");
-  return [position.slice(slash + 1), Number(position.slice(0, slash))];
 }

@@ -10,6 +10,8 @@
 
 import { Buffer } from "node:buffer";
 
+const UTF8 = new TextEncoder();
+
 /** A record as Eddy hands it to a producer. */
 export interface OutgoingRecord {
   /** Target topic. */
@@ -27,7 +29,7 @@ export interface OutgoingRecord {
 /** Bytes a record adds to a batch, with a generous allowance for the record's framing. */
 export function recordSize(record: OutgoingRecord): number {
   const length = (data: Uint8Array | string | null | undefined) =>
-    data == null ? 0 : typeof data === "string" ? new TextEncoder().encode(data).length : data.length;
+    data == null ? 0 : typeof data === "string" ? UTF8.encode(data).length : data.length;
   let size = 32 + length(record.key) + length(record.value);
   for (const [name, value] of Object.entries(record.headers ?? {})) size += 8 + length(name) + length(value);
   return size;

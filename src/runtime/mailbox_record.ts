@@ -14,6 +14,8 @@ import type { Address } from "../sdk/address.ts";
 import { decodeAddress, encodeAddress } from "../sdk/address_codec.ts";
 import { decodeTypedValue, encodeTypedValue, type TypedValue } from "../sdk/typed_value.ts";
 
+const UTF8 = new TextEncoder();
+
 /** A message in the mailbox. */
 export interface MailboxMessage {
   /** Where it goes. */
@@ -29,7 +31,7 @@ export function encodeMailboxMessage(message: MailboxMessage): { key: Uint8Array
   const writer = new ProtoWriter().bytes(1, encodeAddress(message.target), true);
   if (message.caller !== null) writer.bytes(2, encodeAddress(message.caller), true);
   writer.bytes(3, encodeTypedValue(message.argument), true);
-  return { key: new TextEncoder().encode(message.target.id), value: writer.finish() };
+  return { key: UTF8.encode(message.target.id), value: writer.finish() };
 }
 
 /**

@@ -12,6 +12,8 @@ import { Address } from "../sdk/address.ts";
 import type { TypedValue } from "../sdk/typed_value.ts";
 import { partitionOfKey } from "./partitioner.ts";
 
+const UTF8 = new TextEncoder();
+
 const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /** Where a record came from. */
@@ -52,7 +54,7 @@ export function idOfKey(key: Uint8Array | null, origin: RecordOrigin): string {
 
 /** The task that owns an address id: the partition Kafka's default partitioner gives its UTF-8 bytes. */
 export function taskOfId(id: string, taskCount: number): number {
-  return partitionOfKey(new TextEncoder().encode(id), taskCount);
+  return partitionOfKey(UTF8.encode(id), taskCount);
 }
 
 /** One delivery of an ingress record to a target function. */

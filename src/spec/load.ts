@@ -152,32 +152,22 @@ function unsupportedKind(kind: string): string {
 }
 
 function checkDuplicates(module: ModuleSpec, issues: SpecIssue[]): void {
-  const duplicate = (what: string, at: SourceLocation, first: SourceLocation) =>
-    issues.push({
-      severity: "error",
-      at,
-      path: "",
-      message: `${what} is already defined at ${first.file}:${first.line}:${first.column}`,
-    });
   const seen = new Map<string, SourceLocation>();
-  const check = (key: string, what: string, at: SourceLocation) => {
-    const first = seen.get(key);
-    if (first === undefined) seen.set(key, at);
-    else duplicate(what, at, first);
+  const check = (what: string, at: SourceLocation) => {
+    const first = seen.get(what);
+    if (first === undefined) seen.set(what, at);
+    else {
+      issues.push({
+        severity: "error",
+        at,
+        path: "",
+        message: `${what} is already defined at ${first.file}:${first.line}:${first.column}`,
+      });
+    }
   };
-  for (const ingress of module.ingresses) {
-    check(`ingress ${ingress.id}`, `ingress ${ingress.id}`, ingress.at);
-  }
-  for (const egress of module.egresses) {
-    check(`egress ${egress.id}`, `egress ${egress.id}`, egress.at);
-  }
-  for (const endpoint of module.endpoints) {
-    check(
-      `function ${targetName(endpoint)}`,
-      `a binding for functions ${targetName(endpoint)}`,
-      endpoint.at,
-    );
-  }
+  for (const ingress of module.ingresses) check(`ingress ${ingress.id}`, ingress.at);
+  for (const egress of module.egresses) check(`egress ${egress.id}`, egress.at);
+  for (const endpoint of module.endpoints) check(`a binding for functions ${targetName(endpoint)}`, endpoint.at);
 }
 
 function targetName(endpoint: HttpEndpointSpec): string {
