@@ -28,8 +28,10 @@ export interface TopicSpec {
   partitions: number;
   /** Replication factor (default: the broker's default). */
   replicationFactor?: number;
-  /** Topic configs such as `cleanup.policy: compact`. */
+  /** Topic configs such as `cleanup.policy: compact`, set at creation and checked on an existing topic. */
   configs?: Record<string, string>;
+  /** Configs set at creation only (operators may tune them later), e.g. `segment.bytes`. */
+  initialConfigs?: Record<string, string>;
 }
 
 /** An existing topic does not match what Eddy needs; the message says what differs. */
@@ -51,7 +53,7 @@ type ClusterFactory = (options: { isolationLevel: number }) => {
   refreshMetadataIfNecessary(): Promise<void>;
   findTopicPartitionMetadata(topic: string): { partitionId: number }[];
   fetchTopicsOffset(
-    topics: { topic: string; fromBeginning: boolean; partitions: { partition: number }[] }[],
+    topics: { topic: string; fromBeginning?: boolean; fromTimestamp?: number; partitions: { partition: number }[] }[],
   ): Promise<{ topic: string; partitions: { partition: number; offset: string }[] }[]>;
 };
 
@@ -100,7 +102,10 @@ export class KafkaAdmin {
           topic: spec.topic,
           numPartitions: spec.partitions,
           replicationFactor: spec.replicationFactor ?? -1,
-          configEntries: Object.entries(spec.configs ?? {}).map(([name, value]) => ({ name, value })),
+          configEntries: Object.entries({ ...spec.initialConfigs, ...spec.configs }).map(([name, value]) => ({
+            name,
+            value,
+          })),
         }],
       });
       if (created) return true;
@@ -150,7 +155,53 @@ export class KafkaAdmin {
     return new Map(offsets.partitions.map(({ partition, offset }) => [partition, Number(offset)]));
   }
 
+  /**
+   * The first offset of every partition whose record timestamp is at or after
+   * `timestamp`, or -1 where there is none (kafkajs' own lookup returns the log
+   * end there, which would hide the difference).
+   */
+  async offsetsForTimestamp(topic: string, timestamp: number): Promise<Map<number, number>> {
+    return await this.#listOffsets(topic, { fromTimestamp: timestamp });
+  }
+
+  /** Commits offsets for a group that has no active member (kafkajs refuses otherwise). */
+  async setGroupOffsets(groupId: string, topic: string, offsets: { partition: number; offset: number }[]) {
+    await this.#admin.setOffsets({
+      groupId,
+      topic,
+      partitions: offsets.map(({ partition, offset }) => ({ partition, offset: String(offset) })),
+    });
+  }
+
+  /** Members of a group (empty when it has none or does not exist). */
+  async groupMembers(groupId: string): Promise<string[]> {
+    const { groups } = await this.#admin.describeGroups([groupId]);
+    return groups.flatMap((group) => group.members.map((member) => `${member.clientId} (${member.clientHost})`));
+  }
+
+  /** Deletes consumer groups with their committed offsets; groups that do not exist are skipped. */
+  async deleteGroups(groupIds: string[]): Promise<void> {
+    const existing = new Set((await this.#admin.listGroups()).groups.map((group) => group.groupId));
+    const present = groupIds.filter((groupId) => existing.has(groupId));
+    if (present.length > 0) await this.#admin.deleteGroups(present);
+  }
+
+  /** Deletes topics; missing ones are skipped. Returns the ones deleted. */
+  async deleteTopics(topics: string[]): Promise<string[]> {
+    const existing = new Set(await this.#admin.listTopics());
+    const present = topics.filter((topic) => existing.has(topic));
+    if (present.length > 0) await this.#admin.deleteTopics({ topics: present, timeout: 30_000 });
+    return present;
+  }
+
   async #highWatermarks(topic: string): Promise<Map<number, number>> {
+    return await this.#listOffsets(topic, { fromBeginning: false });
+  }
+
+  async #listOffsets(
+    topic: string,
+    at: { fromBeginning: boolean } | { fromTimestamp: number },
+  ): Promise<Map<number, number>> {
     const cluster = this.#clusterFactory()({ isolationLevel: READ_UNCOMMITTED });
     await cluster.connect();
     try {
@@ -159,7 +210,7 @@ export class KafkaAdmin {
       const partitions = cluster.findTopicPartitionMetadata(topic).map(({ partitionId }) => ({
         partition: partitionId,
       }));
-      const [result] = await cluster.fetchTopicsOffset([{ topic, fromBeginning: false, partitions }]);
+      const [result] = await cluster.fetchTopicsOffset([{ topic, ...at, partitions }]);
       return new Map(result.partitions.map(({ partition, offset }) => [partition, Number(offset)]));
     } finally {
       await cluster.disconnect();

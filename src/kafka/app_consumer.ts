@@ -136,16 +136,24 @@ export class AppConsumer {
   }
 
   /**
-   * Starts fetching a newly assigned task from the given positions (the committed
-   * offsets the runtime read after fencing and restoring). Partitions without a
-   * position start from the group's committed offset or the topic's reset policy.
+   * Starts fetching a newly assigned task's `topics` from the given positions
+   * (the committed offsets the runtime read after fencing and restoring).
+   * Partitions without a position start from the group's committed offset or
+   * the topic's reset policy.
    */
-  startTask(task: number, positions: { topic: string; partition: number; offset: number }[]): void {
-    for (const { topic, partition, offset } of positions) {
-      this.#setPosition(topic, partition, offset);
-      this.#consumer.seek({ topic, partition, offset: String(offset) });
-    }
-    this.resumeTask(task);
+  startTask(
+    task: number,
+    positions: { topic: string; partition: number; offset: number }[],
+    topics: readonly string[] = this.#options.topics,
+  ): void {
+    for (const { topic, partition, offset } of positions) this.seek(topic, partition, offset);
+    this.resumeTask(task, topics);
+  }
+
+  /** Moves a partition's position: the next hand-off starts there. */
+  seek(topic: string, partition: number, offset: number): void {
+    this.#setPosition(topic, partition, offset);
+    this.#consumer.seek({ topic, partition, offset: String(offset) });
   }
 
   /** Stops fetching a task's partitions (back-pressure); the group is unaffected. */
@@ -155,9 +163,27 @@ export class AppConsumer {
   }
 
   /** Fetches a task's partitions again. */
-  resumeTask(task: number): void {
-    const partitions = this.#partitionsOf(task, this.#options.topics);
+  resumeTask(task: number, topics: readonly string[] = this.#options.topics): void {
+    const partitions = this.#partitionsOf(task, topics);
     if (partitions.length > 0) this.#consumer.resume(partitions);
+  }
+
+  /** The partitions of `topic` assigned to this instance that belong to `task`. */
+  partitionsOfTask(task: number, topic: string): number[] {
+    return (this.#assignment[topic] ?? []).filter((partition) => partition % this.#options.taskCount === task);
+  }
+
+  /**
+   * Commits offsets in the app's group outside any transaction (the
+   * at-least-once processing guarantee); fails during a rebalance.
+   */
+  async commitOffsets(offsets: { topic: string; partition: number; offset: number }[]): Promise<void> {
+    if (offsets.length === 0) return;
+    await this.#consumer.commitOffsets(offsets.map(({ topic, partition, offset }) => ({
+      topic,
+      partition,
+      offset: String(offset),
+    })));
   }
 
   /** The next offset this consumer will hand off for a partition, if it has handed any off. */
@@ -217,7 +243,7 @@ export class AppConsumer {
 
   #partitionsOf(task: number, topics: readonly string[]) {
     return topics.flatMap((topic) => {
-      const partitions = (this.#assignment[topic] ?? []).filter((p) => p % this.#options.taskCount === task);
+      const partitions = this.partitionsOfTask(task, topic);
       return partitions.length > 0 ? [{ topic, partitions }] : [];
     });
   }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { Kafka, Producer } from "./kafkajs.ts";
+import { type Kafka, Partitioners, type Producer } from "./kafkajs.ts";
 import { chunkRecords, type OutgoingRecord, toTopicMessages } from "./outgoing_records.ts";
 
 /** Options of an egress producer. */
@@ -23,7 +23,12 @@ export class EgressProducer {
 
   /** @param kafka The client for the egress's cluster. */
   constructor(kafka: Kafka, options: EgressProducerOptions = {}) {
-    this.#producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    this.#producer = kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     this.#maxRequestBytes = options.maxRequestBytes ?? 900 * 1024;
   }
 

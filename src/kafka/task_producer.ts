@@ -9,7 +9,7 @@
  * @module
  */
 
-import type { Kafka, Producer } from "./kafkajs.ts";
+import { type Kafka, Partitioners, type Producer } from "./kafkajs.ts";
 import { chunkRecords, type OutgoingRecord, toTopicMessages } from "./outgoing_records.ts";
 
 /** An offset to commit for a group, in the same transaction. */
@@ -90,6 +90,7 @@ export class TaskProducer {
       maxInFlightRequests: 1,
       transactionTimeout: this.#options.transactionTimeoutMs,
       allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
     });
     try {
       await producer.connect();

@@ -1,0 +1,43 @@
+/**
+ * The kafkajs client of one cluster, configured as Eddy uses it: its log goes
+ * to Eddy's logger (kafkajs reports retried conditions such as rebalances as
+ * errors, so they are kept at debug level), and an unreachable broker fails
+ * within seconds rather than after kafkajs' long default retries.
+ *
+ * @module
+ */
+
+import { Kafka, logLevel } from "./kafkajs.ts";
+
+/** Where kafkajs' log lines go. */
+export type KafkaLogSink = (level: "debug" | "info" | "warn" | "error", message: string, namespace: string) => void;
+
+/** Options of a client. */
+export interface KafkaClientOptions {
+  /** Bootstrap servers. */
+  brokers: string[];
+  /** The client id brokers log. */
+  clientId: string;
+  /** kafkajs' log lines; dropped by default. */
+  log?: KafkaLogSink;
+  /** Connection timeout (default 5 s). */
+  connectionTimeoutMs?: number;
+}
+
+/** Creates a kafkajs client. */
+export function createKafka(options: KafkaClientOptions): Kafka {
+  const sink = options.log;
+  return new Kafka({
+    clientId: options.clientId,
+    brokers: options.brokers,
+    connectionTimeout: options.connectionTimeoutMs ?? 5_000,
+    retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5_000 },
+    logLevel: sink === undefined ? logLevel.NOTHING : logLevel.INFO,
+    logCreator: () => ({ namespace, level, log }) => {
+      if (sink === undefined) return;
+      const message = `${log.message}${log.error ? `: ${log.error}` : ""}`;
+      // kafkajs logs rebalances and retried requests as errors; Eddy reports what matters itself.
+      sink(level === logLevel.WARN ? "warn" : "debug", message, namespace);
+    },
+  });
+}

@@ -1,0 +1,69 @@
+/**
+ * From an egress message to a Kafka record of the egress with that id: the
+ * function's `kafkaEgressMessage` becomes topic, key and value, and the
+ * egress's deliverySemantic picks the path (the task transaction, an awaited
+ * idempotent producer, or fire and forget).
+ *
+ * @module
+ */
+
+import type { OutgoingRecord } from "../kafka/outgoing_records.ts";
+import { decodeKafkaProducerRecord, KAFKA_PRODUCER_RECORD_TYPENAME } from "../sdk/egress.ts";
+import type { EgressMessage } from "../sdk/message.ts";
+import type { KafkaEgressSpec } from "../spec/model.ts";
+
+/** An egress message a function sent that cannot be written; the invocation fails with it. */
+export class EgressError extends Error {
+  /**
+   * @param egressId The egress id the message named.
+   * @param message What is wrong.
+   */
+  constructor(readonly egressId: string, message: string) {
+    super(message);
+    this.name = "EgressError";
+  }
+}
+
+/** A record for one egress. */
+export interface EgressRecord {
+  /** The egress. */
+  egress: KafkaEgressSpec;
+  /** The record. */
+  record: OutgoingRecord;
+}
+
+/**
+ * The Kafka record of an egress message.
+ *
+ * @throws {EgressError} for an unknown egress id or a value that is not a Kafka producer record.
+ */
+export function routeEgressMessage(
+  message: EgressMessage,
+  egresses: ReadonlyMap<string, KafkaEgressSpec>,
+): EgressRecord {
+  const egress = egresses.get(message.typename);
+  if (egress === undefined) {
+    const known = [...egresses.keys()];
+    throw new EgressError(
+      message.typename,
+      `no egress with id ${message.typename}: the module defines ${
+        known.length === 0 ? "no egress" : known.join(", ")
+      }`,
+    );
+  }
+  const { typename, hasValue, value } = message.typedValue;
+  if (typename !== KAFKA_PRODUCER_RECORD_TYPENAME || !hasValue) {
+    throw new EgressError(
+      egress.id,
+      `egress ${egress.id} is a Kafka egress: it takes kafkaEgressMessage(...) records, not ${typename}`,
+    );
+  }
+  let decoded;
+  try {
+    decoded = decodeKafkaProducerRecord(value);
+  } catch (error) {
+    throw new EgressError(egress.id, `a record for egress ${egress.id} cannot be decoded: ${(error as Error).message}`);
+  }
+  if (decoded.topic === "") throw new EgressError(egress.id, `a record for egress ${egress.id} names no topic`);
+  return { egress, record: { topic: decoded.topic, key: decoded.key, value: decoded.value } };
+}

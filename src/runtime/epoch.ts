@@ -1,0 +1,44 @@
+/**
+ * An epoch: the unit of one commit of a task. Every envelope belongs to the
+ * epoch that was open when it arrived; its effects go to that epoch, and the
+ * epoch commits only when all its envelopes are done, with the offsets after
+ * its last records. That is the consistent cut: committed offsets and committed
+ * effects correspond exactly.
+ *
+ * @module
+ */
+
+import type { OutgoingRecord } from "../kafka/outgoing_records.ts";
+import type { GroupOffset } from "../kafka/task_producer.ts";
+import type { ChangelogWrite } from "../state/task_state.ts";
+import type { EgressRecord } from "./egress_router.ts";
+
+/** What one commit of a task writes. */
+export class Epoch {
+  /** Envelopes of this epoch not yet done. */
+  outstanding = 0;
+  /** Changelog writes by key: a later write of a key replaces an earlier one (compaction would anyway). */
+  readonly changelog = new Map<string, ChangelogWrite>();
+  /** Mailbox records and exactly-once egress records, in order. */
+  readonly records: OutgoingRecord[] = [];
+  /** Records for at-least-once egresses, written and awaited before the commit. */
+  readonly atLeastOnce: EgressRecord[] = [];
+  /** The offsets to commit, by `topic/partition`. */
+  readonly offsets = new Map<string, GroupOffset>();
+
+  /** Whether committing it would write nothing. */
+  get empty(): boolean {
+    return this.outstanding === 0 && this.changelog.size === 0 && this.records.length === 0 &&
+      this.atLeastOnce.length === 0 && this.offsets.size === 0;
+  }
+
+  /** Adds changelog writes. */
+  log(writes: Iterable<ChangelogWrite>): void {
+    for (const write of writes) this.changelog.set(write.id, write);
+  }
+
+  /** Sets the offset to commit for a partition. */
+  commitOffset(offset: GroupOffset): void {
+    this.offsets.set(`${offset.topic}/${offset.partition}`, offset);
+  }
+}

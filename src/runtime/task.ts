@@ -1,0 +1,583 @@
+/**
+ * A task: partition p of every ingress topic, of the mailbox and of the
+ * changelog, with the state of the addresses that hash to p. It queues
+ * messages per address (FIFO, one invocation at a time per address, many
+ * addresses at once), invokes functions, turns their effects into records and
+ * commits them in epochs (see epoch.ts) through its committer.
+ *
+ * @module
+ */
+
+import type { ConsumedRecord, RecordHandoff } from "../kafka/app_consumer.ts";
+import type { OutgoingRecord } from "../kafka/outgoing_records.ts";
+import type { CommitBatch, GroupOffset } from "../kafka/task_producer.ts";
+import type { Address } from "../sdk/address.ts";
+import type { FunctionSpec } from "../sdk/function_spec.ts";
+import { type InvocationResult, invokeFunction } from "../sdk/invoke.ts";
+import { addressKey, TaskState } from "../state/task_state.ts";
+import type { AppPlan } from "./app_plan.ts";
+import { type EgressRecord, routeEgressMessage } from "./egress_router.ts";
+import { Epoch } from "./epoch.ts";
+import { describeError, type Logger } from "./logger.ts";
+import { decodeMailboxMessage, encodeMailboxMessage, type MailboxMessage } from "./mailbox_record.ts";
+import { type RecordOrigin, routeIngressRecord, taskOfId } from "./routing.ts";
+
+/** Commits a task's epochs: a transactional producer, or the at-least-once committer. */
+export interface TaskCommitter {
+  /** Prepares (and, for transactions, fences older producers of the task). */
+  init(): Promise<void>;
+  /** Writes records and commits offsets. */
+  commit(batch: CommitBatch): Promise<void>;
+  /** Releases the committer. */
+  close(): Promise<void>;
+}
+
+/** Where egress records outside the task's transaction go. */
+export interface EgressSink {
+  /** Writes records and resolves when every broker acknowledged them. */
+  sendAndWait(records: EgressRecord[]): Promise<void>;
+  /** Writes records without waiting (delivery `none`). */
+  sendAndForget(records: EgressRecord[]): void;
+}
+
+/** How a task asks the consumer to stop or go on fetching. */
+export interface TaskFlow {
+  /** Stops fetching the task's ingress partitions (back-pressure; never the mailbox). */
+  pauseIngress(): void;
+  /** Fetches them again. */
+  resumeIngress(): void;
+  /** Stops fetching every partition of the task. */
+  pauseAll(): void;
+}
+
+/** Limits and intervals of a task. */
+export interface TaskLimits {
+  /** How often an epoch is closed and committed (default 100 ms). */
+  commitIntervalMs: number;
+  /** Invocations running at once (default 64). */
+  maxInFlight: number;
+  /** Queued messages above which the ingress partitions pause (default 10 000). */
+  maxQueued: number;
+  /** Attempts of a throwing function before its task stops (default 5). */
+  maxAttempts: number;
+  /** First retry delay, doubled per attempt (default 100 ms). */
+  retryBackoffMs: number;
+  /** Whether exactly-once egresses write in the task's transaction (the exactly-once processing guarantee). */
+  transactionalEgress: boolean;
+}
+
+/** Defaults of TaskLimits. */
+export const DEFAULT_TASK_LIMITS: TaskLimits = {
+  commitIntervalMs: 100,
+  maxInFlight: 64,
+  maxQueued: 10_000,
+  maxAttempts: 5,
+  retryBackoffMs: 100,
+  transactionalEgress: true,
+};
+
+/** Why a task stopped processing. */
+export interface TaskFailure {
+  /** What happened. */
+  reason: string;
+  /** The record it stopped at, if one. */
+  origin?: RecordOrigin;
+  /** The address whose function failed, if one. */
+  address?: string;
+}
+
+/** A task's life: restoring, running, halting (committing up to a bad record), failed, draining, closed. */
+export type TaskStatus = "restoring" | "running" | "halting" | "failed" | "draining" | "closed";
+
+/** What a task reports. */
+export interface TaskReport {
+  /** The task number. */
+  task: number;
+  /** Its status. */
+  status: TaskStatus;
+  /** Why it stopped, when failed or halting. */
+  failure?: TaskFailure;
+  /** Messages waiting. */
+  queued: number;
+  /** Invocations running. */
+  inFlight: number;
+  /** Invocations done. */
+  invocations: number;
+  /** Epochs committed. */
+  commits: number;
+  /** Addresses with state. */
+  addresses: number;
+  /** Pending timers. */
+  timers: number;
+  /** Offsets committed last, by `topic/partition`. */
+  committedOffsets: Record<string, number>;
+}
+
+interface Envelope extends MailboxMessage {
+  epoch: Epoch;
+  origin: RecordOrigin;
+}
+
+/** Everything a task needs. */
+export interface TaskOptions {
+  /** The task number p. */
+  task: number;
+  /** N. */
+  taskCount: number;
+  /** The app. */
+  plan: AppPlan;
+  /** The in-process function of a type, if bound. */
+  functions(typename: string): FunctionSpec | undefined;
+  /** Commits epochs. */
+  committer: TaskCommitter;
+  /** Egress records outside the transaction. */
+  egress: EgressSink;
+  /** Consumer control. */
+  flow: TaskFlow;
+  /** The task's log. */
+  log: Logger;
+  /** Called once when the task stops processing for good (failed), or its commit failed (`retry`). */
+  onStopped(task: Task, retry: boolean): void;
+  /** Limits (defaults: DEFAULT_TASK_LIMITS). */
+  limits?: Partial<TaskLimits>;
+}
+
+/** Offsets are re-committed this often even when idle: groups without members lose offsets after a retention time. */
+const RECOMMIT_INTERVAL_MS = 10 * 60_000;
+/** Expired state of idle addresses is swept this often. */
+const SWEEP_INTERVAL_MS = 60_000;
+
+/** One task of the app on this instance. */
+export class Task {
+  readonly task: number;
+  readonly #options: TaskOptions;
+  readonly #limits: TaskLimits;
+  readonly #log: Logger;
+  readonly #state = new TaskState();
+  readonly #queues = new Map<string, Envelope[]>();
+  #ready: string[] = [];
+  #readyHead = 0;
+  #queued = 0;
+  #inFlight = 0;
+  #open = new Epoch();
+  #closed: Epoch | undefined;
+  #committing = false;
+  #status: TaskStatus = "restoring";
+  #failure: TaskFailure | undefined;
+  #ingressPaused = false;
+  #invocations = 0;
+  #commits = 0;
+  #ticker: ReturnType<typeof setInterval> | undefined;
+  #lastRecommit = Date.now();
+  #lastSweep = Date.now();
+  /** The latest offset of every partition of the task, for re-commits and reports. */
+  readonly #positions = new Map<string, GroupOffset>();
+  readonly #committed = new Map<string, number>();
+  #drained: (() => void) | undefined;
+
+  /** @param options What the task needs. */
+  constructor(options: TaskOptions) {
+    this.task = options.task;
+    this.#options = options;
+    this.#limits = { ...DEFAULT_TASK_LIMITS, ...options.limits };
+    this.#log = options.log;
+  }
+
+  /** The task's status. */
+  get status(): TaskStatus {
+    return this.#status;
+  }
+
+  /** The task's state (read-only use: control API and tests). */
+  get state(): TaskState {
+    return this.#state;
+  }
+
+  /**
+   * Applies changelog records while restoring.
+   *
+   * @throws {Error} naming the changelog record that cannot be read.
+   */
+  restore(topic: string, records: ConsumedRecord[]): void {
+    for (const record of records) {
+      try {
+        if (record.key === null) throw new Error("a changelog record without key");
+        this.#state.restore(record.key, record.value);
+      } catch (error) {
+        throw new Error(
+          `cannot restore task ${this.task}: the record at ${topic}/${this.task}@${record.offset} is not an Eddy ` +
+            `changelog record (${describeError(error)})`,
+        );
+      }
+    }
+  }
+
+  /**
+   * Starts processing: the given start positions are committed with the first
+   * epoch (so a first start's startup positions hold from then on).
+   */
+  start(positions: GroupOffset[]): void {
+    if (this.#status !== "restoring") return;
+    this.#status = "running";
+    for (const position of positions) {
+      this.#positions.set(`${position.topic}/${position.partition}`, position);
+      this.#open.commitOffset(position);
+    }
+    this.#ticker = setInterval(() => this.#tick(), this.#limits.commitIntervalMs);
+  }
+
+  /** Takes records fetched for the task. */
+  accept(handoff: RecordHandoff): void {
+    if (this.#status !== "running") return;
+    const { plan } = this.#options;
+    const isMailbox = handoff.topic === plan.mailboxTopic;
+    const route = plan.routes.get(handoff.topic);
+    const groupId = isMailbox ? plan.appId : route?.groupId;
+    if (groupId === undefined) return;
+    for (const record of handoff.records) {
+      const origin = { topic: handoff.topic, partition: handoff.partition, offset: record.offset };
+      let messages: MailboxMessage[];
+      try {
+        if (record.value === null && isMailbox) throw new Error("a mailbox record without value");
+        messages = isMailbox
+          ? [decodeMailboxMessage(record.value!)]
+          : routeIngressRecord(record, route!, origin).map(({ target, argument }) => ({
+            target,
+            caller: null,
+            argument,
+          }));
+      } catch (error) {
+        this.#haltAt(origin, groupId, describeError(error));
+        return;
+      }
+      for (const message of messages) {
+        const owner = taskOfId(message.target.id, this.#options.taskCount);
+        if (owner === this.task) this.#enqueue({ ...message, epoch: this.#open, origin });
+        else this.#open.records.push(this.#mailboxRecord(message)); // hashed elsewhere: forward to its task
+      }
+    }
+    this.#setOffset({ groupId, topic: handoff.topic, partition: handoff.partition, offset: handoff.nextOffset });
+    if (!this.#ingressPaused && this.#queued > this.#limits.maxQueued) {
+      this.#ingressPaused = true;
+      this.#options.flow.pauseIngress();
+    }
+    this.#dispatch();
+  }
+
+  /**
+   * Stops taking records and resolves once everything taken is processed and
+   * committed (graceful shutdown).
+   */
+  drain(): Promise<void> {
+    if (this.#status === "running" || this.#status === "halting") this.#status = "draining";
+    return new Promise((resolve) => {
+      this.#drained = resolve;
+      this.#checkDrained();
+    });
+  }
+
+  /** Stops at once, dropping whatever was not committed (the task moved, or shutdown). */
+  async close(): Promise<void> {
+    this.#status = "closed";
+    clearInterval(this.#ticker);
+    this.#queues.clear();
+    this.#ready = [];
+    this.#readyHead = 0;
+    this.#queued = 0;
+    await this.#options.committer.close();
+  }
+
+  /** What the task reports. */
+  report(): TaskReport {
+    return {
+      task: this.task,
+      status: this.#status,
+      ...(this.#failure === undefined ? {} : { failure: this.#failure }),
+      queued: this.#queued,
+      inFlight: this.#inFlight,
+      invocations: this.#invocations,
+      commits: this.#commits,
+      addresses: this.#state.addressCount,
+      timers: this.#state.timerCount,
+      committedOffsets: Object.fromEntries(this.#committed),
+    };
+  }
+
+  /** Describes what a shutdown would abandon now. */
+  pendingWork(): string {
+    const epochs = [this.#closed, this.#open].filter((epoch) => epoch !== undefined && !epoch.empty).length;
+    return `task ${this.task}: ${this.#queued} queued messages, ${this.#inFlight} running invocations, ` +
+      `${epochs} uncommitted epochs`;
+  }
+
+  #enqueue(envelope: Envelope): void {
+    const key = addressKey(envelope.target);
+    const queue = this.#queues.get(key);
+    envelope.epoch.outstanding++;
+    this.#queued++;
+    if (queue === undefined) {
+      this.#queues.set(key, [envelope]);
+      this.#ready.push(key);
+    } else {
+      queue.push(envelope);
+    }
+  }
+
+  #dispatch(): void {
+    while (this.#inFlight < this.#limits.maxInFlight && this.#readyHead < this.#ready.length && this.#processing()) {
+      const key = this.#ready[this.#readyHead++];
+      this.#inFlight++;
+      void this.#run(key);
+    }
+    if (this.#readyHead > 1024 && this.#readyHead * 2 > this.#ready.length) {
+      this.#ready = this.#ready.slice(this.#readyHead);
+      this.#readyHead = 0;
+    }
+  }
+
+  #processing(): boolean {
+    return this.#status === "running" || this.#status === "halting" || this.#status === "draining";
+  }
+
+  async #run(key: string): Promise<void> {
+    const queue = this.#queues.get(key)!;
+    const envelope = queue[0];
+    const ok = await this.#invoke(envelope);
+    if (!ok || !this.#processing()) return;
+    this.#inFlight--;
+    this.#queued--;
+    this.#invocations++;
+    envelope.epoch.outstanding--;
+    queue.shift();
+    if (queue.length === 0) this.#queues.delete(key);
+    else this.#ready.push(key);
+    if (this.#ingressPaused && this.#queued <= this.#limits.maxQueued / 2 && this.#status === "running") {
+      this.#ingressPaused = false;
+      this.#options.flow.resumeIngress();
+    }
+    this.#dispatch();
+    if (envelope.epoch === this.#closed && envelope.epoch.outstanding === 0) this.#commitClosed();
+  }
+
+  /** Invokes with retries and applies the effects; false when the task failed or stopped meanwhile. */
+  async #invoke(envelope: Envelope): Promise<boolean> {
+    const { target } = envelope;
+    const spec = this.#options.functions(target.typename);
+    if (spec === undefined) {
+      this.#fail({
+        reason: `no function is bound for ${target.typename} (remote functions come with the HTTP endpoints)`,
+        origin: envelope.origin,
+        address: target.toString(),
+      });
+      return false;
+    }
+    for (let attempt = 1;; attempt++) {
+      const now = Date.now();
+      try {
+        const read = this.#state.read(target, spec.valueSpecs, now);
+        const result = await invokeFunction(spec, {
+          self: target,
+          caller: envelope.caller,
+          argument: envelope.argument,
+          state: read.values,
+        });
+        if (!this.#processing()) return false;
+        const egress = result.egress.map((message) => routeEgressMessage(message, this.#options.plan.egresses));
+        this.#checkTimers(target, result);
+        envelope.epoch.log(read.writes);
+        this.#apply(envelope, result, egress, now);
+        return true;
+      } catch (error) {
+        if (!this.#processing()) return false;
+        const fields = { address: target.toString(), ...envelope.origin, attempt };
+        if (attempt >= this.#limits.maxAttempts) {
+          this.#log.error(`function failed ${attempt} times: ${describeError(error)}`, fields);
+          this.#fail({
+            reason: `${target.typename} failed ${attempt} times: ${describeError(error)}`,
+            origin: envelope.origin,
+            address: target.toString(),
+          });
+          return false;
+        }
+        this.#log.warn(`function failed, retrying: ${describeError(error)}`, fields);
+        await new Promise((resolve) => setTimeout(resolve, this.#limits.retryBackoffMs * 2 ** (attempt - 1)));
+        if (!this.#processing()) return false;
+      }
+    }
+  }
+
+  /** A duplicate pending cancellation token of the same sender is an error, as in StateFun. */
+  #checkTimers(sender: Address, result: InvocationResult): void {
+    const overlay = new Map<string, boolean>();
+    for (const effect of result.delayed) {
+      if (effect.kind === "cancel") {
+        overlay.set(effect.cancellationToken, false);
+      } else if (effect.cancellationToken !== undefined) {
+        const token = effect.cancellationToken;
+        if (overlay.get(token) ?? this.#state.hasTimer(sender, token)) {
+          throw new Error(`${sender} already has a pending delayed message with cancellation token "${token}"`);
+        }
+        overlay.set(token, true);
+      }
+    }
+  }
+
+  #apply(envelope: Envelope, result: InvocationResult, egress: EgressRecord[], now: number): void {
+    const { epoch, target } = envelope;
+    epoch.log(this.#state.write(target, result.mutations, now));
+    for (const message of result.sent) {
+      epoch.records.push(
+        this.#mailboxRecord({ target: message.targetAddress, caller: target, argument: message.typedValue }),
+      );
+    }
+    for (const effect of result.delayed) {
+      if (effect.kind === "cancel") {
+        const write = this.#state.cancelTimer(target, effect.cancellationToken);
+        if (write !== undefined) epoch.log([write]);
+        continue;
+      }
+      epoch.log([this.#state.addTimer({
+        sender: target,
+        id: effect.cancellationToken ?? `~${crypto.randomUUID()}`,
+        fireAt: now + effect.delayMs,
+        target: effect.message.targetAddress,
+        argument: effect.message.typedValue,
+      })]);
+    }
+    const forget: EgressRecord[] = [];
+    for (const routed of egress) {
+      const semantic = routed.egress.deliverySemantic.type;
+      if (semantic === "none") forget.push(routed);
+      else if (semantic === "exactly-once" && this.#limits.transactionalEgress) epoch.records.push(routed.record);
+      else epoch.atLeastOnce.push(routed);
+    }
+    if (forget.length > 0) this.#options.egress.sendAndForget(forget);
+  }
+
+  #mailboxRecord(message: MailboxMessage): OutgoingRecord {
+    const { key, value } = encodeMailboxMessage(message);
+    return {
+      topic: this.#options.plan.mailboxTopic,
+      partition: taskOfId(message.target.id, this.#options.taskCount),
+      key,
+      value,
+    };
+  }
+
+  #setOffset(offset: GroupOffset): void {
+    this.#positions.set(`${offset.topic}/${offset.partition}`, offset);
+    this.#open.commitOffset(offset);
+  }
+
+  #tick(): void {
+    const now = Date.now();
+    if (this.#status === "running") {
+      this.#fireTimers(now);
+      if (now - this.#lastSweep >= SWEEP_INTERVAL_MS) {
+        this.#lastSweep = now;
+        this.#open.log(this.#state.sweepExpired((typename) => this.#options.functions(typename)?.valueSpecs, now));
+      }
+      if (now - this.#lastRecommit >= RECOMMIT_INTERVAL_MS) {
+        this.#lastRecommit = now;
+        for (const offset of this.#positions.values()) this.#open.commitOffset(offset);
+      }
+    }
+    if (this.#closed === undefined && !this.#open.empty && this.#processing()) {
+      this.#closed = this.#open;
+      this.#open = new Epoch();
+    }
+    this.#commitClosed();
+  }
+
+  #fireTimers(now: number): void {
+    for (const { timer, write } of this.#state.popDueTimers(now, 10_000)) {
+      this.#open.log([write]);
+      this.#open.records.push(
+        this.#mailboxRecord({ target: timer.target, caller: timer.sender, argument: timer.argument }),
+      );
+    }
+  }
+
+  #commitClosed(): void {
+    const epoch = this.#closed;
+    if (this.#committing || epoch === undefined || epoch.outstanding > 0) return;
+    this.#committing = true;
+    void this.#commit(epoch);
+  }
+
+  async #commit(epoch: Epoch): Promise<void> {
+    try {
+      if (epoch.atLeastOnce.length > 0) await this.#options.egress.sendAndWait(epoch.atLeastOnce);
+      const changelog: OutgoingRecord[] = [...epoch.changelog.values()].map((write) => ({
+        topic: this.#options.plan.changelogTopic,
+        partition: this.task,
+        key: write.key,
+        value: write.value,
+      }));
+      await this.#options.committer.commit({
+        records: [...changelog, ...epoch.records],
+        offsets: [...epoch.offsets.values()],
+      });
+      this.#commits++;
+      for (const [key, offset] of epoch.offsets) this.#committed.set(key, offset.offset);
+    } catch (error) {
+      this.#committing = false;
+      if (this.#status === "closed") return;
+      this.#log.error(`commit failed: ${describeError(error)}`);
+      this.#stop();
+      this.#options.onStopped(this, true);
+      return;
+    }
+    this.#committing = false;
+    if (this.#closed === epoch) this.#closed = undefined;
+    if (this.#status === "halting" && this.#closed === undefined && this.#open.empty) {
+      this.#status = "failed";
+      clearInterval(this.#ticker);
+      this.#options.onStopped(this, false);
+    }
+    this.#checkDrained();
+    // An epoch that closed while this one committed may be ready already.
+    this.#tick();
+  }
+
+  #checkDrained(): void {
+    if (this.#drained === undefined) return;
+    const idle = !this.#committing && this.#closed === undefined && this.#open.empty && this.#queued === 0;
+    if (idle || !this.#processing()) {
+      clearInterval(this.#ticker);
+      this.#drained();
+      this.#drained = undefined;
+    }
+  }
+
+  /** Commits everything before a record that cannot be processed, then stops there. */
+  #haltAt(origin: RecordOrigin, groupId: string, reason: string): void {
+    this.#status = "halting";
+    this.#failure = { reason, origin };
+    this.#log.error(`task stops at an unprocessable record: ${reason}`, { ...origin });
+    this.#setOffset({ groupId, ...origin });
+    this.#options.flow.pauseAll();
+  }
+
+  /** Stops processing for good; nothing after the last commit is kept. */
+  #fail(failure: TaskFailure): void {
+    if (!this.#processing()) return;
+    this.#failure = failure;
+    this.#stop();
+    this.#status = "failed";
+    this.#options.onStopped(this, false);
+  }
+
+  #stop(): void {
+    this.#status = "failed";
+    clearInterval(this.#ticker);
+    this.#options.flow.pauseAll();
+    this.#open = new Epoch();
+    if (!this.#committing) this.#closed = undefined;
+    this.#queues.clear();
+    this.#ready = [];
+    this.#readyHead = 0;
+    this.#queued = 0;
+    this.#checkDrained();
+  }
+}
