@@ -49,7 +49,9 @@
  * @module
  */
 
-export { runCli } from "./src/cli/main.ts";
+import { runCli } from "./src/cli/main.ts";
+
+export { runCli };
 export { Address } from "./src/sdk/address.ts";
 export { Context, type DelayedEffect, type InvocationEffects } from "./src/sdk/context.ts";
 export {
@@ -98,6 +100,6 @@ export { formatTypeName, parseTypeName, type TypeName } from "./src/spec/typenam
 export { STATEFUN_VERSION, VERSION } from "./src/version.ts";
 
 if (import.meta.main) {
-  const { runCli } = await import("./src/cli/main.ts");
-  Deno.exit(await runCli(Deno.args));
+  // No top-level await: `eddy run --functions` imports a module that imports this one, which must finish evaluating.
+  runCli(Deno.args).then((code) => Deno.exit(code));
 }

@@ -10,6 +10,7 @@ import { moduleJsonSchema } from "../spec/json_schema.ts";
 import { STATEFUN_VERSION, VERSION } from "../version.ts";
 import { parseFlags } from "./args.ts";
 import { type CliOutput, EXIT, processOutput, UsageError } from "./output.ts";
+import { RUN_USAGE, runCommand } from "./run.ts";
 import { VALIDATE_USAGE, validateCommand } from "./validate.ts";
 
 /** Usage of `eddy`. */
@@ -19,6 +20,8 @@ export const USAGE =
 Usage: eddy <command> [options]
 
 Commands:
+  run --module <module.yaml> --functions <functions.ts>
+                             run the module's app until SIGINT/SIGTERM
   validate <module.yaml>...  check module specs and summarize them
   schema                     print the JSON Schema of module spec documents
   version                    print the version
@@ -38,6 +41,7 @@ Prints Eddy's version, the StateFun version it follows and the Deno version.`;
 type Command = { usage: string; run(args: string[], output: CliOutput): Promise<number> | number };
 
 const COMMANDS: Record<string, Command> = {
+  run: { usage: RUN_USAGE, run: runCommand },
   validate: { usage: VALIDATE_USAGE, run: validateCommand },
   schema: {
     usage: SCHEMA_USAGE,

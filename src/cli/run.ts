@@ -1,0 +1,152 @@
+/**
+ * `eddy run`: runs a module's app with in-process functions until SIGINT or
+ * SIGTERM. Flags win over environment variables, which win over defaults; the
+ * module's `address` is the only source of brokers.
+ *
+ * @module
+ */
+
+import { AppPlanError } from "../runtime/app_plan.ts";
+import type { LogLevel } from "../runtime/logger.ts";
+import type { FunctionSource, ProcessingGuarantee } from "../runtime/runtime.ts";
+import { RuntimeError } from "../runtime/runtime.ts";
+import { serve } from "../runtime/serve.ts";
+import { DurationError, parseDuration } from "../spec/duration.ts";
+import { formatIssue, SpecError } from "../spec/issues.ts";
+import { ModuleReadError } from "../spec/load.ts";
+import { parseFlags } from "./args.ts";
+import { type CliOutput, EXIT, UsageError } from "./output.ts";
+
+/** Usage of `eddy run`. */
+export const RUN_USAGE = `Usage: eddy run --module <module.yaml> --functions <functions.ts> [options]
+
+Runs the module's app: consumes its ingresses, invokes the functions, keeps
+their state in Kafka and writes to its egresses, until SIGINT or SIGTERM.
+
+Options (flag, then environment variable; the flag wins):
+  --module <file>                 the module spec                         EDDY_MODULE
+  --functions <file>              a module whose default export is a      EDDY_FUNCTIONS
+                                  StateFun instance with bound functions
+  --app-id <id>                   the app id; required when the ingresses EDDY_APP_ID
+                                  have different consumerGroupIds
+  --processing-guarantee <g>      exactly-once (default) or at-least-once EDDY_PROCESSING_GUARANTEE
+  --commit-interval <duration>    how often tasks commit (default 100ms)  EDDY_COMMIT_INTERVAL
+  --shutdown-timeout <duration>   longest graceful shutdown (default 30s) EDDY_SHUTDOWN_TIMEOUT
+  --log-format <text|json>        log lines on stderr (default text)      EDDY_LOG_FORMAT
+  --log-level <level>             debug, info (default), warn, error      EDDY_LOG_LEVEL
+  -h, --help                      show this help
+
+Brokers come from the module (the ingresses' address). Durations are StateFun
+durations: 100ms, 30s, 1min.
+
+Exit codes: 0 stopped cleanly, 1 could not start or stopped with work
+abandoned, 2 wrong command line.`;
+
+const FLAGS = {
+  module: { type: "string" },
+  functions: { type: "string" },
+  "app-id": { type: "string" },
+  "processing-guarantee": { type: "string" },
+  "commit-interval": { type: "string" },
+  "shutdown-timeout": { type: "string" },
+  "log-format": { type: "string" },
+  "log-level": { type: "string" },
+} as const;
+
+/** Runs `eddy run`. */
+export async function runCommand(args: string[], output: CliOutput): Promise<number> {
+  const { values, positionals } = parseFlags(args, FLAGS, RUN_USAGE);
+  if (values.help) {
+    output.out(RUN_USAGE);
+    return EXIT.ok;
+  }
+  if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, RUN_USAGE);
+  const option = (name: keyof typeof FLAGS) => {
+    const value = values[name] ?? Deno.env.get(`EDDY_${name.toUpperCase().replaceAll("-", "_")}`);
+    return typeof value === "string" && value !== "" ? value : undefined;
+  };
+  const modulePath = option("module");
+  if (modulePath === undefined) throw new UsageError("--module is required", RUN_USAGE);
+  const functionsPath = option("functions");
+  if (functionsPath === undefined) {
+    throw new UsageError("--functions is required (remote functions come with the HTTP endpoints)", RUN_USAGE);
+  }
+  const guarantee = oneOf(option("processing-guarantee") ?? "exactly-once", "--processing-guarantee", [
+    "exactly-once",
+    "at-least-once",
+  ]) as ProcessingGuarantee;
+  const logFormat = oneOf(option("log-format") ?? "text", "--log-format", ["text", "json"]) as "text" | "json";
+  const logLevel = oneOf(option("log-level") ?? "info", "--log-level", ["debug", "info", "warn", "error"]) as LogLevel;
+  const commitIntervalMs = duration(option("commit-interval") ?? "100ms", "--commit-interval");
+  const shutdownTimeoutMs = duration(option("shutdown-timeout") ?? "30s", "--shutdown-timeout");
+  if (commitIntervalMs <= 0) throw new UsageError("--commit-interval must be positive", RUN_USAGE);
+
+  try {
+    const functions = await loadFunctions(functionsPath);
+    const app = await serve({
+      module: modulePath,
+      functions,
+      appId: option("app-id"),
+      processingGuarantee: guarantee,
+      commitIntervalMs,
+      shutdownTimeoutMs,
+      logFormat,
+      logLevel,
+    });
+    return await app.finished;
+  } catch (error) {
+    if (error instanceof SpecError) error.issues.forEach((issue) => output.err(formatIssue(issue)));
+    else if (
+      error instanceof ModuleReadError || error instanceof AppPlanError || error instanceof RuntimeError ||
+      error instanceof FunctionsError
+    ) output.err(`eddy: ${error.message}`);
+    else throw error;
+    return EXIT.failed;
+  }
+}
+
+/** The functions module cannot be used. */
+export class FunctionsError extends Error {
+  /** @param message What is wrong. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "FunctionsError";
+  }
+}
+
+/**
+ * Imports a functions module; its default export must be a StateFun instance
+ * (checked by shape: the user's module may import the SDK from another URL).
+ */
+export async function loadFunctions(path: string): Promise<FunctionSource> {
+  const url = /^[a-z][a-z0-9+.-]*:/i.test(path) ? path : new URL(path, `file://${Deno.cwd()}/`).href;
+  let module: { default?: unknown };
+  try {
+    module = await import(url);
+  } catch (error) {
+    throw new FunctionsError(`cannot load the functions module ${path}: ${(error as Error).message}`, { cause: error });
+  }
+  const functions = module.default as Partial<FunctionSource> | undefined;
+  if (typeof functions?.functionSpec !== "function") {
+    throw new FunctionsError(
+      `${path} must export a StateFun instance as its default export (export default functions)`,
+    );
+  }
+  return functions as FunctionSource;
+}
+
+function oneOf(value: string, flag: string, allowed: string[]): string {
+  if (!allowed.includes(value)) {
+    throw new UsageError(`${flag} must be one of ${allowed.join(", ")}, not "${value}"`, RUN_USAGE);
+  }
+  return value;
+}
+
+function duration(value: string, flag: string): number {
+  try {
+    return parseDuration(value);
+  } catch (error) {
+    if (error instanceof DurationError) throw new UsageError(`${flag}: ${error.message}`, RUN_USAGE);
+    throw error;
+  }
+}

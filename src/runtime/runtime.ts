@@ -1,0 +1,486 @@
+/**
+ * The runtime of one instance: checks the cluster, creates the internal
+ * topics, joins the app's group with one consumer and runs the tasks it is
+ * given. For each assigned task it follows the assignment sequence: fence (the
+ * task's producer), read the committed offsets, restore the changelog up to
+ * its last-stable offset, seek, process.
+ *
+ * @module
+ */
+
+import { AppConsumer, type AssignmentChange, type RecordHandoff } from "../kafka/app_consumer.ts";
+import { KafkaAdmin, TopicMismatchError } from "../kafka/admin.ts";
+import { createKafka } from "../kafka/client.ts";
+import { EgressProducer } from "../kafka/egress_producer.ts";
+import type { Kafka } from "../kafka/kafkajs.ts";
+import type { OutgoingRecord } from "../kafka/outgoing_records.ts";
+import { PlainCommitter } from "../kafka/plain_committer.ts";
+import { CommitError, type GroupOffset, TaskProducer } from "../kafka/task_producer.ts";
+import type { FunctionSpec } from "../sdk/function_spec.ts";
+import type { ModuleSpec } from "../spec/model.ts";
+import { type AppPlan, brokerList, planApp } from "./app_plan.ts";
+import type { EgressRecord } from "./egress_router.ts";
+import { describeError, Logger } from "./logger.ts";
+import { startOffset } from "./start_offsets.ts";
+import { DEFAULT_TASK_LIMITS, Task, type TaskLimits, type TaskReport } from "./task.ts";
+
+/** Where in-process functions come from: a `StateFun` instance, or anything that resolves typenames. */
+export interface FunctionSource {
+  /** The binding of a function type, if any. */
+  functionSpec(typename: string): FunctionSpec | undefined;
+}
+
+/** `exactly-once` (default): one transaction per task commit; `at-least-once`: no transactions. */
+export type ProcessingGuarantee = "exactly-once" | "at-least-once";
+
+/** Options of the runtime. */
+export interface RuntimeOptions {
+  /** The module. */
+  module: ModuleSpec;
+  /** In-process functions. */
+  functions: FunctionSource;
+  /** The app id (required when the ingresses' consumerGroupIds differ). */
+  appId?: string;
+  /** The processing guarantee (default exactly-once). */
+  processingGuarantee?: ProcessingGuarantee;
+  /** Commit interval in ms (default 100). */
+  commitIntervalMs?: number;
+  /** Transaction timeout in ms (default 60 s, capped by exactly-once egresses' transactionTimeout). */
+  transactionTimeoutMs?: number;
+  /** The log (default: text on stderr). */
+  logger?: Logger;
+  /** Task limits beyond the commit interval. */
+  limits?: Partial<TaskLimits>;
+  /** Session timeout of the app consumer (default 6 s). */
+  sessionTimeoutMs?: number;
+}
+
+/** What the runtime reports. */
+export interface RuntimeStatus {
+  /** The app id. */
+  appId: string;
+  /** `starting`, `running`, `stopping` or `stopped`. */
+  state: "starting" | "running" | "stopping" | "stopped";
+  /** N. */
+  taskCount: number;
+  /** The tasks on this instance. */
+  tasks: TaskReport[];
+}
+
+/** Why the runtime could not start, or stopped. */
+export class RuntimeError extends Error {
+  /** @param message What happened. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "RuntimeError";
+  }
+}
+
+/** How a stop went. */
+export interface StopReport {
+  /** True when every task committed its work and the instance left the group in time. */
+  clean: boolean;
+  /** What was abandoned, one line per task, when not clean. */
+  abandoned: string[];
+}
+
+/** Internal topics' creation configs: compaction works on closed segments, so they are kept small. */
+const CHANGELOG_INITIAL_CONFIGS = { "segment.bytes": String(64 * 1024 * 1024), "min.cleanable.dirty.ratio": "0.2" };
+
+/** A running instance of an app. */
+export class Runtime {
+  readonly plan: AppPlan;
+  readonly #options: RuntimeOptions;
+  readonly #log: Logger;
+  readonly #guarantee: ProcessingGuarantee;
+  readonly #kafka: Kafka;
+  readonly #admin: KafkaAdmin;
+  readonly #tasks = new Map<number, Task>();
+  readonly #egressProducers = new Map<string, EgressProducer>();
+  #consumer: AppConsumer | undefined;
+  #taskCount = 0;
+  #state: RuntimeStatus["state"] = "starting";
+  #ingressTopics: string[];
+  #fatal: ((error: Error) => void) | undefined;
+  /** Resolves with an error when the runtime cannot go on (the consumer crashed for good). */
+  readonly failed: Promise<Error>;
+
+  /**
+   * Plans the app; `start()` connects.
+   *
+   * @throws {AppPlanError} when the module cannot run as one app.
+   */
+  constructor(options: RuntimeOptions) {
+    this.#options = options;
+    this.plan = planApp(options.module, options.appId);
+    this.#log = (options.logger ?? new Logger()).with({ app: this.plan.appId });
+    this.#guarantee = options.processingGuarantee ?? "exactly-once";
+    this.#ingressTopics = [...this.plan.routes.keys()];
+    this.#kafka = this.#client(this.plan.brokers);
+    this.#admin = new KafkaAdmin(this.#kafka);
+    this.failed = new Promise((resolve) => this.#fatal = resolve);
+  }
+
+  /** N, once started. */
+  get taskCount(): number {
+    return this.#taskCount;
+  }
+
+  /**
+   * Connects, checks topics, creates the internal ones and joins the group.
+   *
+   * @throws {RuntimeError} naming what is missing or wrong.
+   */
+  async start(): Promise<void> {
+    const { plan } = this;
+    this.#checkFunctions();
+    try {
+      await this.#admin.connect();
+    } catch (error) {
+      throw new RuntimeError(`cannot reach Kafka at ${plan.brokers.join(",")}: ${describeError(error)}`, {
+        cause: error,
+      });
+    }
+    const counts = new Map<string, number>();
+    for (const [topic, route] of plan.routes) {
+      const count = await this.#admin.partitionCount(topic);
+      if (count === undefined) {
+        throw new RuntimeError(
+          `ingress ${route.ingress.id} (${route.ingress.at.file}:${route.ingress.at.line}) reads topic ${topic}, ` +
+            `which does not exist on ${plan.brokers.join(",")}: create it first`,
+        );
+      }
+      counts.set(topic, count);
+    }
+    // N is fixed at the first start: the mailbox's partition count records it.
+    this.#taskCount = await this.#admin.partitionCount(plan.mailboxTopic) ?? Math.max(...counts.values());
+    await this.#ensureInternalTopics();
+    for (const egress of plan.egresses.values()) {
+      if (egress.deliverySemantic.type === "exactly-once" && this.#guarantee === "exactly-once") continue;
+      await this.#egressProducer(egress.address);
+    }
+    this.#consumer = new AppConsumer({
+      kafka: this.#kafka,
+      groupId: plan.appId,
+      topics: [...this.#ingressTopics, plan.mailboxTopic, plan.changelogTopic],
+      taskCount: this.#taskCount,
+      sessionTimeoutMs: this.#options.sessionTimeoutMs,
+      onAssignment: (change) => this.#onAssignment(change),
+      onRecords: (handoff) => this.#onRecords(handoff),
+      onError: (error) => this.#onConsumerError(error),
+    });
+    this.#state = "running"; // before the first rebalance, which may come while start() runs
+    await this.#consumer.start();
+    this.#log.info(`started: ${this.#taskCount} tasks, processing guarantee ${this.#guarantee}`, {
+      ingress: this.#ingressTopics.join(","),
+    });
+  }
+
+  /** What the instance is doing. */
+  status(): RuntimeStatus {
+    return {
+      appId: this.plan.appId,
+      state: this.#state,
+      taskCount: this.#taskCount,
+      tasks: [...this.#tasks.values()].map((task) => task.report()).sort((a, b) => a.task - b.task),
+    };
+  }
+
+  /** The task p if this instance runs it. */
+  task(task: number): Task | undefined {
+    return this.#tasks.get(task);
+  }
+
+  /**
+   * Stops fetching, lets every task finish and commit what it took, leaves the
+   * group and disconnects; after `timeoutMs` it gives up and reports what it
+   * abandoned.
+   */
+  async stop(timeoutMs = 30_000): Promise<StopReport> {
+    if (this.#state === "stopped" || this.#state === "stopping") return { clean: true, abandoned: [] };
+    this.#state = "stopping";
+    const tasks = [...this.#tasks.values()];
+    for (const task of tasks) {
+      this.#consumer?.pauseTask(task.task);
+      this.#restoring.get(task)?.abort();
+    }
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<"timeout">((resolve) => timer = setTimeout(() => resolve("timeout"), timeoutMs));
+    const drained = await Promise.race([Promise.all(tasks.map((task) => task.drain())), timedOut]);
+    clearTimeout(timer);
+    const abandoned = drained === "timeout" ? tasks.map((task) => task.pendingWork()) : [];
+    for (const task of tasks) await task.close();
+    this.#tasks.clear();
+    await this.#consumer?.stop().catch((error) => this.#log.warn(`leaving the group failed: ${describeError(error)}`));
+    for (const producer of this.#egressProducers.values()) await producer.disconnect().catch(() => {});
+    await this.#admin.disconnect().catch(() => {});
+    this.#state = "stopped";
+    return { clean: abandoned.length === 0, abandoned };
+  }
+
+  #client(brokers: string[]): Kafka {
+    const log = this.#log.with({ component: "kafkajs" });
+    return createKafka({
+      brokers,
+      clientId: `eddy-${this.plan.appId}`,
+      log: (level, message, namespace) => log[level](message, { namespace }),
+    });
+  }
+
+  #checkFunctions(): void {
+    for (const route of this.plan.routes.values()) {
+      for (const target of route.targets) {
+        if (this.#options.functions.functionSpec(target) !== undefined) continue;
+        const at = `${route.ingress.at.file}:${route.ingress.at.line}`;
+        throw new RuntimeError(
+          `ingress ${route.ingress.id} (${at}) sends to ${target}, but no in-process function is bound for it ` +
+            `(remote functions come with the HTTP endpoints)`,
+        );
+      }
+    }
+  }
+
+  async #ensureInternalTopics(): Promise<void> {
+    const { mailboxTopic, changelogTopic } = this.plan;
+    try {
+      for (
+        const spec of [
+          { topic: mailboxTopic, partitions: this.#taskCount, configs: { "cleanup.policy": "delete" } },
+          {
+            topic: changelogTopic,
+            partitions: this.#taskCount,
+            configs: { "cleanup.policy": "compact" },
+            initialConfigs: CHANGELOG_INITIAL_CONFIGS,
+          },
+        ]
+      ) {
+        if (await this.#admin.ensureTopic(spec)) {
+          this.#log.info(`created internal topic ${spec.topic} with ${spec.partitions} partitions`);
+        }
+      }
+    } catch (error) {
+      if (error instanceof TopicMismatchError) {
+        throw new RuntimeError(`refusing to start: ${error.message} (see \`eddy reset\` to start the app over)`);
+      }
+      throw error;
+    }
+  }
+
+  async #egressProducer(address: string): Promise<EgressProducer> {
+    const key = brokerList(address).join(",");
+    let producer = this.#egressProducers.get(key);
+    if (producer === undefined) {
+      const kafka = key === this.plan.brokers.join(",") ? this.#kafka : this.#client(brokerList(address));
+      producer = new EgressProducer(kafka);
+      await producer.connect();
+      this.#egressProducers.set(key, producer);
+    }
+    return producer;
+  }
+
+  #onAssignment(change: AssignmentChange): void {
+    for (const p of change.revoked) {
+      const task = this.#tasks.get(p);
+      this.#tasks.delete(p);
+      if (task !== undefined) {
+        this.#log.info("task revoked", { task: p });
+        this.#restoring.get(task)?.abort();
+        void task.close();
+      }
+    }
+    for (const p of change.assigned) void this.#startTask(p);
+  }
+
+  #onRecords(handoff: RecordHandoff): void {
+    const task = this.#tasks.get(handoff.task);
+    if (task === undefined) return;
+    if (handoff.topic === this.plan.changelogTopic) this.#restoring.get(task)?.accept(handoff);
+    else task.accept(handoff);
+  }
+
+  /** Tasks reading their changelog: where its records go, and how to give up when the task moves. */
+  readonly #restoring = new Map<Task, { accept(handoff: RecordHandoff): void; abort(): void }>();
+
+  #onConsumerError(error: unknown): void {
+    const crash = error as { name?: string; retriable?: boolean; restart?: boolean };
+    this.#log.error(`consumer error: ${describeError(error)}`);
+    // kafkajs restarts a crashed consumer when the error is retriable; anything else ends this instance.
+    if (this.#state === "running" && crash?.restart === false) {
+      this.#fatal?.(new RuntimeError(`the consumer stopped: ${describeError(error)}`, { cause: error }));
+    }
+  }
+
+  async #startTask(p: number, attempt = 1): Promise<void> {
+    const log = this.#log.with({ task: p });
+    const consumer = this.#consumer!;
+    const committer = this.#guarantee === "exactly-once"
+      ? new TaskProducer(this.#kafka, `${this.plan.appId}-task-${p}`, {
+        transactionTimeoutMs: this.#transactionTimeoutMs(),
+      })
+      : new PlainCommitter(
+        `${this.plan.appId}-task-${p}`,
+        await this.#egressProducer(this.plan.brokers.join(",")),
+        this.plan.appId,
+        (offsets) => consumer.commitOffsets(offsets),
+        this.#admin,
+      );
+    const task = new Task({
+      task: p,
+      taskCount: this.#taskCount,
+      plan: this.plan,
+      functions: (typename) => this.#options.functions.functionSpec(typename),
+      committer,
+      egress: {
+        sendAndWait: (records) => this.#sendEgress(records),
+        sendAndForget: (records) => {
+          this.#sendEgress(records).catch((error) =>
+            log.warn(`a record for an egress with delivery none was not written: ${describeError(error)}`)
+          );
+        },
+      },
+      flow: {
+        pauseIngress: () => consumer.pauseTask(p, this.#ingressTopics),
+        resumeIngress: () => consumer.resumeTask(p, this.#ingressTopics),
+        pauseAll: () => consumer.pauseTask(p),
+      },
+      log,
+      onStopped: (stopped, retry) => this.#onTaskStopped(stopped, retry),
+      limits: {
+        ...this.#options.limits,
+        commitIntervalMs: this.#options.commitIntervalMs ?? DEFAULT_TASK_LIMITS.commitIntervalMs,
+        transactionalEgress: this.#guarantee === "exactly-once",
+      },
+    });
+    this.#tasks.set(p, task);
+    const current = () => this.#state === "running" && this.#tasks.get(p) === task && task.status === "restoring";
+    try {
+      await committer.init(); // fences the task's previous producer and aborts what it left open
+      if (!current()) return;
+      const positions = await this.#startPositions(p, log);
+      if (!current()) return;
+      const restored = await this.#restore(task, p);
+      if (!current()) return;
+      consumer.startTask(p, positions, [...this.#ingressTopics, this.plan.mailboxTopic]);
+      task.start(positions);
+      log.info(`task started (${restored} changelog records restored)`, {
+        addresses: task.state.addressCount,
+        timers: task.state.timerCount,
+      });
+    } catch (error) {
+      if (this.#tasks.get(p) !== task) return;
+      this.#tasks.delete(p);
+      await task.close().catch(() => {});
+      if (this.#state !== "running") return;
+      if (error instanceof CommitError && error.fenced) {
+        log.warn("another instance took this task over");
+        return;
+      }
+      const delay = Math.min(30_000, 500 * 2 ** (attempt - 1));
+      log.error(`task start failed (attempt ${attempt}), retrying in ${delay} ms: ${describeError(error)}`);
+      await new Promise((resolve) => setTimeout(resolve, delay));
+      if (this.#state === "running" && consumer.tasks.includes(p) && !this.#tasks.has(p)) {
+        await this.#startTask(p, attempt + 1);
+      }
+    }
+  }
+
+  #onTaskStopped(task: Task, retry: boolean): void {
+    if (this.#tasks.get(task.task) !== task) return;
+    const report = task.report();
+    if (!retry) {
+      this.#log.error(`task stopped: ${report.failure?.reason}`, {
+        task: task.task,
+        ...report.failure?.origin,
+        address: report.failure?.address,
+      });
+      return;
+    }
+    // A failed or unknown commit: a new producer, the committed offsets, the changelog, as at assignment.
+    this.#tasks.delete(task.task);
+    this.#consumer?.pauseTask(task.task);
+    void task.close().then(() => {
+      if (this.#state === "running" && this.#consumer?.tasks.includes(task.task)) return this.#startTask(task.task);
+    });
+  }
+
+  #transactionTimeoutMs(): number {
+    const ceilings = [...this.plan.egresses.values()].flatMap((egress) =>
+      egress.deliverySemantic.type === "exactly-once" ? [egress.deliverySemantic.transactionTimeoutMs] : []
+    );
+    return Math.min(this.#options.transactionTimeoutMs ?? 60_000, ...ceilings);
+  }
+
+  async #sendEgress(records: EgressRecord[]): Promise<void> {
+    const byCluster = new Map<string, OutgoingRecord[]>();
+    for (const { egress, record } of records) {
+      const key = brokerList(egress.address).join(",");
+      byCluster.set(key, [...byCluster.get(key) ?? [], record]);
+    }
+    await Promise.all([...byCluster].map(async ([key, batch]) => (await this.#egressProducer(key)).send(batch)));
+  }
+
+  /** The committed offsets of the task's partitions, or where the startup position puts them. */
+  async #startPositions(p: number, log: Logger): Promise<GroupOffset[]> {
+    const consumer = this.#consumer!;
+    const positions: GroupOffset[] = [];
+    for (const [topic, route] of this.plan.routes) {
+      const partitions = consumer.partitionsOfTask(p, topic);
+      if (partitions.length === 0) continue;
+      const committed = await this.#admin.groupOffsets(route.groupId, topic);
+      const offsets = new Map((await this.#admin.topicOffsets(topic)).map((o) => [o.partition, o]));
+      const position = route.ingress.startupPosition;
+      const dates = position.type === "date"
+        ? await this.#admin.offsetsForTimestamp(topic, position.epochMillis)
+        : undefined;
+      for (const partition of partitions) {
+        const facts = offsets.get(partition)!;
+        const start = startOffset(position, route.ingress.autoOffsetResetPosition, topic, partition, {
+          committed: committed.get(partition) ?? -1,
+          low: facts.low,
+          high: facts.high,
+          offsetForDate: dates?.get(partition),
+        });
+        if (start.reason !== "committed") {
+          log.info(`starting at ${start.reason}`, { topic, partition, offset: start.offset });
+        }
+        positions.push({ groupId: route.groupId, topic, partition, offset: start.offset });
+      }
+    }
+    const mailbox = this.plan.mailboxTopic;
+    const committed = (await this.#admin.groupOffsets(this.plan.appId, mailbox)).get(p) ?? -1;
+    const low = (await this.#admin.topicOffsets(mailbox)).find((o) => o.partition === p)?.low ?? 0;
+    positions.push({ groupId: this.plan.appId, topic: mailbox, partition: p, offset: Math.max(committed, low) });
+    return positions;
+  }
+
+  /** Reads the task's changelog partition up to its last-stable offset through the app consumer. */
+  async #restore(task: Task, p: number): Promise<number> {
+    const topic = this.plan.changelogTopic;
+    const offsets = (await this.#admin.topicOffsets(topic)).find((o) => o.partition === p);
+    if (offsets === undefined || offsets.lastStable <= offsets.low) return 0;
+    const consumer = this.#consumer!;
+    let restored = 0;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        this.#restoring.set(task, {
+          accept: (handoff) => {
+            try {
+              task.restore(topic, handoff.records);
+              restored += handoff.records.length;
+              if (handoff.nextOffset >= offsets.lastStable) resolve();
+            } catch (error) {
+              reject(error);
+            }
+          },
+          abort: () => resolve(), // the caller sees the task is no longer current
+        });
+        consumer.seek(topic, p, offsets.low);
+        consumer.resumeTask(p, [topic]);
+      });
+    } finally {
+      this.#restoring.delete(task);
+      consumer.pauseTask(p, [topic]);
+    }
+    return restored;
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * `serve()`: runs an app in this process until SIGINT or SIGTERM, then shuts
+ * down gracefully. The CLI's `eddy run` uses it; so do users who compile their
+ * own binary with their functions inside.
+ *
+ * @module
+ */
+
+import { loadModuleSpec } from "../spec/load.ts";
+import type { ModuleSpec } from "../spec/model.ts";
+import { describeError, Logger, type LogLevel } from "./logger.ts";
+import { Runtime, type RuntimeOptions, type StopReport } from "./runtime.ts";
+
+/** Options of `serve`. */
+export interface ServeOptions extends Omit<RuntimeOptions, "module" | "logger"> {
+  /** The module: a path to module.yaml, or a loaded spec. */
+  module: string | ModuleSpec;
+  /** `text` (default) or `json` log lines on stderr. */
+  logFormat?: "text" | "json";
+  /** Lowest log level (default `info`). */
+  logLevel?: LogLevel;
+  /** A logger instead of the two options above. */
+  logger?: Logger;
+  /** How long a graceful shutdown may take (default 30 s). */
+  shutdownTimeoutMs?: number;
+  /** Stop on SIGINT and SIGTERM (default true). */
+  handleSignals?: boolean;
+}
+
+/** A running app. */
+export interface RunningApp {
+  /** The runtime (status, tasks). */
+  runtime: Runtime;
+  /** Shuts down gracefully. */
+  stop(): Promise<StopReport>;
+  /** Resolves with the process exit code once the app stopped: 0 after a clean stop, 1 otherwise. */
+  finished: Promise<number>;
+}
+
+/**
+ * Starts an app and keeps it running.
+ *
+ * @example
+ * ```ts ignore
+ * import { serve, StateFun } from "./mod.ts";
+ *
+ * const functions = new StateFun();
+ * functions.bind({ typename: "com.example/greeter", fn(context, message) {} });
+ * const app = await serve({ module: "module.yaml", functions });
+ * Deno.exit(await app.finished);
+ * ```
+ * @throws {SpecError} for an invalid module, {AppPlanError} when it cannot run as one app,
+ *   {RuntimeError} when Kafka is unreachable or a topic is missing or wrong.
+ */
+export async function serve(options: ServeOptions): Promise<RunningApp> {
+  const logger = options.logger ?? new Logger({ format: options.logFormat, level: options.logLevel });
+  const module = typeof options.module === "string" ? await loadModuleSpec(options.module) : options.module;
+  for (const warning of module.warnings) {
+    logger.warn(`${warning.at.file}:${warning.at.line}:${warning.at.column}: ${warning.message}`);
+  }
+  const runtime = new Runtime({ ...options, module, logger });
+  await runtime.start();
+  let finish!: (code: number) => void;
+  const finished = new Promise<number>((resolve) => finish = resolve);
+  let stopping: Promise<StopReport> | undefined;
+  let fatal = false;
+  const stop = () => {
+    stopping ??= (async () => {
+      logger.info("shutting down");
+      const report = await runtime.stop(options.shutdownTimeoutMs ?? 30_000);
+      if (report.clean) logger.info("stopped cleanly");
+      else {logger.error(
+          `shutdown timed out; abandoned (not committed, will be processed again): ${report.abandoned.join("; ")}`,
+        );}
+      finish(report.clean && !fatal ? 0 : 1);
+      return report;
+    })();
+    return stopping;
+  };
+  const signals: Deno.Signal[] = options.handleSignals === false ? [] : ["SIGINT", "SIGTERM"];
+  const onSignal = () => void stop();
+  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  void finished.then(() => signals.forEach((signal) => Deno.removeSignalListener(signal, onSignal)));
+  void runtime.failed.then(async (error) => {
+    fatal = true;
+    logger.error(`stopping: ${describeError(error)}`);
+    await stop();
+  });
+  return { runtime, stop, finished };
+}
