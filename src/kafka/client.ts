@@ -36,8 +36,11 @@ export function createKafka(options: KafkaClientOptions): Kafka {
     logCreator: () => ({ namespace, level, log }) => {
       if (sink === undefined) return;
       const message = `${log.message}${log.error ? `: ${log.error}` : ""}`;
-      // kafkajs logs rebalances and retried requests as errors; Eddy reports what matters itself.
-      sink(level === logLevel.WARN ? "warn" : "debug", message, namespace);
+      // kafkajs logs rebalances and retried requests as errors; Eddy reports what matters itself. Its
+      // warning about idempotent producers with limited retries does not apply: a failed send fails the
+      // commit, and the task starts over from its last commit with a new producer.
+      const warn = level === logLevel.WARN && !message.startsWith("Limiting retries for the idempotent producer");
+      sink(warn ? "warn" : "debug", message, namespace);
     },
   });
 }

@@ -102,6 +102,7 @@ export class Runtime {
   #state: RuntimeStatus["state"] = "starting";
   #ingressTopics: string[];
   #fatal: ((error: Error) => void) | undefined;
+  #fireAndForget: Promise<void> = Promise.resolve();
   /** Resolves with an error when the runtime cannot go on (the consumer crashed for good). */
   readonly failed: Promise<Error>;
 
@@ -212,6 +213,7 @@ export class Runtime {
     for (const task of tasks) await task.close();
     this.#tasks.clear();
     await this.#consumer?.stop().catch((error) => this.#log.warn(`leaving the group failed: ${describeError(error)}`));
+    await this.#fireAndForget;
     for (const producer of this.#egressProducers.values()) await producer.disconnect().catch(() => {});
     await this.#admin.disconnect().catch(() => {});
     this.#state = "stopped";
@@ -333,7 +335,8 @@ export class Runtime {
       egress: {
         sendAndWait: (records) => this.#sendEgress(records),
         sendAndForget: (records) => {
-          this.#sendEgress(records).catch((error) =>
+          // Not awaited by any commit, but chained, so records keep their order.
+          this.#fireAndForget = this.#fireAndForget.then(() => this.#sendEgress(records)).catch((error) =>
             log.warn(`a record for an egress with delivery none was not written: ${describeError(error)}`)
           );
         },

@@ -248,6 +248,7 @@ export class Task {
           }));
       } catch (error) {
         this.#haltAt(origin, groupId, describeError(error));
+        this.#dispatch(); // what came before the record is processed and committed
         return;
       }
       for (const message of messages) {
@@ -343,8 +344,8 @@ export class Task {
     const queue = this.#queues.get(key)!;
     const envelope = queue[0];
     const ok = await this.#invoke(envelope);
-    if (!ok || !this.#processing()) return;
     this.#inFlight--;
+    if (!ok || !this.#processing()) return;
     this.#queued--;
     this.#invocations++;
     envelope.epoch.outstanding--;

@@ -1,0 +1,221 @@
+/**
+ * The runtime on the real broker: per-address order under concurrency,
+ * fan-out, messages between functions within and across tasks, records in
+ * the "wrong" partition, retries, and tasks stopping at what they cannot
+ * process while the others go on.
+ */
+
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { kafkaEgressMessage, StateFun } from "../../mod.ts";
+import { partitionOfKey } from "../../src/runtime/partitioner.ts";
+import { createTopic, kafkaTest, produce, readBack, type TestRecord, uniqueName, waitFor } from "../kafka/helpers.ts";
+import { counterFunctions, OUT, TEXT } from "./fixtures/functions.ts";
+import { cleanUp, readAll, startApp, stopApp, valuesByKey } from "./harness.ts";
+
+const UTF8 = new TextEncoder();
+
+kafkaTest("50 keys × 200 records: every key's outputs are 1..200 in order, exactly once", async () => {
+  const input = await createTopic("in", { partitions: 4 });
+  const output = await createTopic("out", { partitions: 2 });
+  const group = uniqueName("app");
+  const keys = Array.from({ length: 50 }, (_, k) => `key-${k}`);
+  const records: TestRecord[] = [];
+  for (let i = 0; i < 200; i++) for (const key of keys) records.push({ key, value: String(i) });
+  await produce(input, records);
+  const app = await startApp(
+    {
+      group,
+      topics: [{ topic: input, targets: ["test.eddy/counter"] }],
+      egresses: [{ id: OUT, delivery: "exactly-once" }],
+    },
+    counterFunctions(output),
+  );
+  try {
+    await readBack(output, records.length, 60_000);
+  } finally {
+    await stopApp(app);
+  }
+  const byKey = valuesByKey(await readAll(output));
+  equal(byKey.size, keys.length);
+  const expected = Array.from({ length: 200 }, (_, i) => `${i + 1}:${i}`);
+  for (const key of keys) deepEqual(byKey.get(key), expected, key);
+  await cleanUp(group, input, output);
+});
+
+kafkaTest("fan-out, function-to-function messages within and across tasks, misrouted records forwarded", async () => {
+  const input = await createTopic("in", { partitions: 3 });
+  const output = await createTopic("out");
+  const group = uniqueName("app");
+  const ids = ["a", "b", "c", "d", "e", "f"];
+  // Half the records go to a partition their key does not hash to (a non-default partitioner).
+  const records = ids.map((id, i) => ({
+    key: id,
+    value: "hi",
+    partition: i % 2 === 0 ? partitionOfKey(UTF8.encode(id), 3) : (partitionOfKey(UTF8.encode(id), 3) + 1) % 3,
+  }));
+  await produce(input, records);
+  const app = await startApp(
+    {
+      group,
+      topics: [{ topic: input, targets: ["test.eddy/counter", "test.eddy/relay"] }],
+      egresses: [{ id: OUT, delivery: "exactly-once" }],
+    },
+    counterFunctions(output),
+  );
+  try {
+    await readBack(output, ids.length * 3, 30_000);
+  } finally {
+    await stopApp(app);
+  }
+  const byKey = valuesByKey(await readAll(output));
+  for (const id of ids) {
+    // The ingress record and the relayed message, in either order; x-<id> got one relayed message.
+    deepEqual(byKey.get(id)?.map((value) => value.split(":")[1]).sort(), ["hi", "relayed hi"], id);
+    deepEqual(byKey.get(id)?.map((value) => value.split(":")[0]), ["1", "2"], id);
+    deepEqual(byKey.get(`x-${id}`), ["1:relayed hi"], `x-${id}`);
+  }
+  equal(byKey.size, ids.length * 2);
+  await cleanUp(group, input, output);
+});
+
+kafkaTest("a throwing function is retried and its later success counts once", async () => {
+  const input = await createTopic("in");
+  const output = await createTopic("out");
+  const group = uniqueName("app");
+  const attempts = new Map<string, number>();
+  const functions = new StateFun();
+  functions.bind({
+    typename: "test.eddy/flaky",
+    specs: [{ name: "n", type: StateFun.intType() }],
+    fn(context, message) {
+      const value = message.as(TEXT)!;
+      const attempt = (attempts.get(value) ?? 0) + 1;
+      attempts.set(value, attempt);
+      context.storage.n = (context.storage.n ?? 0) + 1;
+      if (value === "flaky" && attempt < 3) throw new Error(`attempt ${attempt} fails`);
+      context.send(
+        kafkaEgressMessage({ typename: OUT, topic: output, key: "k", value: `${context.storage.n}:${value}` }),
+      );
+    },
+  });
+  await produce(input, [{ key: "k", value: "first" }, { key: "k", value: "flaky" }, { key: "k", value: "last" }]);
+  const app = await startApp(
+    {
+      group,
+      topics: [{ topic: input, targets: ["test.eddy/flaky"] }],
+      egresses: [{ id: OUT, delivery: "exactly-once" }],
+    },
+    functions,
+  );
+  try {
+    await readBack(output, 3);
+  } finally {
+    await stopApp(app);
+  }
+  deepEqual(valuesByKey(await readAll(output)).get("k"), ["1:first", "2:flaky", "3:last"]);
+  equal(attempts.get("flaky"), 3);
+  await cleanUp(group, input, output);
+});
+
+kafkaTest("an unroutable record stops its task at that record; other tasks go on", async () => {
+  const input = await createTopic("in", { partitions: 2 });
+  const output = await createTopic("out");
+  const group = uniqueName("app");
+  const keysOf = (task: number) =>
+    Array.from({ length: 100 }, (_, i) => `k${i}`).filter((key) => partitionOfKey(UTF8.encode(key), 2) === task);
+  const [zero, one] = [keysOf(0), keysOf(1)];
+  await produce(input, [
+    { key: zero[0], value: "before", partition: 0 },
+    { key: null, value: "no key", partition: 0 },
+    { key: zero[1], value: "after", partition: 0 },
+    { key: one[0], value: "other task", partition: 1 },
+    { key: one[1], value: "other task", partition: 1 },
+  ]);
+  const app = await startApp(
+    {
+      group,
+      topics: [{ topic: input, targets: ["test.eddy/counter"] }],
+      egresses: [{ id: OUT, delivery: "exactly-once" }],
+    },
+    counterFunctions(output),
+  );
+  try {
+    await readBack(output, 3);
+    await waitFor("task 0 to stop", () => app.runtime.task(0)?.status === "failed");
+    const report = app.runtime.task(0)!.report();
+    deepEqual(report.failure?.origin, { topic: input, partition: 0, offset: 1 });
+    match(report.failure!.reason, /cannot route the record at .*\/0@1: null key/);
+    equal(report.committedOffsets[`${input}/0`], 1);
+    equal(app.runtime.task(1)?.status, "running");
+  } finally {
+    await stopApp(app);
+  }
+  const values = [...valuesByKey(await readAll(output)).values()].flat();
+  deepEqual(values.sort(), ["1:before", "1:other task", "1:other task"]);
+  await cleanUp(group, input, output);
+});
+
+kafkaTest("an egress id the module does not define fails the invocation, and the task stops there", async () => {
+  const input = await createTopic("in");
+  const output = await createTopic("out");
+  const group = uniqueName("app");
+  const app = await startApp(
+    { group, topics: [{ topic: input, targets: ["test.eddy/counter"] }], egresses: [{ id: OUT, delivery: "none" }] },
+    counterFunctions(output, "test.eddy/missing"),
+  );
+  try {
+    await produce(input, [{ key: "k", value: "x" }]);
+    await waitFor("the task to stop", () => app.runtime.task(0)?.status === "failed");
+    const failure = app.runtime.task(0)!.report().failure!;
+    match(failure.reason, /no egress with id test.eddy\/missing: the module defines test.eddy\/out/);
+    equal(failure.address, "test.eddy/counter/k");
+  } finally {
+    await stopApp(app);
+  }
+  await cleanUp(group, input, output);
+});
+
+kafkaTest("egresses of every delivery semantic in one module, under both processing guarantees", async () => {
+  for (const guarantee of ["exactly-once", "at-least-once"] as const) {
+    const input = await createTopic("in");
+    const outputs = {
+      "exactly-once": await createTopic("eo"),
+      "at-least-once": await createTopic("alo"),
+      none: await createTopic("none"),
+    };
+    const group = uniqueName("app");
+    const functions = new StateFun();
+    functions.bind({
+      typename: "test.eddy/all",
+      fn(context, message) {
+        for (const [semantic, topic] of Object.entries(outputs)) {
+          context.send(
+            kafkaEgressMessage({ typename: `test.eddy/${semantic}`, topic, key: "k", value: message.as(TEXT)! }),
+          );
+        }
+      },
+    });
+    const app = await startApp(
+      {
+        group,
+        topics: [{ topic: input, targets: ["test.eddy/all"] }],
+        egresses: (Object.keys(outputs) as (keyof typeof outputs)[]).map((delivery) => ({
+          id: `test.eddy/${delivery}`,
+          delivery,
+        })),
+      },
+      functions,
+      { guarantee },
+    );
+    try {
+      await produce(input, [{ key: "k", value: "1" }, { key: "k", value: "2" }]);
+      for (const topic of Object.values(outputs)) {
+        deepEqual((await readBack(topic, 2)).map((record) => record.value), ["1", "2"], `${guarantee} ${topic}`);
+      }
+    } finally {
+      await stopApp(app);
+    }
+    ok(app.runtime.status().state === "stopped");
+    await cleanUp(group, input, ...Object.values(outputs));
+  }
+});
