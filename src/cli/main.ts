@@ -10,6 +10,7 @@ import { moduleJsonSchema } from "../spec/json_schema.ts";
 import { STATEFUN_VERSION, VERSION } from "../version.ts";
 import { parseFlags } from "./args.ts";
 import { type CliOutput, EXIT, processOutput, UsageError } from "./output.ts";
+import { RESET_USAGE, resetCommand } from "./reset.ts";
 import { RUN_USAGE, runCommand } from "./run.ts";
 import { VALIDATE_USAGE, validateCommand } from "./validate.ts";
 
@@ -22,6 +23,8 @@ Usage: eddy <command> [options]
 Commands:
   run --module <module.yaml> --functions <functions.ts>
                              run the module's app until SIGINT/SIGTERM
+  reset --module <module.yaml> --yes
+                             start an app over (offsets, state, timers)
   validate <module.yaml>...  check module specs and summarize them
   schema                     print the JSON Schema of module spec documents
   version                    print the version
@@ -42,6 +45,7 @@ type Command = { usage: string; run(args: string[], output: CliOutput): Promise<
 
 const COMMANDS: Record<string, Command> = {
   run: { usage: RUN_USAGE, run: runCommand },
+  reset: { usage: RESET_USAGE, run: resetCommand },
   validate: { usage: VALIDATE_USAGE, run: validateCommand },
   schema: {
     usage: SCHEMA_USAGE,

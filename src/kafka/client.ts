@@ -7,6 +7,7 @@
  * @module
  */
 
+import process from "node:process";
 import { Kafka, logLevel } from "./kafkajs.ts";
 
 /** Where kafkajs' log lines go. */
@@ -26,6 +27,7 @@ export interface KafkaClientOptions {
 
 /** Creates a kafkajs client. */
 export function createKafka(options: KafkaClientOptions): Kafka {
+  silenceNegativeTimeoutWarning();
   const sink = options.log;
   return new Kafka({
     clientId: options.clientId,
@@ -43,4 +45,26 @@ export function createKafka(options: KafkaClientOptions): Kafka {
       sink(warn ? "warn" : "debug", message, namespace);
     },
   });
+}
+
+let silenced = false;
+
+/**
+ * kafkajs 2.2.4's request queue schedules `setTimeout(fn, -1 - Date.now())`
+ * whenever its queue drains without throttling (requestQueue/index.js,
+ * scheduleCheckPendingRequests); Node's timers clamp that to 1 ms, as kafkajs
+ * expects, and print a TimeoutNegativeWarning on stderr, which would be the only
+ * non-JSON line under `--log-format json`. That one warning is dropped; every
+ * other process warning is printed as before.
+ */
+function silenceNegativeTimeoutWarning(): void {
+  if (silenced) return;
+  silenced = true;
+  const emitWarning = process.emitWarning;
+  process.emitWarning = function (warning: string | Error, ...rest: unknown[]) {
+    const type = typeof rest[0] === "string" ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
+    const name = warning instanceof Error ? warning.name : type;
+    if (name === "TimeoutNegativeWarning") return;
+    return (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
+  } as typeof process.emitWarning;
 }

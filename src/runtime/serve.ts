@@ -59,6 +59,7 @@ export async function serve(options: ServeOptions): Promise<RunningApp> {
     logger.warn(`${warning.at.file}:${warning.at.line}:${warning.at.column}: ${warning.message}`);
   }
   const runtime = new Runtime({ ...options, module, logger });
+  const log = logger.with({ app: runtime.plan.appId });
   await runtime.start();
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => finish = resolve);
@@ -66,10 +67,10 @@ export async function serve(options: ServeOptions): Promise<RunningApp> {
   let fatal = false;
   const stop = () => {
     stopping ??= (async () => {
-      logger.info("shutting down");
+      log.info("shutting down");
       const report = await runtime.stop(options.shutdownTimeoutMs ?? 30_000);
-      if (report.clean) logger.info("stopped cleanly");
-      else {logger.error(
+      if (report.clean) log.info("stopped cleanly");
+      else {log.error(
           `shutdown timed out; abandoned (not committed, will be processed again): ${report.abandoned.join("; ")}`,
         );}
       finish(report.clean && !fatal ? 0 : 1);
@@ -83,7 +84,7 @@ export async function serve(options: ServeOptions): Promise<RunningApp> {
   void finished.then(() => signals.forEach((signal) => Deno.removeSignalListener(signal, onSignal)));
   void runtime.failed.then(async (error) => {
     fatal = true;
-    logger.error(`stopping: ${describeError(error)}`);
+    log.error(`stopping: ${describeError(error)}`);
     await stop();
   });
   return { runtime, stop, finished };
