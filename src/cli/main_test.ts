@@ -110,8 +110,8 @@ Deno.test("usage errors exit 2 with a message and the usage", async () => {
 Deno.test("help, version and schema", async () => {
   const help = await run("--help");
   equal(help.code, 0);
-  match(help.out, /Commands:\n {2}validate/);
-  for (const command of ["validate", "schema", "version"]) {
+  match(help.out, /Commands:\n {2}run --module/);
+  for (const command of ["run", "reset", "validate", "schema", "version"]) {
     const viaFlag = await run(command, "--help");
     const viaHelp = await run("help", command);
     equal(viaFlag.code, 0);

@@ -125,6 +125,9 @@ export class AppConsumer {
       eachBatchAutoResolve: false,
       eachBatch: (payload) => {
         this.#guard(() => this.#onBatch(payload));
+        // Without autoCommit nothing is committed by this; but kafkajs fetches from its resolved offset, so an
+        // unresolved batch would be fetched again and again (growing to the fetch size, never past it).
+        payload.resolveOffset(payload.batch.lastOffset());
         return Promise.resolve();
       },
     });

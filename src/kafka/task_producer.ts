@@ -91,6 +91,10 @@ export class TaskProducer {
       transactionTimeout: this.#options.transactionTimeoutMs,
       allowAutoTopicCreation: false,
       createPartitioner: Partitioners.DefaultPartitioner,
+      // A transaction begun right after a commit meets CONCURRENT_TRANSACTIONS until the coordinator has
+      // written the previous one's markers (a few ms); kafkajs retries it with the client's backoff
+      // (hundreds of ms), which made every commit cost 200-500 ms. The Java client retries it after 20 ms.
+      retry: { initialRetryTime: 10, maxRetryTime: 1_000, retries: 10 },
     });
     try {
       await producer.connect();

@@ -507,6 +507,7 @@ export class Task {
   }
 
   async #commit(epoch: Epoch): Promise<void> {
+    const started = performance.now();
     try {
       if (epoch.atLeastOnce.length > 0) await this.#options.egress.sendAndWait(epoch.atLeastOnce);
       const changelog: OutgoingRecord[] = [...epoch.changelog.values()].map((write) => ({
@@ -521,6 +522,12 @@ export class Task {
       });
       this.#commits++;
       for (const [key, offset] of epoch.offsets) this.#committed.set(key, offset.offset);
+      this.#log.debug("committed", {
+        records: changelog.length + epoch.records.length,
+        atLeastOnce: epoch.atLeastOnce.length,
+        offsets: epoch.offsets.size,
+        ms: Math.round(performance.now() - started),
+      });
     } catch (error) {
       this.#committing = false;
       if (this.#status === "closed") return;

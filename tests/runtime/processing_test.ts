@@ -219,3 +219,28 @@ kafkaTest("egresses of every delivery semantic in one module, under both process
     await cleanUp(group, input, ...Object.values(outputs));
   }
 });
+
+kafkaTest("a backlog larger than a fetch (4 MiB in one partition) is processed to its end", async () => {
+  const input = await createTopic("in");
+  const output = await createTopic("out");
+  const group = uniqueName("app");
+  const padding = "x".repeat(1000);
+  const records = Array.from({ length: 4000 }, (_, i) => ({ key: `k${i % 10}`, value: `${i} ${padding}` }));
+  for (let start = 0; start < records.length; start += 500) await produce(input, records.slice(start, start + 500));
+  const app = await startApp(
+    {
+      group,
+      topics: [{ topic: input, targets: ["test.eddy/counter"] }],
+      egresses: [{ id: OUT, delivery: "exactly-once" }],
+    },
+    counterFunctions(output),
+  );
+  try {
+    await readBack(output, records.length, 60_000);
+  } finally {
+    await stopApp(app);
+  }
+  const byKey = valuesByKey(await readAll(output));
+  for (let k = 0; k < 10; k++) equal(byKey.get(`k${k}`)?.length, 400);
+  await cleanUp(group, input, output);
+});
