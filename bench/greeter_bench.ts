@@ -210,7 +210,10 @@ async function startBaseline(input: string, output: string) {
         seen.set(name, count);
         return { key: name, value: JSON.stringify({ greeting: `Hello ${name} #${count}`, sentAt }) };
       });
-      await producer.send({ topic: output, acks: -1, messages });
+      // One request per 5000 records: a whole 1 MiB fetch would exceed the broker's message.max.bytes.
+      for (let start = 0; start < messages.length; start += 5_000) {
+        await producer.send({ topic: output, acks: -1, messages: messages.slice(start, start + 5_000) });
+      }
       resolveOffset(batch.lastOffset());
       await commitOffsetsIfNecessary();
     },

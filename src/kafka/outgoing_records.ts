@@ -49,7 +49,14 @@ export class RecordTooLargeError extends RangeError {
 }
 
 /**
- * Splits records, in order, into chunks of at most `maxBytes` each.
+ * Records per request: kafkajs groups a request's records by partition with a
+ * copy per record (producer/groupMessagesPerPartition.js), quadratic in the
+ * records of one request.
+ */
+export const MAX_RECORDS_PER_REQUEST = 2_000;
+
+/**
+ * Splits records, in order, into chunks of at most `maxBytes` and `maxRecords` each.
  *
  * @example
  * ```ts
@@ -58,14 +65,18 @@ export class RecordTooLargeError extends RangeError {
  * ```
  * @throws {RecordTooLargeError} when one record alone is over the limit.
  */
-export function chunkRecords<R extends OutgoingRecord>(records: readonly R[], maxBytes: number): R[][] {
+export function chunkRecords<R extends OutgoingRecord>(
+  records: readonly R[],
+  maxBytes: number,
+  maxRecords: number = MAX_RECORDS_PER_REQUEST,
+): R[][] {
   const chunks: R[][] = [];
   let current: R[] = [];
   let size = 0;
   for (const record of records) {
     const bytes = recordSize(record);
     if (bytes > maxBytes) throw new RecordTooLargeError(record, bytes, maxBytes);
-    if (size + bytes > maxBytes && current.length > 0) {
+    if ((size + bytes > maxBytes || current.length >= maxRecords) && current.length > 0) {
       chunks.push(current);
       current = [];
       size = 0;

@@ -44,7 +44,9 @@ export class PlainCommitter {
       for (const offset of batch.offsets) {
         if (offset.groupId === this.appGroupId) continue;
         const key = JSON.stringify([offset.groupId, offset.topic]);
-        others.set(key, [...others.get(key) ?? [], offset]);
+        const group = others.get(key);
+        if (group === undefined) others.set(key, [offset]);
+        else group.push(offset);
       }
       for (const offsets of others.values()) {
         await this.admin.setGroupOffsets(offsets[0].groupId, offsets[0].topic, offsets);

@@ -10,16 +10,21 @@
 /** Wire types. */
 export const WireType = { varint: 0, fixed64: 1, lengthDelimited: 2, fixed32: 5 } as const;
 
-/** Builds one message. */
+const UTF8 = new TextEncoder();
+const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
+
+/** Builds one message in a growing buffer (every record Eddy writes passes through here). */
 export class ProtoWriter {
-  #bytes: number[] = [];
+  #buffer = new Uint8Array(64);
+  #length = 0;
 
   /** A varint field (bool, int32, int64, enum); omitted when zero. */
   varint(field: number, value: number | bigint | boolean): this {
-    const big = BigInt.asUintN(64, typeof value === "boolean" ? (value ? 1n : 0n) : BigInt(value));
-    if (big === 0n) return this;
+    if (value === 0 || value === 0n || value === false) return this;
     this.#tag(field, WireType.varint);
-    this.#varint(big);
+    if (typeof value === "boolean") this.#byte(1);
+    else if (typeof value === "number" && Number.isSafeInteger(value) && value > 0) this.#varintNumber(value);
+    else this.#varintBig(BigInt.asUintN(64, BigInt(value)));
     return this;
   }
 
@@ -30,7 +35,7 @@ export class ProtoWriter {
     if (kind === "float") view.setFloat32(0, value, true);
     else view.setInt32(0, value, true);
     this.#tag(field, WireType.fixed32);
-    this.#bytes.push(...new Uint8Array(view.buffer));
+    this.#append(new Uint8Array(view.buffer));
     return this;
   }
 
@@ -41,39 +46,65 @@ export class ProtoWriter {
     if (kind === "double") view.setFloat64(0, Number(value), true);
     else view.setBigInt64(0, BigInt(value), true);
     this.#tag(field, WireType.fixed64);
-    this.#bytes.push(...new Uint8Array(view.buffer));
+    this.#append(new Uint8Array(view.buffer));
     return this;
   }
 
   /** A string field (UTF-8); omitted when empty. */
   string(field: number, value: string): this {
-    return this.bytes(field, new TextEncoder().encode(value));
+    return value === "" ? this : this.bytes(field, UTF8.encode(value));
   }
 
   /** A bytes or embedded-message field; omitted when empty unless `always`. */
   bytes(field: number, value: Uint8Array, always = false): this {
     if (value.length === 0 && !always) return this;
     this.#tag(field, WireType.lengthDelimited);
-    this.#varint(BigInt(value.length));
-    for (const byte of value) this.#bytes.push(byte);
+    this.#varintNumber(value.length);
+    this.#append(value);
     return this;
   }
 
   /** The encoded message. */
   finish(): Uint8Array {
-    return Uint8Array.from(this.#bytes);
+    return this.#buffer.slice(0, this.#length);
   }
 
   #tag(field: number, wireType: number): void {
-    this.#varint(BigInt((field << 3) | wireType));
+    this.#varintNumber(field * 8 + wireType);
   }
 
-  #varint(value: bigint): void {
+  #varintNumber(value: number): void {
+    while (value > 0x7f) {
+      this.#byte((value % 128) | 0x80);
+      value = Math.floor(value / 128);
+    }
+    this.#byte(value);
+  }
+
+  #varintBig(value: bigint): void {
     while (value > 0x7fn) {
-      this.#bytes.push(Number(value & 0x7fn) | 0x80);
+      this.#byte(Number(value & 0x7fn) | 0x80);
       value >>= 7n;
     }
-    this.#bytes.push(Number(value));
+    this.#byte(Number(value));
+  }
+
+  #byte(value: number): void {
+    this.#reserve(1);
+    this.#buffer[this.#length++] = value;
+  }
+
+  #append(bytes: Uint8Array): void {
+    this.#reserve(bytes.length);
+    this.#buffer.set(bytes, this.#length);
+    this.#length += bytes.length;
+  }
+
+  #reserve(extra: number): void {
+    if (this.#length + extra <= this.#buffer.length) return;
+    const grown = new Uint8Array(Math.max(this.#buffer.length * 2, this.#length + extra));
+    grown.set(this.#buffer.subarray(0, this.#length));
+    this.#buffer = grown;
   }
 }
 
@@ -105,6 +136,18 @@ export function readFields(bytes: Uint8Array): ProtoField[] {
   const fields: ProtoField[] = [];
   let offset = 0;
   const varint = (): bigint => {
+    // Up to 7 bytes (49 bits) are exact as numbers; longer ones (large or negative int64s) use bigints.
+    let small = 0;
+    let multiplier = 1;
+    const start = offset;
+    for (let index = 0; index < 7; index++) {
+      if (offset >= bytes.length) throw new ProtoDecodeError("truncated varint");
+      const byte = bytes[offset++];
+      small += (byte & 0x7f) * multiplier;
+      if ((byte & 0x80) === 0) return BigInt(small);
+      multiplier *= 128;
+    }
+    offset = start;
     let result = 0n;
     for (let shift = 0n; shift < 70n; shift += 7n) {
       if (offset >= bytes.length) throw new ProtoDecodeError("truncated varint");
@@ -153,7 +196,7 @@ export function lastField(fields: ProtoField[], field: number): ProtoField | und
 /** Decodes a length-delimited field as UTF-8 ("" when absent). */
 export function stringField(fields: ProtoField[], field: number): string {
   const found = lastField(fields, field);
-  return found === undefined ? "" : new TextDecoder("utf-8", { fatal: true }).decode(found.value as Uint8Array);
+  return found === undefined ? "" : STRICT_UTF8.decode(found.value as Uint8Array);
 }
 
 /** A length-delimited field's bytes (empty when absent). */

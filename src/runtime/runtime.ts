@@ -417,7 +417,9 @@ export class Runtime {
     const byCluster = new Map<string, OutgoingRecord[]>();
     for (const { egress, record } of records) {
       const key = brokerList(egress.address).join(",");
-      byCluster.set(key, [...byCluster.get(key) ?? [], record]);
+      const batch = byCluster.get(key);
+      if (batch === undefined) byCluster.set(key, [record]);
+      else batch.push(record);
     }
     await Promise.all([...byCluster].map(async ([key, batch]) => (await this.#egressProducer(key)).send(batch)));
   }
