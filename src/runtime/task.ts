@@ -105,6 +105,8 @@ export interface TaskReport {
   invocations: number;
   /** Epochs committed. */
   commits: number;
+  /** Times the ingress partitions were paused for back-pressure. */
+  ingressPauses: number;
   /** Addresses with state. */
   addresses: number;
   /** Pending timers. */
@@ -167,6 +169,7 @@ export class Task {
   #ingressPaused = false;
   #invocations = 0;
   #commits = 0;
+  #ingressPauses = 0;
   #ticker: ReturnType<typeof setInterval> | undefined;
   #lastRecommit = Date.now();
   #lastSweep = Date.now();
@@ -260,6 +263,7 @@ export class Task {
     this.#setOffset({ groupId, topic: handoff.topic, partition: handoff.partition, offset: handoff.nextOffset });
     if (!this.#ingressPaused && this.#queued > this.#limits.maxQueued) {
       this.#ingressPaused = true;
+      this.#ingressPauses++;
       this.#options.flow.pauseIngress();
     }
     this.#dispatch();
@@ -298,6 +302,7 @@ export class Task {
       inFlight: this.#inFlight,
       invocations: this.#invocations,
       commits: this.#commits,
+      ingressPauses: this.#ingressPauses,
       addresses: this.#state.addressCount,
       timers: this.#state.timerCount,
       committedOffsets: Object.fromEntries(this.#committed),

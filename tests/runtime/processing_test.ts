@@ -6,7 +6,8 @@
  */
 
 import { deepEqual, equal, match, ok } from "node:assert/strict";
-import { kafkaEgressMessage, StateFun } from "../../mod.ts";
+import { Address, kafkaEgressMessage, StateFun } from "../../mod.ts";
+import { toTypedValue } from "../../src/sdk/typed_value.ts";
 import { partitionOfKey } from "../../src/runtime/partitioner.ts";
 import { createTopic, kafkaTest, produce, readBack, type TestRecord, uniqueName, waitFor } from "../kafka/helpers.ts";
 import { counterFunctions, OUT, TEXT } from "./fixtures/functions.ts";
@@ -242,5 +243,73 @@ kafkaTest("a backlog larger than a fetch (4 MiB in one partition) is processed t
   }
   const byKey = valuesByKey(await readAll(output));
   for (let k = 0; k < 10; k++) equal(byKey.get(`k${k}`)?.length, 400);
+  await cleanUp(group, input, output);
+});
+
+kafkaTest(
+  "a module without egress keeps state; a small queue bound pauses the ingress and still gets everything",
+  async () => {
+    const input = await createTopic("in");
+    const group = uniqueName("app");
+    const functions = new StateFun();
+    functions.bind({
+      typename: "test.eddy/sum",
+      specs: [{ name: "sum", type: StateFun.intType() }],
+      async fn(context, message) {
+        await new Promise((resolve) => setTimeout(resolve, 1)); // slower than the records arrive
+        context.storage.sum = (context.storage.sum ?? 0) + Number(message.as(TEXT));
+      },
+    });
+    await produce(input, Array.from({ length: 300 }, (_, i) => ({ key: `k${i % 3}`, value: String(i) })));
+    const app = await startApp({ group, topics: [{ topic: input, targets: ["test.eddy/sum"] }] }, functions, {
+      limits: { maxQueued: 20, maxInFlight: 2 },
+    });
+    const sum = (id: string) => app.runtime.task(0)?.state.peek(Address.fromParts("test.eddy", "sum", id)).get("sum");
+    try {
+      await waitFor("every record summed", () => app.runtime.task(0)?.report().invocations === 300);
+      equal(app.runtime.task(0)!.report().ingressPauses > 0, true, "the ingress was paused");
+      for (let k = 0; k < 3; k++) {
+        const expected = Array.from({ length: 100 }, (_, i) => 3 * i + k).reduce((a, b) => a + b);
+        deepEqual(sum(`k${k}`), toTypedValue(expected, StateFun.intType()), `k${k}`);
+      }
+    } finally {
+      await stopApp(app);
+    }
+    await cleanUp(group, input);
+  },
+);
+
+kafkaTest("a shutdown that times out says what it abandoned, and a restart processes it", async () => {
+  const input = await createTopic("in");
+  const output = await createTopic("out");
+  const group = uniqueName("app");
+  let slow = true;
+  const functions = new StateFun();
+  functions.bind({
+    typename: "test.eddy/slow",
+    async fn(context, message) {
+      if (slow) await new Promise((resolve) => setTimeout(resolve, 3_000));
+      context.send(kafkaEgressMessage({ typename: OUT, topic: output, key: "k", value: message.as(TEXT)! }));
+    },
+  });
+  const module = {
+    group,
+    topics: [{ topic: input, targets: ["test.eddy/slow"] }],
+    egresses: [{ id: OUT, delivery: "exactly-once" as const }],
+  };
+  const app = await startApp(module, functions);
+  await produce(input, [{ key: "k", value: "late" }]);
+  await waitFor("the invocation to start", () => app.runtime.task(0)?.report().inFlight === 1);
+  const report = await app.runtime.stop(500);
+  equal(report.clean, false);
+  match(report.abandoned.join(), /task 0: 1 queued messages, 1 running invocations, 1 uncommitted epochs/);
+  await new Promise((resolve) => setTimeout(resolve, 3_000)); // let the abandoned invocation end
+  slow = false;
+  const again = await startApp(module, functions);
+  try {
+    deepEqual((await readBack(output, 1)).map((record) => record.value), ["late"]);
+  } finally {
+    await stopApp(again);
+  }
   await cleanUp(group, input, output);
 });
