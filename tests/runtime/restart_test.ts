@@ -235,3 +235,31 @@ kafkaTest("a state value expires after write", async () => {
   }
   await cleanUp(group, input, output);
 });
+
+kafkaTest("at-least-once processing commits offsets too: a graceful restart goes on where it stopped", async () => {
+  const input = await createTopic("in", { partitions: 2 });
+  const output = await createTopic("out");
+  const group = uniqueName("app");
+  const module: TestModule = {
+    group,
+    topics: [{ topic: input, targets: ["test.eddy/counter"] }],
+    egresses: [{ id: OUT, delivery: "at-least-once" }],
+  };
+  await produce(input, [{ key: "k", value: "a" }, { key: "k", value: "b" }]);
+  const first = await startApp(module, counterFunctions(output), { guarantee: "at-least-once" });
+  try {
+    await readBack(output, 2);
+  } finally {
+    await stopApp(first);
+  }
+  await produce(input, [{ key: "k", value: "c" }]);
+  const second = await startApp(module, counterFunctions(output), { guarantee: "at-least-once" });
+  try {
+    await readBack(output, 3);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  } finally {
+    await stopApp(second);
+  }
+  deepEqual(valuesByKey(await readAll(output)).get("k"), ["1:a", "2:b", "3:c"]);
+  await cleanUp(group, input, output);
+});
