@@ -347,7 +347,7 @@ export class Runtime {
         pauseAll: () => consumer.pauseTask(p),
       },
       log,
-      onStopped: (stopped, retry) => this.#onTaskStopped(stopped, retry),
+      onStopped: (stopped, outcome) => this.#onTaskStopped(stopped, outcome),
       limits: {
         ...this.#options.limits,
         commitIntervalMs: this.#options.commitIntervalMs ?? DEFAULT_TASK_LIMITS.commitIntervalMs,
@@ -387,22 +387,32 @@ export class Runtime {
     }
   }
 
-  #onTaskStopped(task: Task, retry: boolean): void {
+  #onTaskStopped(task: Task, outcome: "failed" | "commit-failed" | "fenced"): void {
     if (this.#tasks.get(task.task) !== task) return;
     const report = task.report();
-    if (!retry) {
+    const p = task.task;
+    if (outcome === "failed") {
       this.#log.error(`task stopped: ${report.failure?.reason}`, {
-        task: task.task,
+        task: p,
         ...report.failure?.origin,
         address: report.failure?.address,
       });
       return;
     }
-    // A failed or unknown commit: a new producer, the committed offsets, the changelog, as at assignment.
-    this.#tasks.delete(task.task);
-    this.#consumer?.pauseTask(task.task);
-    void task.close().then(() => {
-      if (this.#state === "running" && this.#consumer?.tasks.includes(task.task)) return this.#startTask(task.task);
+    this.#tasks.delete(p);
+    this.#consumer?.pauseTask(p);
+    // Started over: a new producer, the committed offsets, the changelog, as at assignment. A fenced task
+    // belongs to a newer producer: this instance is likely a zombie about to learn from the group that the task
+    // moved; initialising its producer now would fence the task's real owner. It starts over only if the group
+    // still gives it the task after two session timeouts.
+    const delay = outcome === "fenced" ? 2 * (this.#options.sessionTimeoutMs ?? 6_000) : 0;
+    if (outcome === "fenced") {
+      this.#log.warn(`task fenced by a newer producer; waiting ${delay} ms for the group`, { task: p });
+    }
+    void task.close().then(() => new Promise((resolve) => setTimeout(resolve, delay))).then(() => {
+      if (this.#state === "running" && this.#consumer?.tasks.includes(p) && !this.#tasks.has(p)) {
+        return this.#startTask(p);
+      }
     });
   }
 

@@ -10,7 +10,7 @@
 
 import type { ConsumedRecord, RecordHandoff } from "../kafka/app_consumer.ts";
 import type { OutgoingRecord } from "../kafka/outgoing_records.ts";
-import type { CommitBatch, GroupOffset } from "../kafka/task_producer.ts";
+import { type CommitBatch, CommitError, type GroupOffset } from "../kafka/task_producer.ts";
 import type { Address } from "../sdk/address.ts";
 import type { FunctionSpec } from "../sdk/function_spec.ts";
 import { type InvocationResult, invokeFunction } from "../sdk/invoke.ts";
@@ -138,8 +138,11 @@ export interface TaskOptions {
   flow: TaskFlow;
   /** The task's log. */
   log: Logger;
-  /** Called once when the task stops processing for good (failed), or its commit failed (`retry`). */
-  onStopped(task: Task, retry: boolean): void;
+  /**
+   * Called once when the task stops: `failed` (a function or record it cannot get past), `commit-failed` (start
+   * it over from its last commit), or `fenced` (a newer producer of its transactional id exists).
+   */
+  onStopped(task: Task, outcome: "failed" | "commit-failed" | "fenced"): void;
   /** Limits (defaults: DEFAULT_TASK_LIMITS). */
   limits?: Partial<TaskLimits>;
 }
@@ -536,9 +539,10 @@ export class Task {
     } catch (error) {
       this.#committing = false;
       if (this.#status === "closed") return;
+      const fenced = error instanceof CommitError && error.fenced;
       this.#log.error(`commit failed: ${describeError(error)}`);
       this.#stop();
-      this.#options.onStopped(this, true);
+      this.#options.onStopped(this, fenced ? "fenced" : "commit-failed");
       return;
     }
     this.#committing = false;
@@ -546,7 +550,7 @@ export class Task {
     if (this.#status === "halting" && this.#closed === undefined && this.#open.empty) {
       this.#status = "failed";
       clearInterval(this.#ticker);
-      this.#options.onStopped(this, false);
+      this.#options.onStopped(this, "failed");
     }
     this.#checkDrained();
     // An epoch that closed while this one committed may be ready already.
@@ -578,7 +582,7 @@ export class Task {
     this.#failure = failure;
     this.#stop();
     this.#status = "failed";
-    this.#options.onStopped(this, false);
+    this.#options.onStopped(this, "failed");
   }
 
   #stop(): void {
