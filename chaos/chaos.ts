@@ -319,7 +319,8 @@ spec:
 
   // Wait until the outputs stop growing (everything processed), then check.
   let last = -1;
-  for (let idle = 0; idle < 5;) {
+  // Idle = 15 s without a new output: longer than a fenced task's wait for the group (two session timeouts).
+  for (let idle = 0; idle < 15;) {
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     const count = (await admin.topicOffsets(out)).reduce((sum, o) => sum + o.lastStable, 0);
     idle = count === last ? idle + 1 : 0;

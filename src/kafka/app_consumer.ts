@@ -50,6 +50,8 @@ export interface AssignmentChange {
   revoked: number[];
   /** Tasks it keeps; fetching goes on from its own positions. */
   retained: number[];
+  /** This member had been expelled from the group (it rejoined with a new member id): all its tasks start over. */
+  expelled: boolean;
 }
 
 /** Options of the app consumer. */
@@ -79,6 +81,7 @@ export class AppConsumer {
   readonly #options: AppConsumerOptions;
   readonly #consumer: Consumer;
   #tasks: number[] = [];
+  #memberId: string | undefined;
   /** Partitions per topic of the current assignment. */
   #assignment: Record<string, number[]> = {};
   /** Next offset to hand off, per topic and partition. */
@@ -100,7 +103,7 @@ export class AppConsumer {
       allowAutoTopicCreation: false,
     });
     this.#consumer.on(this.#consumer.events.GROUP_JOIN, ({ payload }) => {
-      this.#guard(() => this.#rebalanced(payload.memberAssignment as Record<string, number[]>));
+      this.#guard(() => this.#rebalanced(payload.memberAssignment as Record<string, number[]>, payload.memberId));
     });
     // A batch of control markers or aborted records only never reaches eachBatch; its end event still
     // says how far the partition got, so committed positions move past the markers (lag 0).
@@ -194,13 +197,19 @@ export class AppConsumer {
     return this.#positions.get(topic)?.get(partition);
   }
 
-  #rebalanced(assignment: Record<string, number[]>): void {
+  #rebalanced(assignment: Record<string, number[]>, memberId: string): void {
+    // A new member id means this member was expelled (a session timeout, e.g. a paused process): the group
+    // may have given its tasks to others meanwhile, so nothing is retained — every task starts over.
+    const expelled = this.#memberId !== undefined && memberId !== this.#memberId;
+    this.#memberId = memberId;
+    if (expelled) this.#positions.clear();
     const before = new Set(this.#tasks);
     const after = tasksOfAssignment(assignment, this.#options.taskCount);
     const change: AssignmentChange = {
-      assigned: after.filter((task) => !before.has(task)),
-      revoked: [...before].filter((task) => !after.includes(task)),
-      retained: after.filter((task) => before.has(task)),
+      assigned: after.filter((task) => expelled || !before.has(task)),
+      revoked: [...before].filter((task) => expelled || !after.includes(task)),
+      retained: expelled ? [] : after.filter((task) => before.has(task)),
+      expelled,
     };
     this.#tasks = after;
     this.#assignment = assignment;

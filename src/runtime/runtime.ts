@@ -281,6 +281,9 @@ export class Runtime {
   }
 
   #onAssignment(change: AssignmentChange): void {
+    if (change.expelled) {
+      this.#log.warn("rejoined the group after being expelled: every task starts over from its last commit");
+    }
     for (const p of change.revoked) {
       const task = this.#tasks.get(p);
       this.#tasks.delete(p);
