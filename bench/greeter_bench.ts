@@ -235,6 +235,7 @@ async function startEddy(input: string, output: string, guarantee: "exactly-once
     functions: greeterFunctions(output),
     processingGuarantee: guarantee,
     handleSignals: false,
+    controlAddr: "none",
     logger: new Logger({ level: (Deno.env.get("BENCH_LOG_LEVEL") ?? "warn") as "warn" }),
   });
   return async () => {

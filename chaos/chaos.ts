@@ -120,6 +120,8 @@ class Instance {
         this.guarantee,
         "--log-format",
         "json",
+        "--control-addr",
+        "127.0.0.1:0",
       ],
       env: { EDDY_CHAOS_OUT: this.out },
       stdout: "null",

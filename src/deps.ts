@@ -14,3 +14,8 @@ export { z } from "npm:zod@4.6.7";
 export { default as snappy } from "npm:snappyjs@0.7.0";
 export { decompress as lz4Decompress } from "npm:lz4js@0.2.0";
 export { decompress as zstdDecompress } from "npm:fzstd@0.1.1";
+
+// The control API.
+export { Hono } from "npm:hono@4.13.19";
+export type { Context as HonoContext, MiddlewareHandler } from "npm:hono@4.13.19";
+export { bodyLimit } from "npm:hono@4.13.19/body-limit";

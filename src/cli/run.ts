@@ -6,6 +6,7 @@
  * @module
  */
 
+import { ControlServerError } from "../control/server.ts";
 import { AppPlanError } from "../runtime/app_plan.ts";
 import type { LogLevel } from "../runtime/logger.ts";
 import type { FunctionSource, ProcessingGuarantee } from "../runtime/runtime.ts";
@@ -34,6 +35,10 @@ Options (flag, then environment variable; the flag wins):
   --shutdown-timeout <duration>   longest graceful shutdown (default 30s) EDDY_SHUTDOWN_TIMEOUT
   --log-format <text|json>        log lines on stderr (default text)      EDDY_LOG_FORMAT
   --log-level <level>             debug, info (default), warn, error      EDDY_LOG_LEVEL
+  --control-addr <host:port>      the control API (default                EDDY_CONTROL_ADDR
+                                  127.0.0.1:9870; port 0: any; none: off)
+  --control-token <token>         bearer token of the control API;        EDDY_CONTROL_TOKEN
+                                  required for a non-loopback address
   -h, --help                      show this help
 
 Brokers come from the module (the ingresses' address). Durations are StateFun
@@ -51,6 +56,8 @@ const FLAGS = {
   "shutdown-timeout": { type: "string" },
   "log-format": { type: "string" },
   "log-level": { type: "string" },
+  "control-addr": { type: "string" },
+  "control-token": { type: "string" },
 } as const;
 
 /** Runs `eddy run`. */
@@ -92,13 +99,15 @@ export async function runCommand(args: string[], output: CliOutput): Promise<num
       shutdownTimeoutMs,
       logFormat,
       logLevel,
+      controlAddr: option("control-addr"),
+      controlToken: option("control-token"),
     });
     return await app.finished;
   } catch (error) {
     if (error instanceof SpecError) error.issues.forEach((issue) => output.err(formatIssue(issue)));
     else if (
       error instanceof ModuleReadError || error instanceof AppPlanError || error instanceof RuntimeError ||
-      error instanceof FunctionsError
+      error instanceof FunctionsError || error instanceof ControlServerError
     ) output.err(`eddy: ${error.message}`);
     else throw error;
     return EXIT.failed;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { Admin, Kafka } from "./kafkajs.ts";
+import { type Admin, AssignerProtocol, type Kafka } from "./kafkajs.ts";
 
 /** Offsets of one partition. */
 export interface PartitionOffsets {
@@ -177,6 +177,22 @@ export class KafkaAdmin {
   async groupMembers(groupId: string): Promise<string[]> {
     const { groups } = await this.#admin.describeGroups([groupId]);
     return groups.flatMap((group) => group.members.map((member) => `${member.clientId} (${member.clientHost})`));
+  }
+
+  /** Who holds each partition in a group: `topic/partition` → `clientId@host (memberId)`. */
+  async groupOwners(groupId: string): Promise<Map<string, string>> {
+    const { groups } = await this.#admin.describeGroups([groupId]);
+    const owners = new Map<string, string>();
+    for (const member of groups[0]?.members ?? []) {
+      if (member.memberAssignment.length === 0) continue;
+      const decoded = AssignerProtocol.MemberAssignment.decode(member.memberAssignment);
+      for (const [topic, partitions] of Object.entries(decoded?.assignment ?? {})) {
+        for (const partition of partitions) {
+          owners.set(`${topic}/${partition}`, `${member.clientId}@${member.clientHost} (${member.memberId})`);
+        }
+      }
+    }
+    return owners;
   }
 
   /** Deletes consumer groups with their committed offsets; groups that do not exist are skipped. */

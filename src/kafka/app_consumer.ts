@@ -114,6 +114,11 @@ export class AppConsumer {
     this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => options.onError(payload.error));
   }
 
+  /** Whether the consumer has joined the group at least once. */
+  get joined(): boolean {
+    return this.#memberId !== undefined;
+  }
+
   /** The tasks this instance owns now. */
   get tasks(): readonly number[] {
     return this.#tasks;

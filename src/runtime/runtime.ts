@@ -67,6 +67,45 @@ export interface RuntimeStatus {
   tasks: TaskReport[];
 }
 
+/** One partition of an ingress as the control API shows it. */
+export interface IngressPartitionOffsets {
+  /** Topic. */
+  topic: string;
+  /** Partition. */
+  partition: number;
+  /** The ingress group's committed offset, or null. */
+  committed: number | null;
+  /** The high watermark. */
+  logEnd: number;
+  /** The last-stable offset. */
+  lastStable: number;
+  /** logEnd − committed, or null without a committed offset. */
+  lag: number | null;
+  /** The member of the app's group that owns the partition, or null. */
+  owner: string | null;
+  /** The task the partition belongs to. */
+  task: number;
+}
+
+/** Where an offset reset moves an ingress. */
+export type OffsetResetTarget =
+  | { type: "earliest" }
+  | { type: "latest" }
+  | { type: "timestamp"; timestamp: number }
+  | { type: "specific"; offsets: { topic: string; partition: number; offset: number }[] };
+
+/** A control operation that cannot be done; `kind` maps to an HTTP status. */
+export class ControlError extends Error {
+  /**
+   * @param kind `not-found` (404), `conflict` (409) or `bad-request` (400).
+   * @param message What is wrong.
+   */
+  constructor(readonly kind: "not-found" | "conflict" | "bad-request", message: string) {
+    super(message);
+    this.name = "ControlError";
+  }
+}
+
 /** Why the runtime could not start, or stopped. */
 export class RuntimeError extends Error {
   /** @param message What happened. */
@@ -103,6 +142,10 @@ export class Runtime {
   #ingressTopics: string[];
   #fatal: ((error: Error) => void) | undefined;
   #fireAndForget: Promise<void> = Promise.resolve();
+  /** Ingresses an operator paused (their topics are not fetched). */
+  readonly #pausedIngresses = new Set<string>();
+  /** When the instance started (epoch ms). */
+  readonly startedAt = Date.now();
   /** Resolves with an error when the runtime cannot go on (the consumer crashed for good). */
   readonly failed: Promise<Error>;
 
@@ -190,6 +233,150 @@ export class Runtime {
   /** The task p if this instance runs it. */
   task(task: number): Task | undefined {
     return this.#tasks.get(task);
+  }
+
+  /** The processing guarantee. */
+  get processingGuarantee(): ProcessingGuarantee {
+    return this.#guarantee;
+  }
+
+  /** The module spec file. */
+  get moduleFile(): string {
+    return this.#options.module.file;
+  }
+
+  /** Joined the group, and every task of this instance is past its restore (an instance without tasks is ready). */
+  isReady(): boolean {
+    return this.#state === "running" && this.#consumer?.joined === true &&
+      [...this.#tasks.values()].every((task) => task.status !== "restoring");
+  }
+
+  /** The binding of a function type. */
+  functionSpec(typename: string): FunctionSpec | undefined {
+    return this.#options.functions.functionSpec(typename);
+  }
+
+  /** The ingresses with whether an operator paused them. */
+  ingresses(): { id: string; groupId: string; topics: string[]; state: "running" | "paused" }[] {
+    return this.#options.module.ingresses.map((ingress) => ({
+      id: ingress.id,
+      groupId: ingress.consumerGroupId,
+      topics: ingress.topics.map((topic) => topic.topic),
+      state: this.#pausedIngresses.has(ingress.id) ? "paused" : "running",
+    }));
+  }
+
+  /**
+   * Stops fetching an ingress's topics on this instance, without leaving the group.
+   *
+   * @throws {ControlError} `not-found` for an unknown ingress.
+   */
+  pauseIngress(id: string): void {
+    const topics = this.#ingressOf(id).topics.map((topic) => topic.topic);
+    this.#pausedIngresses.add(id);
+    for (const p of this.#tasks.keys()) this.#consumer?.pauseTask(p, topics);
+    this.#log.info(`ingress ${id} paused`);
+  }
+
+  /**
+   * Fetches an ingress's topics again.
+   *
+   * @throws {ControlError} `not-found` for an unknown ingress.
+   */
+  resumeIngress(id: string): void {
+    const topics = this.#ingressOf(id).topics.map((topic) => topic.topic);
+    this.#pausedIngresses.delete(id);
+    for (const [p, task] of this.#tasks) if (task.status === "running") this.#consumer?.resumeTask(p, topics);
+    this.#log.info(`ingress ${id} resumed`);
+  }
+
+  /**
+   * Per partition of an ingress: committed offset (of the ingress's group), log-end and last-stable offsets,
+   * lag = log-end − committed (as `kafka-consumer-groups` computes it) and the member that owns it.
+   *
+   * @throws {ControlError} `not-found` for an unknown ingress.
+   */
+  async ingressOffsets(id: string): Promise<IngressPartitionOffsets[]> {
+    const ingress = this.#ingressOf(id);
+    const owners = await this.#admin.groupOwners(this.plan.appId);
+    const rows: IngressPartitionOffsets[] = [];
+    for (const { topic } of ingress.topics) {
+      const committed = await this.#admin.groupOffsets(ingress.consumerGroupId, topic);
+      for (const offsets of await this.#admin.topicOffsets(topic)) {
+        const offset = committed.get(offsets.partition) ?? -1;
+        rows.push({
+          topic,
+          partition: offsets.partition,
+          committed: offset >= 0 ? offset : null,
+          logEnd: offsets.high,
+          lastStable: offsets.lastStable,
+          lag: offset >= 0 ? offsets.high - offset : null,
+          owner: owners.get(`${topic}/${offsets.partition}`) ?? null,
+          task: offsets.partition % this.#taskCount,
+        });
+      }
+    }
+    return rows;
+  }
+
+  /**
+   * Moves a paused ingress's partitions owned by this instance to new offsets, committed with each task's next
+   * commit (in its transaction under exactly-once). State is not rewound.
+   *
+   * @throws {ControlError} `not-found`, `conflict` (not paused, or a partition owned by another instance).
+   */
+  async resetIngressOffsets(
+    id: string,
+    target: OffsetResetTarget,
+  ): Promise<{ topic: string; partition: number; offset: number }[]> {
+    const ingress = this.#ingressOf(id);
+    if (!this.#pausedIngresses.has(id)) {
+      throw new ControlError("conflict", `ingress ${id} is running: pause it before resetting its offsets`);
+    }
+    const moves: { task: Task; offset: GroupOffset }[] = [];
+    for (const { topic } of ingress.topics) {
+      const offsets = await this.#admin.topicOffsets(topic);
+      const dates = target.type === "timestamp"
+        ? await this.#admin.offsetsForTimestamp(topic, target.timestamp)
+        : undefined;
+      for (const { partition, low, high } of offsets) {
+        let offset: number | undefined;
+        if (target.type === "earliest") offset = low;
+        else if (target.type === "latest") offset = high;
+        else if (target.type === "timestamp") {
+          offset = (dates!.get(partition) ?? -1) >= 0 ? dates!.get(partition)! : high;
+        } else offset = target.offsets.find((o) => o.topic === topic && o.partition === partition)?.offset;
+        if (offset === undefined) continue;
+        if (offset < low || offset > high) {
+          throw new ControlError("bad-request", `offset ${offset} of ${topic}/${partition} is outside ${low}..${high}`);
+        }
+        const task = this.#tasks.get(partition % this.#taskCount);
+        if (task === undefined || task.status !== "running") {
+          throw new ControlError(
+            "conflict",
+            `${topic}/${partition} is not run by this instance: reset it where it runs`,
+          );
+        }
+        moves.push({ task, offset: { groupId: ingress.consumerGroupId, topic, partition, offset } });
+      }
+    }
+    for (const { task, offset } of moves) {
+      task.resetOffsets([offset]);
+      this.#consumer?.seek(offset.topic, offset.partition, offset.offset);
+    }
+    this.#log.info(`ingress ${id} offsets reset to ${target.type}`, { partitions: moves.length });
+    return moves.map(({ offset }) => ({ topic: offset.topic, partition: offset.partition, offset: offset.offset }));
+  }
+
+  #ingressOf(id: string) {
+    const ingress = this.#options.module.ingresses.find((candidate) => candidate.id === id);
+    if (ingress === undefined) throw new ControlError("not-found", `no ingress with id ${id}`);
+    return ingress;
+  }
+
+  #activeIngressTopics(): string[] {
+    return this.#options.module.ingresses.filter((ingress) => !this.#pausedIngresses.has(ingress.id))
+      .flatMap((ingress) => ingress.topics.map((topic) => topic.topic));
   }
 
   /**
@@ -346,7 +533,7 @@ export class Runtime {
       },
       flow: {
         pauseIngress: () => consumer.pauseTask(p, this.#ingressTopics),
-        resumeIngress: () => consumer.resumeTask(p, this.#ingressTopics),
+        resumeIngress: () => consumer.resumeTask(p, this.#activeIngressTopics()),
         pauseAll: () => consumer.pauseTask(p),
       },
       log,
@@ -366,7 +553,8 @@ export class Runtime {
       if (!current()) return;
       const restored = await this.#restore(task, p);
       if (!current()) return;
-      consumer.startTask(p, positions, [...this.#ingressTopics, this.plan.mailboxTopic]);
+      task.restoredRecords = restored;
+      consumer.startTask(p, positions, [...this.#activeIngressTopics(), this.plan.mailboxTopic]);
       task.start(positions);
       log.info(`task started (${restored} changelog records restored)`, {
         addresses: task.state.addressCount,

@@ -8,6 +8,7 @@
 
 import { loadModuleSpec } from "../spec/load.ts";
 import type { ModuleSpec } from "../spec/model.ts";
+import { type ControlServer, startControlServer } from "../control/server.ts";
 import { describeError, Logger, type LogLevel } from "./logger.ts";
 import { Runtime, type RuntimeOptions, type StopReport } from "./runtime.ts";
 
@@ -25,6 +26,10 @@ export interface ServeOptions extends Omit<RuntimeOptions, "module" | "logger"> 
   shutdownTimeoutMs?: number;
   /** Stop on SIGINT and SIGTERM (default true). */
   handleSignals?: boolean;
+  /** The control API's `host:port` (default `127.0.0.1:9870`; port 0 picks one), or `none`. */
+  controlAddr?: string;
+  /** The control API's bearer token (required for a non-loopback address). */
+  controlToken?: string;
 }
 
 /** A running app. */
@@ -35,6 +40,8 @@ export interface RunningApp {
   stop(): Promise<StopReport>;
   /** Resolves with the process exit code once the app stopped: 0 after a clean stop, 1 otherwise. */
   finished: Promise<number>;
+  /** The control API's base URL, unless it is off. */
+  controlUrl?: string;
 }
 
 /**
@@ -61,6 +68,16 @@ export async function serve(options: ServeOptions): Promise<RunningApp> {
   const runtime = new Runtime({ ...options, module, logger });
   const log = logger.with({ app: runtime.plan.appId });
   await runtime.start();
+  let control: ControlServer | undefined;
+  const controlAddr = options.controlAddr ?? "127.0.0.1:9870";
+  if (controlAddr !== "none") {
+    try {
+      control = startControlServer(runtime, { addr: controlAddr, token: options.controlToken, log });
+    } catch (error) {
+      await runtime.stop();
+      throw error;
+    }
+  }
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => finish = resolve);
   let stopping: Promise<StopReport> | undefined;
@@ -69,6 +86,7 @@ export async function serve(options: ServeOptions): Promise<RunningApp> {
     stopping ??= (async () => {
       log.info("shutting down");
       const report = await runtime.stop(options.shutdownTimeoutMs ?? 30_000);
+      await control?.shutdown();
       if (report.clean) log.info("stopped cleanly");
       else {log.error(
           `shutdown timed out; abandoned (not committed, will be processed again): ${report.abandoned.join("; ")}`,
@@ -87,5 +105,5 @@ export async function serve(options: ServeOptions): Promise<RunningApp> {
     log.error(`stopping: ${describeError(error)}`);
     await stop();
   });
-  return { runtime, stop, finished };
+  return { runtime, stop, finished, ...(control === undefined ? {} : { controlUrl: control.url }) };
 }

@@ -89,6 +89,22 @@ export interface TaskFailure {
 /** A task's life: restoring, running, halting (committing up to a bad record), failed, draining, closed. */
 export type TaskStatus = "restoring" | "running" | "halting" | "failed" | "draining" | "closed";
 
+/** Counters of one function type in one task, named after StateFun's metrics. */
+export interface FunctionCounters {
+  /** Messages the function received (invocations done). */
+  in: number;
+  /** Messages it sent to addresses of the same task. */
+  outLocal: number;
+  /** Messages it sent to addresses of other tasks. */
+  outRemote: number;
+  /** Records it sent to egresses. */
+  outEgress: number;
+  /** Invocations that failed for good. */
+  failures: number;
+  /** Messages waiting for it. */
+  backlog: number;
+}
+
 /** What a task reports. */
 export interface TaskReport {
   /** The task number. */
@@ -113,6 +129,12 @@ export interface TaskReport {
   timers: number;
   /** Offsets committed last, by `topic/partition`. */
   committedOffsets: Record<string, number>;
+  /** Counters per function type. */
+  functions: Record<string, FunctionCounters>;
+  /** Total commit time and count (for a mean commit latency). */
+  commitSeconds: { sum: number; count: number };
+  /** Changelog records read by the last restore. */
+  restoredRecords: number;
 }
 
 interface Envelope extends MailboxMessage {
@@ -173,6 +195,9 @@ export class Task {
   #invocations = 0;
   #commits = 0;
   #ingressPauses = 0;
+  readonly #functions = new Map<string, FunctionCounters>();
+  #commitSeconds = 0;
+  restoredRecords = 0;
   #ticker: ReturnType<typeof setInterval> | undefined;
   #lastRecommit = Date.now();
   #lastSweep = Date.now();
@@ -295,6 +320,19 @@ export class Task {
     await this.#options.committer.close();
   }
 
+  /**
+   * Moves partitions to new offsets (an operator's reset, while their ingress is paused): the offsets are
+   * committed with the next epoch; state is not rewound.
+   */
+  resetOffsets(offsets: GroupOffset[]): void {
+    for (const offset of offsets) this.#setOffset(offset);
+  }
+
+  /** The offset the task will commit next for each of its partitions. */
+  positions(): GroupOffset[] {
+    return [...this.#positions.values()];
+  }
+
   /** What the task reports. */
   report(): TaskReport {
     return {
@@ -309,6 +347,9 @@ export class Task {
       addresses: this.#state.addressCount,
       timers: this.#state.timerCount,
       committedOffsets: Object.fromEntries(this.#committed),
+      functions: Object.fromEntries([...this.#functions].map(([typename, counters]) => [typename, { ...counters }])),
+      commitSeconds: { sum: this.#commitSeconds, count: this.#commits },
+      restoredRecords: this.restoredRecords,
     };
   }
 
@@ -324,6 +365,7 @@ export class Task {
     const queue = this.#queues.get(key);
     envelope.epoch.outstanding++;
     this.#queued++;
+    this.#counters(envelope.target.typename).backlog++;
     if (queue === undefined) {
       this.#queues.set(key, [envelope]);
       this.#ready.push(key);
@@ -356,6 +398,9 @@ export class Task {
     if (!ok || !this.#processing()) return;
     this.#queued--;
     this.#invocations++;
+    const counters = this.#counters(envelope.target.typename);
+    counters.backlog--;
+    counters.in++;
     envelope.epoch.outstanding--;
     queue.shift();
     if (queue.length === 0) this.#queues.delete(key);
@@ -400,6 +445,7 @@ export class Task {
         if (!this.#processing()) return false;
         const fields = { address: target.toString(), ...envelope.origin, attempt };
         if (attempt >= this.#limits.maxAttempts) {
+          this.#counters(target.typename).failures++;
           this.#log.error(`function failed ${attempt} times: ${describeError(error)}`, fields);
           this.#fail({
             reason: `${target.typename} failed ${attempt} times: ${describeError(error)}`,
@@ -431,8 +477,23 @@ export class Task {
     }
   }
 
+  #counters(typename: string): FunctionCounters {
+    let counters = this.#functions.get(typename);
+    if (counters === undefined) {
+      counters = { in: 0, outLocal: 0, outRemote: 0, outEgress: 0, failures: 0, backlog: 0 };
+      this.#functions.set(typename, counters);
+    }
+    return counters;
+  }
+
   #apply(envelope: Envelope, result: InvocationResult, egress: EgressRecord[], now: number): void {
     const { epoch, target } = envelope;
+    const counters = this.#counters(target.typename);
+    counters.outEgress += egress.length;
+    for (const message of result.sent) {
+      if (taskOfId(message.targetAddress.id, this.#options.taskCount) === this.task) counters.outLocal++;
+      else counters.outRemote++;
+    }
     epoch.log(this.#state.write(target, result.mutations, now));
     for (const message of result.sent) {
       epoch.records.push(
@@ -529,6 +590,7 @@ export class Task {
         offsets: [...epoch.offsets.values()],
       });
       this.#commits++;
+      this.#commitSeconds += (performance.now() - started) / 1000;
       for (const [key, offset] of epoch.offsets) this.#committed.set(key, offset.offset);
       this.#log.debug("committed", {
         records: changelog.length + epoch.records.length,

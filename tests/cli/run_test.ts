@@ -97,7 +97,17 @@ kafkaTest("SIGTERM stops eddy run gracefully (exit 0, JSON logs); eddy reset sta
   const file = await writeModule(module);
   await produce(input, [{ key: "k", value: "a" }, { key: "k", value: "b" }]);
   const run = () =>
-    eddy(["run", "--module", file, "--functions", functionsFile, "--log-format", "json"], {
+    eddy([
+      "run",
+      "--module",
+      file,
+      "--functions",
+      functionsFile,
+      "--log-format",
+      "json",
+      "--control-addr",
+      "127.0.0.1:0",
+    ], {
       EDDY_TEST_OUT_TOPIC: output,
     })
       .spawn();

@@ -138,7 +138,7 @@ kafkaTest(
       await produce(ingress, [0, 1].map((i) => ({ key: null, value: `p1-${i}`, partition: 1 })));
       await first.consumer.start();
       await waitFor("the assignment", () => first.changes.length === 1);
-      deepEqual(first.changes[0], { assigned: [0, 1], revoked: [], retained: [] });
+      deepEqual(first.changes[0], { assigned: [0, 1], revoked: [], retained: [], expelled: false });
       await new Promise((resolve) => setTimeout(resolve, 1_000));
       equal(first.handoffs.length, 0, "nothing is handed off before the task is started");
 
@@ -157,8 +157,8 @@ kafkaTest(
       second = instance(groupId, [ingress], 2);
       await second.consumer.start();
       await waitFor("the rebalance", () => first.changes.length === 2 && second!.changes.length === 1);
-      deepEqual(first.changes[1], { assigned: [], revoked: [1], retained: [0] });
-      deepEqual(second.changes[0], { assigned: [1], revoked: [], retained: [] });
+      deepEqual(first.changes[1], { assigned: [], revoked: [1], retained: [0], expelled: false });
+      deepEqual(second.changes[0], { assigned: [1], revoked: [], retained: [], expelled: false });
       second.consumer.startTask(1, [{ topic: ingress, partition: 1, offset: 3 }]);
 
       await produce(ingress, [{ key: null, value: "p0-after", partition: 0 }]);

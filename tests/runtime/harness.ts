@@ -82,6 +82,7 @@ export async function startApp(
     limits: options.limits,
     processingGuarantee: options.guarantee,
     handleSignals: false,
+    controlAddr: "none",
     logger: testLogger(),
     sessionTimeoutMs: 6_000,
   });

@@ -121,6 +121,8 @@ kafkaTest("a SIGKILL in the middle of a stream loses and duplicates nothing unde
       file,
       "--functions",
       new URL("./fixtures/counter_main.ts", import.meta.url).pathname,
+      "--control-addr",
+      "127.0.0.1:0",
       "--commit-interval",
       "50ms",
     ],

@@ -1,0 +1,181 @@
+/**
+ * The control API over real HTTP against a real broker: health, readiness,
+ * status, state, offsets and lag (equal to Kafka's own kafka-consumer-groups),
+ * pause/resume, offset resets, tokens, errors, metrics and the OpenAPI document.
+ */
+
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { serve } from "../../src/runtime/serve.ts";
+import { createTopic, kafkaTest, produce, readBack, uniqueName, waitFor } from "../kafka/helpers.ts";
+import { counterFunctions, OUT } from "../runtime/fixtures/functions.ts";
+import { cleanUp, readAll, testLogger, type TestModule, testModule } from "../runtime/harness.ts";
+
+const TOKEN = "test-token";
+
+async function kafkaConsumerGroups(group: string): Promise<string> {
+  const { stdout, stderr, success } = await new Deno.Command("bash", {
+    args: [
+      new URL("../../scripts/kafka/broker.sh", import.meta.url).pathname,
+      "tools",
+      "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+      "--bootstrap-server",
+      "127.0.0.1:9092",
+      "--describe",
+      "--group",
+      group,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!success) throw new Error(new TextDecoder().decode(stderr));
+  return new TextDecoder().decode(stdout);
+}
+
+kafkaTest(
+  "control API: status, state, lag as kafka-consumer-groups, pause, resume, reset, tokens, metrics",
+  async () => {
+    const input = await createTopic("in", { partitions: 2 });
+    const output = await createTopic("out");
+    const group = uniqueName("app");
+    const module: TestModule = {
+      group,
+      topics: [{ topic: input, targets: ["test.eddy/counter"] }],
+      egresses: [{ id: OUT, delivery: "exactly-once" }],
+    };
+    const app = await serve({
+      module: testModule(module),
+      functions: counterFunctions(output),
+      handleSignals: false,
+      logger: testLogger(),
+      controlAddr: "127.0.0.1:0",
+      controlToken: TOKEN,
+    });
+    const base = app.controlUrl!;
+    const get = async (path: string) => {
+      const response = await fetch(`${base}${path}`);
+      return { status: response.status, body: await response.json() };
+    };
+    const post = async (path: string, body?: unknown, token: string | null = TOKEN) => {
+      const headers: Record<string, string> = { "content-type": "application/json" };
+      if (token !== null) headers.authorization = `Bearer ${token}`;
+      const response = await fetch(`${base}${path}`, {
+        method: "POST",
+        headers,
+        body: body === undefined ? undefined : typeof body === "string" ? body : JSON.stringify(body),
+      });
+      return { status: response.status, body: await response.json() };
+    };
+    const ingress = "/v1/ingresses/test.eddy/in";
+    try {
+      deepEqual(await get("/health"), { status: 200, body: { status: "ok" } });
+      await waitFor("readiness", async () => (await get("/ready")).status === 200);
+      await produce(input, ["a", "b", "a", "c", "a"].map((key, i) => ({ key, value: String(i) })));
+      await readBack(output, 5);
+
+      const status = (await get("/v1/status")).body;
+      equal(status.appId, group);
+      equal(status.processingGuarantee, "exactly-once");
+      deepEqual(status.ingresses, [{ id: "test.eddy/in", groupId: group, topics: [input], state: "running" }]);
+      equal(status.tasks.length, 2);
+      equal(status.functions.find((f: { typename: string }) => f.typename === "test.eddy/counter").invocations, 5);
+
+      deepEqual((await get("/v1/functions/test.eddy/counter/state?id=a")).body.values, {
+        n: { typename: "io.statefun.types/int", value: 3 },
+      });
+      deepEqual((await get("/v1/functions/test.eddy/counter/state?id=nobody")).body.values, {});
+      equal((await get("/v1/functions/test.eddy/nope/state?id=a")).status, 404);
+      equal((await get("/v1/functions/test.eddy/counter/state")).body.error.field, "id");
+
+      // Offsets and lag, checked against Kafka's own tool.
+      await waitFor(
+        "offsets committed",
+        async () => (await get(`${ingress}/offsets`)).body.partitions.every((p: { lag: number }) => p.lag === 0),
+      );
+      await produce(input, [{ key: "a", value: "p1" }, { key: "b", value: "p2" }]);
+      equal((await post(`${ingress}/pause`, undefined, null)).status, 401);
+      equal((await post(`${ingress}/pause`, undefined, "wrong")).status, 401);
+      equal((await post(`${ingress}/offsets`, { to: "earliest" })).status, 409, "a reset needs a paused ingress");
+      deepEqual((await post(`${ingress}/pause`)).body, { ingress: "test.eddy/in", state: "paused" });
+      await produce(input, [{ key: "c", value: "p3" }, { key: "a", value: "p4" }]);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      const paused = (await get(`${ingress}/offsets`)).body.partitions as {
+        partition: number;
+        committed: number;
+        logEnd: number;
+        lag: number;
+      }[];
+      const tool = await kafkaConsumerGroups(group);
+      for (const row of paused) {
+        const line = tool.split("\n").find((l) =>
+          l.split(/\s+/)[1] === input && l.split(/\s+/)[2] === String(row.partition)
+        );
+        ok(line, `kafka-consumer-groups shows ${input}/${row.partition}:\n${tool}`);
+        const [, , , current, logEnd, lag] = line!.trim().split(/\s+/);
+        deepEqual([row.committed, row.logEnd, row.lag].map(String), [current, logEnd, lag], line);
+      }
+      const totalLag = paused.reduce((sum, row) => sum + row.lag, 0);
+      ok(totalLag >= 2, `lag grows while paused (${totalLag})`);
+      const before = (await readAll(output)).length;
+
+      // Bad bodies name the field; a reset to earliest reprocesses (state is not rewound).
+      const bad = await post(`${ingress}/offsets`, { to: "timestamp", timestamp: "soon" });
+      equal(bad.status, 400);
+      equal(bad.body.error.field, "timestamp");
+      equal((await post(`${ingress}/offsets`, "{not json")).status, 400);
+      const reset = await post(`${ingress}/offsets`, { to: "earliest" });
+      equal(reset.status, 200, JSON.stringify(reset.body));
+      match(reset.body.note, /state is not rewound/);
+      equal((await readAll(output)).length, before, "nothing processed while paused");
+      deepEqual((await post(`${ingress}/resume`)).body, { ingress: "test.eddy/in", state: "running" });
+      await readBack(output, 7 + 9); // every record again from the earliest offset
+      await waitFor(
+        "lag back to 0",
+        async () => (await get(`${ingress}/offsets`)).body.partitions.every((p: { lag: number }) => p.lag === 0),
+      );
+      // a: 4 before the reset (state is kept), then its 5 records again.
+      equal((await get("/v1/functions/test.eddy/counter/state?id=a")).body.values.n.value, 4 + 5);
+
+      // Metrics parse as Prometheus text and count what was processed.
+      const metrics = await (await fetch(`${base}/metrics`)).text();
+      for (const line of metrics.trim().split("\n")) {
+        ok(
+          /^(# (HELP|TYPE) \w+ .+|\w+(\{(\w+="[^"]*",?)*\})? -?[\d.e+-]+)$/.test(line),
+          `not Prometheus text: ${line}`,
+        );
+      }
+      const processed = /eddy_function_in_total\{app="[^"]+",function_type="test.eddy\/counter"\} (\d+)/.exec(metrics);
+      equal(Number(processed?.[1]), 7 + 9, metrics);
+    } finally {
+      await app.stop();
+    }
+    await cleanUp(group, input, output);
+  },
+);
+
+kafkaTest("control API: OpenAPI document, unknown routes, unknown ingresses", async () => {
+  const input = await createTopic("in");
+  const group = uniqueName("app");
+  const app = await serve({
+    module: testModule({ group, topics: [{ topic: input, targets: ["test.eddy/counter"] }] }),
+    functions: counterFunctions("unused"),
+    handleSignals: false,
+    logger: testLogger(),
+    controlAddr: "127.0.0.1:0",
+  });
+  try {
+    const openapi = await (await fetch(`${app.controlUrl}/openapi.json`)).json();
+    equal(openapi.openapi, "3.1.0");
+    ok(openapi.paths["/v1/ingresses/{namespace}/{name}/offsets"].post.requestBody);
+    const missing = await fetch(`${app.controlUrl}/nope`);
+    equal(missing.status, 404);
+    equal((await missing.json()).error.code, "not-found");
+    const unknown = await fetch(`${app.controlUrl}/v1/ingresses/no/such/offsets`);
+    equal(unknown.status, 404);
+    match((await unknown.json()).error.message, /no ingress with id no\/such/);
+    // Without a token, a loopback API lets everything through.
+    equal((await fetch(`${app.controlUrl}/v1/ingresses/test.eddy/in/pause`, { method: "POST" })).status, 200);
+  } finally {
+    await app.stop();
+  }
+  await cleanUp(group, input);
+});
