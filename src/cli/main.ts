@@ -12,6 +12,7 @@ import { parseFlags } from "./args.ts";
 import { type CliOutput, EXIT, processOutput, UsageError } from "./output.ts";
 import { RESET_USAGE, resetCommand } from "./reset.ts";
 import { RUN_USAGE, runCommand } from "./run.ts";
+import { STATUS_USAGE, statusCommand } from "./status.ts";
 import { VALIDATE_USAGE, validateCommand } from "./validate.ts";
 
 /** Usage of `eddy`. */
@@ -23,6 +24,7 @@ Usage: eddy <command> [options]
 Commands:
   run --module <module.yaml> --functions <functions.ts>
                              run the module's app until SIGINT/SIGTERM
+  status [--url <url>]       a running instance's status and ingress lag
   reset --module <module.yaml> --yes
                              start an app over (offsets, state, timers)
   validate <module.yaml>...  check module specs and summarize them
@@ -46,6 +48,7 @@ type Command = { usage: string; run(args: string[], output: CliOutput): Promise<
 const COMMANDS: Record<string, Command> = {
   run: { usage: RUN_USAGE, run: runCommand },
   reset: { usage: RESET_USAGE, run: resetCommand },
+  status: { usage: STATUS_USAGE, run: statusCommand },
   validate: { usage: VALIDATE_USAGE, run: validateCommand },
   schema: {
     usage: SCHEMA_USAGE,

@@ -111,7 +111,7 @@ Deno.test("help, version and schema", async () => {
   const help = await run("--help");
   equal(help.code, 0);
   match(help.out, /Commands:\n {2}run --module/);
-  for (const command of ["run", "reset", "validate", "schema", "version"]) {
+  for (const command of ["run", "status", "reset", "validate", "schema", "version"]) {
     const viaFlag = await run(command, "--help");
     const viaHelp = await run("help", command);
     equal(viaFlag.code, 0);

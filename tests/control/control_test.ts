@@ -172,6 +172,24 @@ kafkaTest("control API: OpenAPI document, unknown routes, unknown ingresses", as
     const unknown = await fetch(`${app.controlUrl}/v1/ingresses/no/such/offsets`);
     equal(unknown.status, 404);
     match((await unknown.json()).error.message, /no ingress with id no\/such/);
+    // eddy status prints the status and a lag table; it fails clearly where nothing answers.
+    const status = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("../../mod.ts", import.meta.url).pathname, "status", "--url", app.controlUrl!],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const text = new TextDecoder().decode(status.stdout);
+    equal(status.code, 0, new TextDecoder().decode(status.stderr));
+    match(text, new RegExp(`app ${group} \\(exactly-once\\)`));
+    match(text, /TOPIC\s+PARTITION\s+COMMITTED\s+LOG-END\s+LAG\s+OWNER/);
+    match(text, new RegExp(`${input}\\s+0\\s`));
+    const nobody = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", new URL("../../mod.ts", import.meta.url).pathname, "status", "--url", "http://127.0.0.1:1"],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    equal(nobody.code, 1);
+    match(new TextDecoder().decode(nobody.stderr), /no status from http:\/\/127.0.0.1:1/);
     // Without a token, a loopback API lets everything through.
     equal((await fetch(`${app.controlUrl}/v1/ingresses/test.eddy/in/pause`, { method: "POST" })).status, 200);
   } finally {
