@@ -98,11 +98,7 @@ export function createControlApp(runtime: Runtime, options: ControlOptions = {})
       ready: runtime.isReady(),
       taskCount: status.taskCount,
       ingresses: runtime.ingresses(),
-      egresses: [...runtime.plan.egresses.values()].map((egress) => ({
-        id: egress.id,
-        delivery: egress.deliverySemantic.type,
-        address: egress.address,
-      })),
+      egresses: runtime.egresses(),
       tasks: status.tasks.map((task) => ({
         task: task.task,
         status: task.status,
@@ -114,6 +110,7 @@ export function createControlApp(runtime: Runtime, options: ControlOptions = {})
         addresses: task.addresses,
         timers: task.timers,
         restoredRecords: task.restoredRecords,
+        ...(task.restore === undefined ? {} : { restore: task.restore }),
       })),
       functions: [...functions.values()],
     });

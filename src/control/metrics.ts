@@ -121,6 +121,19 @@ export function renderMetrics(
     "Back-pressure pauses of the task's ingress partitions.",
     perTask((task) => task.ingressPauses),
   );
+  const egresses = runtime.egresses();
+  out.family(
+    "eddy_egress_records_total",
+    "counter",
+    "Records functions sent to an egress.",
+    egresses.map((e) => [{ app, egress: e.id, delivery: e.delivery }, e.records]),
+  );
+  out.family(
+    "eddy_egress_errors_total",
+    "counter",
+    "Failed egress writes outside transactions.",
+    egresses.map((e) => [{ app, egress: e.id, delivery: e.delivery }, e.errors]),
+  );
   out.family(
     "eddy_ingress_lag",
     "gauge",

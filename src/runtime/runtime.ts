@@ -142,6 +142,8 @@ export class Runtime {
   #ingressTopics: string[];
   #fatal: ((error: Error) => void) | undefined;
   #fireAndForget: Promise<void> = Promise.resolve();
+  /** Failed egress writes outside transactions, per egress id. */
+  readonly #egressErrors = new Map<string, number>();
   /** Ingresses an operator paused (their topics are not fetched). */
   readonly #pausedIngresses = new Set<string>();
   /** When the instance started (epoch ms). */
@@ -254,6 +256,18 @@ export class Runtime {
   /** The binding of a function type. */
   functionSpec(typename: string): FunctionSpec | undefined {
     return this.#options.functions.functionSpec(typename);
+  }
+
+  /** Egresses with the records functions sent to them and the failed writes outside transactions. */
+  egresses(): { id: string; delivery: string; address: string; records: number; errors: number }[] {
+    const reports = [...this.#tasks.values()].map((task) => task.report().egressRecords);
+    return [...this.plan.egresses.values()].map((egress) => ({
+      id: egress.id,
+      delivery: egress.deliverySemantic.type,
+      address: egress.address,
+      records: reports.reduce((sum, records) => sum + (records[egress.id] ?? 0), 0),
+      errors: this.#egressErrors.get(egress.id) ?? 0,
+    }));
   }
 
   /** The ingresses with whether an operator paused them. */
@@ -622,7 +636,14 @@ export class Runtime {
       if (batch === undefined) byCluster.set(key, [record]);
       else batch.push(record);
     }
-    await Promise.all([...byCluster].map(async ([key, batch]) => (await this.#egressProducer(key)).send(batch)));
+    try {
+      await Promise.all([...byCluster].map(async ([key, batch]) => (await this.#egressProducer(key)).send(batch)));
+    } catch (error) {
+      for (const id of new Set(records.map(({ egress }) => egress.id))) {
+        this.#egressErrors.set(id, (this.#egressErrors.get(id) ?? 0) + 1);
+      }
+      throw error;
+    }
   }
 
   /** The committed offsets of the task's partitions, or where the startup position puts them. */
@@ -666,6 +687,7 @@ export class Runtime {
     if (offsets === undefined || offsets.lastStable <= offsets.low) return 0;
     const consumer = this.#consumer!;
     let restored = 0;
+    task.restoreProgress = { position: offsets.low, until: offsets.lastStable };
     try {
       await new Promise<void>((resolve, reject) => {
         this.#restoring.set(task, {
@@ -673,6 +695,7 @@ export class Runtime {
             try {
               task.restore(topic, handoff.records);
               restored += handoff.records.length;
+              task.restoreProgress = { position: handoff.nextOffset, until: offsets.lastStable };
               if (handoff.nextOffset >= offsets.lastStable) resolve();
             } catch (error) {
               reject(error);

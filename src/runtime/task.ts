@@ -135,6 +135,10 @@ export interface TaskReport {
   commitSeconds: { sum: number; count: number };
   /** Changelog records read by the last restore. */
   restoredRecords: number;
+  /** While restoring: the changelog position reached and the offset to reach. */
+  restore?: { position: number; until: number };
+  /** Records functions sent, per egress id. */
+  egressRecords: Record<string, number>;
 }
 
 interface Envelope extends MailboxMessage {
@@ -198,6 +202,9 @@ export class Task {
   readonly #functions = new Map<string, FunctionCounters>();
   #commitSeconds = 0;
   restoredRecords = 0;
+  /** Set by the runtime while it restores the task. */
+  restoreProgress: { position: number; until: number } | undefined;
+  readonly #egressRecords = new Map<string, number>();
   #ticker: ReturnType<typeof setInterval> | undefined;
   #lastRecommit = Date.now();
   #lastSweep = Date.now();
@@ -350,6 +357,8 @@ export class Task {
       functions: Object.fromEntries([...this.#functions].map(([typename, counters]) => [typename, { ...counters }])),
       commitSeconds: { sum: this.#commitSeconds, count: this.#commits },
       restoredRecords: this.restoredRecords,
+      ...(this.#status === "restoring" && this.restoreProgress ? { restore: { ...this.restoreProgress } } : {}),
+      egressRecords: Object.fromEntries(this.#egressRecords),
     };
   }
 
@@ -490,6 +499,9 @@ export class Task {
     const { epoch, target } = envelope;
     const counters = this.#counters(target.typename);
     counters.outEgress += egress.length;
+    for (const { egress: spec } of egress) {
+      this.#egressRecords.set(spec.id, (this.#egressRecords.get(spec.id) ?? 0) + 1);
+    }
     for (const message of result.sent) {
       if (taskOfId(message.targetAddress.id, this.#options.taskCount) === this.task) counters.outLocal++;
       else counters.outRemote++;

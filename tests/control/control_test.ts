@@ -77,6 +77,13 @@ kafkaTest(
       equal(status.processingGuarantee, "exactly-once");
       deepEqual(status.ingresses, [{ id: "test.eddy/in", groupId: group, topics: [input], state: "running" }]);
       equal(status.tasks.length, 2);
+      deepEqual(status.egresses, [{
+        id: OUT,
+        delivery: "exactly-once",
+        address: "127.0.0.1:9092",
+        records: 5,
+        errors: 0,
+      }]);
       equal(status.functions.find((f: { typename: string }) => f.typename === "test.eddy/counter").invocations, 5);
 
       deepEqual((await get("/v1/functions/test.eddy/counter/state?id=a")).body.values, {
