@@ -90,6 +90,11 @@ kafkaTest(
         n: { typename: "io.statefun.types/int", value: 3 },
       });
       deepEqual((await get("/v1/functions/test.eddy/counter/state?id=nobody")).body.values, {});
+      // Ids may hold a slash or be empty.
+      await produce(input, [{ key: "x/y", value: "s" }, { key: "", value: "e" }]);
+      await readBack(output, 7);
+      deepEqual((await get("/v1/functions/test.eddy/counter/state?id=x%2Fy")).body.values.n.value, 1);
+      deepEqual((await get("/v1/functions/test.eddy/counter/state?id=")).body.values.n.value, 1);
       equal((await get("/v1/functions/test.eddy/nope/state?id=a")).status, 404);
       equal((await get("/v1/functions/test.eddy/counter/state")).body.error.field, "id");
 
@@ -134,7 +139,7 @@ kafkaTest(
       match(reset.body.note, /state is not rewound/);
       equal((await readAll(output)).length, before, "nothing processed while paused");
       deepEqual((await post(`${ingress}/resume`)).body, { ingress: "test.eddy/in", state: "running" });
-      await readBack(output, 7 + 9); // every record again from the earliest offset
+      await readBack(output, 9 + 11); // every record again from the earliest offset
       await waitFor(
         "lag back to 0",
         async () => (await get(`${ingress}/offsets`)).body.partitions.every((p: { lag: number }) => p.lag === 0),
@@ -151,7 +156,7 @@ kafkaTest(
         );
       }
       const processed = /eddy_function_in_total\{app="[^"]+",function_type="test.eddy\/counter"\} (\d+)/.exec(metrics);
-      equal(Number(processed?.[1]), 7 + 9, metrics);
+      equal(Number(processed?.[1]), 9 + 11, metrics);
     } finally {
       await app.stop();
     }
