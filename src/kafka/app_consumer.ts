@@ -10,6 +10,7 @@
  * @module
  */
 
+import type { ConsumerSettings } from "./client_properties.ts";
 import { registerCompressionCodecs } from "./codecs.ts";
 import type { Consumer, EachBatchPayload, Kafka } from "./kafkajs.ts";
 import { taskAssignor, tasksOfAssignment } from "./task_assignor.ts";
@@ -74,6 +75,8 @@ export interface AppConsumerOptions {
   sessionTimeoutMs?: number;
   /** Longest fetch wait (default 250 ms; kafkajs only heartbeats between fetches). */
   maxWaitTimeMs?: number;
+  /** Consumer settings from the spec's properties (they win over the defaults above). */
+  settings?: ConsumerSettings;
 }
 
 /** The app's consumer: hand-off, own positions, task-level pause. */
@@ -92,14 +95,19 @@ export class AppConsumer {
     this.#options = options;
     // Ingress topics may hold snappy/lz4/zstd batches from Java producers; kafkajs alone crashes on them.
     registerCompressionCodecs();
-    const sessionTimeout = options.sessionTimeoutMs ?? 6_000;
+    const settings = options.settings ?? {};
+    const sessionTimeout = settings.sessionTimeoutMs ?? options.sessionTimeoutMs ?? 6_000;
     this.#consumer = options.kafka.consumer({
       groupId: options.groupId,
       partitionAssigners: [taskAssignor({ taskCount: options.taskCount, ownedTasks: () => this.#tasks })],
       sessionTimeout,
-      heartbeatInterval: Math.max(100, Math.floor(sessionTimeout / 10)),
-      rebalanceTimeout: Math.max(sessionTimeout * 2, 10_000),
-      maxWaitTimeInMs: options.maxWaitTimeMs ?? 250,
+      heartbeatInterval: settings.heartbeatIntervalMs ?? Math.max(100, Math.floor(sessionTimeout / 10)),
+      rebalanceTimeout: settings.rebalanceTimeoutMs ?? Math.max(sessionTimeout * 2, 10_000),
+      maxWaitTimeInMs: settings.maxWaitTimeMs ?? options.maxWaitTimeMs ?? 250,
+      ...(settings.minBytes === undefined ? {} : { minBytes: settings.minBytes }),
+      ...(settings.maxBytes === undefined ? {} : { maxBytes: settings.maxBytes }),
+      ...(settings.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: settings.maxBytesPerPartition }),
+      readUncommitted: settings.readUncommitted ?? false,
       allowAutoTopicCreation: false,
     });
     this.#consumer.on(this.#consumer.events.GROUP_JOIN, ({ payload }) => {

@@ -8,7 +8,8 @@
  */
 
 import process from "node:process";
-import { Kafka, logLevel } from "./kafkajs.ts";
+import type { ClientSettings } from "./client_properties.ts";
+import { Kafka, logLevel, type SASLOptions } from "./kafkajs.ts";
 
 /** Where kafkajs' log lines go. */
 export type KafkaLogSink = (level: "debug" | "info" | "warn" | "error", message: string, namespace: string) => void;
@@ -23,17 +24,23 @@ export interface KafkaClientOptions {
   log?: KafkaLogSink;
   /** Connection timeout (default 5 s). */
   connectionTimeoutMs?: number;
+  /** Settings from the spec's `properties` (client id, TLS, SASL, timeouts, retries). */
+  settings?: ClientSettings;
 }
 
 /** Creates a kafkajs client. */
 export function createKafka(options: KafkaClientOptions): Kafka {
   silenceNegativeTimeoutWarning();
   const sink = options.log;
+  const settings = options.settings ?? {};
   return new Kafka({
-    clientId: options.clientId,
+    clientId: settings.clientId ?? options.clientId,
     brokers: options.brokers,
-    connectionTimeout: options.connectionTimeoutMs ?? 5_000,
-    retry: { retries: 5, initialRetryTime: 200, maxRetryTime: 5_000 },
+    connectionTimeout: settings.connectionTimeoutMs ?? options.connectionTimeoutMs ?? 5_000,
+    ...(settings.requestTimeoutMs === undefined ? {} : { requestTimeout: settings.requestTimeoutMs }),
+    retry: { retries: settings.retries ?? 5, initialRetryTime: settings.retryBackoffMs ?? 200, maxRetryTime: 5_000 },
+    ...(settings.ssl === undefined ? {} : { ssl: tlsOptions(settings.ssl) }),
+    ...(settings.sasl === undefined ? {} : { sasl: { ...settings.sasl } as SASLOptions }),
     logLevel: sink === undefined ? logLevel.NOTHING : logLevel.INFO,
     logCreator: () => ({ namespace, level, log }) => {
       if (sink === undefined) return;
@@ -67,4 +74,31 @@ function silenceNegativeTimeoutWarning(): void {
     if (name === "TimeoutNegativeWarning") return;
     return (emitWarning as (...args: unknown[]) => void).call(process, warning, ...rest);
   } as typeof process.emitWarning;
+}
+
+/**
+ * Node TLS options from the mapped settings; PEM files are read here.
+ *
+ * @throws {Error} naming a file that cannot be read.
+ */
+function tlsOptions(ssl: NonNullable<ClientSettings["ssl"]>) {
+  const read = (path: string | undefined, what: string) => {
+    if (path === undefined) return undefined;
+    try {
+      return Deno.readTextFileSync(path);
+    } catch (error) {
+      throw new Error(`cannot read the ${what} ${path}: ${(error as Error).message}`);
+    }
+  };
+  const ca = ssl.ca ?? read(ssl.files.ca, "trust store (ssl.truststore.location)");
+  const cert = ssl.cert ?? read(ssl.files.cert, "key store (ssl.keystore.location)");
+  const key = ssl.key ?? (ssl.files.key === ssl.files.cert ? cert : read(ssl.files.key, "key"));
+  return {
+    rejectUnauthorized: true,
+    ...(ca === undefined ? {} : { ca: [ca] }),
+    ...(cert === undefined ? {} : { cert }),
+    ...(key === undefined ? {} : { key }),
+    ...(ssl.passphrase === undefined ? {} : { passphrase: ssl.passphrase }),
+    ...(ssl.verifyHostname ? {} : { checkServerIdentity: () => undefined }),
+  };
 }

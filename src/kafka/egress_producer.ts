@@ -7,19 +7,22 @@
  * @module
  */
 
-import { type Kafka, Partitioners, type Producer } from "./kafkajs.ts";
+import { CompressionTypes, type Kafka, Partitioners, type Producer } from "./kafkajs.ts";
 import { chunkRecords, type OutgoingRecord, toTopicMessages } from "./outgoing_records.ts";
 
 /** Options of an egress producer. */
 export interface EgressProducerOptions {
   /** Largest request (default 900 KiB). */
   maxRequestBytes?: number;
+  /** Compress with gzip (`compression.type=gzip`). */
+  gzip?: boolean;
 }
 
 /** An idempotent producer for one egress cluster. */
 export class EgressProducer {
   readonly #producer: Producer;
   readonly #maxRequestBytes: number;
+  readonly #compression: CompressionTypes;
 
   /** @param kafka The client for the egress's cluster. */
   constructor(kafka: Kafka, options: EgressProducerOptions = {}) {
@@ -30,6 +33,7 @@ export class EgressProducer {
       createPartitioner: Partitioners.DefaultPartitioner,
     });
     this.#maxRequestBytes = options.maxRequestBytes ?? 900 * 1024;
+    this.#compression = options.gzip ? CompressionTypes.GZIP : CompressionTypes.None;
   }
 
   /** Connects. */
@@ -48,7 +52,11 @@ export class EgressProducer {
    */
   async send(records: readonly OutgoingRecord[]): Promise<void> {
     for (const chunk of chunkRecords(records, this.#maxRequestBytes)) {
-      await this.#producer.sendBatch({ acks: -1, topicMessages: toTopicMessages(chunk) });
+      await this.#producer.sendBatch({
+        acks: -1,
+        compression: this.#compression,
+        topicMessages: toTopicMessages(chunk),
+      });
     }
   }
 }

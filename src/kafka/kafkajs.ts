@@ -21,6 +21,7 @@ export {
   type PartitionAssigner,
   Partitioners,
   type Producer,
+  type SASLOptions,
   type Transaction,
 } from "npm:kafkajs@2.2.4";
 

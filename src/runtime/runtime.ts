@@ -11,6 +11,7 @@
 import { AppConsumer, type AssignmentChange, type RecordHandoff } from "../kafka/app_consumer.ts";
 import { KafkaAdmin, TopicMismatchError } from "../kafka/admin.ts";
 import { createKafka } from "../kafka/client.ts";
+import type { ClientSettings } from "../kafka/client_properties.ts";
 import { EgressProducer } from "../kafka/egress_producer.ts";
 import type { Kafka } from "../kafka/kafkajs.ts";
 import type { OutgoingRecord } from "../kafka/outgoing_records.ts";
@@ -19,6 +20,7 @@ import { CommitError, type GroupOffset, TaskProducer } from "../kafka/task_produ
 import type { FunctionSpec } from "../sdk/function_spec.ts";
 import type { ModuleSpec } from "../spec/model.ts";
 import { type AppPlan, brokerList, planApp } from "./app_plan.ts";
+import { type AppKafkaSettings, appKafkaSettings } from "./kafka_settings.ts";
 import type { EgressRecord } from "./egress_router.ts";
 import { describeError, Logger } from "./logger.ts";
 import { startOffset } from "./start_offsets.ts";
@@ -130,6 +132,7 @@ const CHANGELOG_INITIAL_CONFIGS = { "segment.bytes": String(64 * 1024 * 1024), "
 export class Runtime {
   readonly plan: AppPlan;
   readonly #options: RuntimeOptions;
+  readonly #settings: AppKafkaSettings;
   readonly #log: Logger;
   readonly #guarantee: ProcessingGuarantee;
   readonly #kafka: Kafka;
@@ -159,10 +162,11 @@ export class Runtime {
   constructor(options: RuntimeOptions) {
     this.#options = options;
     this.plan = planApp(options.module, options.appId);
+    this.#settings = appKafkaSettings(options.module);
     this.#log = (options.logger ?? new Logger()).with({ app: this.plan.appId });
     this.#guarantee = options.processingGuarantee ?? "exactly-once";
     this.#ingressTopics = [...this.plan.routes.keys()];
-    this.#kafka = this.#client(this.plan.brokers);
+    this.#kafka = this.#client(this.plan.brokers, this.#settings.client);
     this.#admin = new KafkaAdmin(this.#kafka);
     this.failed = new Promise((resolve) => this.#fatal = resolve);
   }
@@ -180,6 +184,7 @@ export class Runtime {
   async start(): Promise<void> {
     const { plan } = this;
     this.#checkFunctions();
+    for (const warning of this.#settings.warnings) this.#log.warn(warning);
     try {
       await this.#admin.connect();
     } catch (error) {
@@ -203,7 +208,7 @@ export class Runtime {
     await this.#ensureInternalTopics();
     for (const egress of plan.egresses.values()) {
       if (egress.deliverySemantic.type === "exactly-once" && this.#guarantee === "exactly-once") continue;
-      await this.#egressProducer(egress.address);
+      await this.#egressProducer(egress.id);
     }
     this.#consumer = new AppConsumer({
       kafka: this.#kafka,
@@ -211,6 +216,7 @@ export class Runtime {
       topics: [...this.#ingressTopics, plan.mailboxTopic, plan.changelogTopic],
       taskCount: this.#taskCount,
       sessionTimeoutMs: this.#options.sessionTimeoutMs,
+      settings: this.#settings.consumer,
       onAssignment: (change) => this.#onAssignment(change),
       onRecords: (handoff) => this.#onRecords(handoff),
       onError: (error) => this.#onConsumerError(error),
@@ -421,10 +427,19 @@ export class Runtime {
     return { clean: abandoned.length === 0, abandoned };
   }
 
-  #client(brokers: string[]): Kafka {
+  #client(brokers: string[], settings: ClientSettings): Kafka {
     const log = this.#log.with({ component: "kafkajs" });
+    try {
+      return this.#createClient(brokers, settings, log);
+    } catch (error) {
+      throw new RuntimeError(`cannot configure the Kafka client for ${brokers.join(",")}: ${describeError(error)}`);
+    }
+  }
+
+  #createClient(brokers: string[], settings: ClientSettings, log: Logger): Kafka {
     return createKafka({
       brokers,
+      settings,
       clientId: `eddy-${this.plan.appId}`,
       log: (level, message, namespace) => log[level](message, { namespace }),
     });
@@ -469,14 +484,18 @@ export class Runtime {
     }
   }
 
-  async #egressProducer(address: string): Promise<EgressProducer> {
-    const key = brokerList(address).join(",");
-    let producer = this.#egressProducers.get(key);
+  /** The idempotent producer of an egress (by id), or of the app's own records under at-least-once (`""`). */
+  async #egressProducer(egressId: string): Promise<EgressProducer> {
+    let producer = this.#egressProducers.get(egressId);
     if (producer === undefined) {
-      const kafka = key === this.plan.brokers.join(",") ? this.#kafka : this.#client(brokerList(address));
-      producer = new EgressProducer(kafka);
+      const egress = this.plan.egresses.get(egressId);
+      const settings = this.#settings.egresses.get(egressId);
+      const onAppCluster = egress === undefined ||
+        brokerList(egress.address).join(",") === this.plan.brokers.join(",");
+      const kafka = onAppCluster ? this.#kafka : this.#client(brokerList(egress.address), settings?.client ?? {});
+      producer = new EgressProducer(kafka, settings?.producer);
       await producer.connect();
-      this.#egressProducers.set(key, producer);
+      this.#egressProducers.set(egressId, producer);
     }
     return producer;
   }
@@ -525,7 +544,7 @@ export class Runtime {
       })
       : new PlainCommitter(
         `${this.plan.appId}-task-${p}`,
-        await this.#egressProducer(this.plan.brokers.join(",")),
+        await this.#egressProducer(""),
         this.plan.appId,
         (offsets) => consumer.commitOffsets(offsets),
         this.#admin,
@@ -629,15 +648,14 @@ export class Runtime {
   }
 
   async #sendEgress(records: EgressRecord[]): Promise<void> {
-    const byCluster = new Map<string, OutgoingRecord[]>();
+    const byEgress = new Map<string, OutgoingRecord[]>();
     for (const { egress, record } of records) {
-      const key = brokerList(egress.address).join(",");
-      const batch = byCluster.get(key);
-      if (batch === undefined) byCluster.set(key, [record]);
+      const batch = byEgress.get(egress.id);
+      if (batch === undefined) byEgress.set(egress.id, [record]);
       else batch.push(record);
     }
     try {
-      await Promise.all([...byCluster].map(async ([key, batch]) => (await this.#egressProducer(key)).send(batch)));
+      await Promise.all([...byEgress].map(async ([id, batch]) => (await this.#egressProducer(id)).send(batch)));
     } catch (error) {
       for (const id of new Set(records.map(({ egress }) => egress.id))) {
         this.#egressErrors.set(id, (this.#egressErrors.get(id) ?? 0) + 1);

@@ -26,6 +26,8 @@ export interface TestModule {
   startupPosition?: string;
   autoOffsetResetPosition?: "earliest" | "latest";
   egresses?: { id: string; delivery: "exactly-once" | "at-least-once" | "none" }[];
+  /** Kafka client properties of the ingress. */
+  properties?: Record<string, string>;
 }
 
 /** The module.yaml text of a test module. */
@@ -53,7 +55,11 @@ spec:
   startupPosition:
 ${(module.startupPosition ?? "type: earliest").split("\n").map((line) => `    ${line}`).join("\n")}
   autoOffsetResetPosition: ${module.autoOffsetResetPosition ?? "earliest"}
-  topics:
+${
+    module.properties === undefined
+      ? ""
+      : `  properties:\n${Object.entries(module.properties).map(([k, v]) => `    - ${k}: "${v}"`).join("\n")}\n`
+  }  topics:
 ${topics}
 ${egresses}`;
 }
