@@ -10,6 +10,7 @@ import { ControlServerError } from "../control/server.ts";
 import { AppPlanError } from "../runtime/app_plan.ts";
 import type { LogLevel } from "../runtime/logger.ts";
 import type { FunctionSource, ProcessingGuarantee } from "../runtime/runtime.ts";
+import type { RecordPolicy } from "../runtime/task.ts";
 import { RuntimeError } from "../runtime/runtime.ts";
 import { serve } from "../runtime/serve.ts";
 import { DurationError, parseDuration } from "../spec/duration.ts";
@@ -35,6 +36,12 @@ Options (flag, then environment variable; the flag wins):
   --shutdown-timeout <duration>   longest graceful shutdown (default 30s) EDDY_SHUTDOWN_TIMEOUT
   --log-format <text|json>        log lines on stderr (default text)      EDDY_LOG_FORMAT
   --log-level <level>             debug, info (default), warn, error      EDDY_LOG_LEVEL
+  --unroutable-records <policy>   stop (default), skip or                 EDDY_UNROUTABLE_RECORDS
+                                  dead-letter:<topic>: records with a
+                                  null or non-UTF-8 key
+  --failed-messages <policy>      stop (default) or dead-letter:<topic>:  EDDY_FAILED_MESSAGES
+                                  messages whose function failed every
+                                  retry
   --control-addr <host:port>      the control API (default                EDDY_CONTROL_ADDR
                                   127.0.0.1:9870; port 0: any; none: off)
   --control-token <token>         bearer token of the control API;        EDDY_CONTROL_TOKEN
@@ -57,6 +64,8 @@ const FLAGS = {
   "log-format": { type: "string" },
   "log-level": { type: "string" },
   "control-addr": { type: "string" },
+  "unroutable-records": { type: "string" },
+  "failed-messages": { type: "string" },
   "control-token": { type: "string" },
 } as const;
 
@@ -100,6 +109,11 @@ export async function runCommand(args: string[], output: CliOutput): Promise<num
       logFormat,
       logLevel,
       controlAddr: option("control-addr"),
+      unroutableRecords: policy(option("unroutable-records") ?? "stop", "--unroutable-records", true),
+      failedMessages: policy(option("failed-messages") ?? "stop", "--failed-messages", false) as Exclude<
+        RecordPolicy,
+        { type: "skip" }
+      >,
       controlToken: option("control-token"),
     });
     return await app.finished;
@@ -142,6 +156,14 @@ export async function loadFunctions(path: string): Promise<FunctionSource> {
     );
   }
   return functions as FunctionSource;
+}
+
+function policy(value: string, flag: string, skip: boolean): RecordPolicy {
+  if (value === "stop") return { type: "stop" };
+  if (value === "skip" && skip) return { type: "skip" };
+  const topic = /^dead-letter:(.+)$/.exec(value)?.[1];
+  if (topic !== undefined) return { type: "dead-letter", topic };
+  throw new UsageError(`${flag} must be stop${skip ? ", skip" : ""} or dead-letter:<topic>, not "${value}"`, RUN_USAGE);
 }
 
 function oneOf(value: string, flag: string, allowed: string[]): string {

@@ -24,7 +24,7 @@ import { type AppKafkaSettings, appKafkaSettings } from "./kafka_settings.ts";
 import type { EgressRecord } from "./egress_router.ts";
 import { describeError, Logger } from "./logger.ts";
 import { startOffset } from "./start_offsets.ts";
-import { DEFAULT_TASK_LIMITS, Task, type TaskLimits, type TaskReport } from "./task.ts";
+import { DEFAULT_TASK_LIMITS, type RecordPolicy, Task, type TaskLimits, type TaskReport } from "./task.ts";
 
 /** Where in-process functions come from: a `StateFun` instance, or anything that resolves typenames. */
 export interface FunctionSource {
@@ -55,6 +55,10 @@ export interface RuntimeOptions {
   limits?: Partial<TaskLimits>;
   /** Session timeout of the app consumer (default 6 s). */
   sessionTimeoutMs?: number;
+  /** Unroutable ingress records: stop the task (default), skip them, or write them to a dead-letter topic. */
+  unroutableRecords?: RecordPolicy;
+  /** Messages whose function failed every attempt: stop the task (default) or write them to a dead-letter topic. */
+  failedMessages?: Exclude<RecordPolicy, { type: "skip" }>;
 }
 
 /** What the runtime reports. */
@@ -202,6 +206,13 @@ export class Runtime {
         );
       }
       counts.set(topic, count);
+    }
+    for (const policy of [this.#options.unroutableRecords, this.#options.failedMessages]) {
+      if (policy?.type === "dead-letter" && await this.#admin.partitionCount(policy.topic) === undefined) {
+        throw new RuntimeError(
+          `the dead-letter topic ${policy.topic} does not exist on ${plan.brokers.join(",")}: create it first`,
+        );
+      }
     }
     // N is fixed at the first start: the mailbox's partition count records it.
     this.#taskCount = await this.#admin.partitionCount(plan.mailboxTopic) ?? Math.max(...counts.values());
@@ -575,6 +586,8 @@ export class Runtime {
         ...this.#options.limits,
         commitIntervalMs: this.#options.commitIntervalMs ?? DEFAULT_TASK_LIMITS.commitIntervalMs,
         transactionalEgress: this.#guarantee === "exactly-once",
+        unroutableRecords: this.#options.unroutableRecords ?? DEFAULT_TASK_LIMITS.unroutableRecords,
+        failedMessages: this.#options.failedMessages ?? DEFAULT_TASK_LIMITS.failedMessages,
       },
     });
     this.#tasks.set(p, task);

@@ -64,7 +64,14 @@ export interface TaskLimits {
   retryBackoffMs: number;
   /** Whether exactly-once egresses write in the task's transaction (the exactly-once processing guarantee). */
   transactionalEgress: boolean;
+  /** What happens to an ingress record that cannot be routed (null or non-UTF-8 key): default stop. */
+  unroutableRecords: RecordPolicy;
+  /** What happens to a message whose function failed every attempt: default stop. */
+  failedMessages: Exclude<RecordPolicy, { type: "skip" }>;
 }
+
+/** `stop` the task at the record, `skip` it (counted and logged), or write it to a `dead-letter` topic. */
+export type RecordPolicy = { type: "stop" } | { type: "skip" } | { type: "dead-letter"; topic: string };
 
 /** Defaults of TaskLimits. */
 export const DEFAULT_TASK_LIMITS: TaskLimits = {
@@ -74,6 +81,8 @@ export const DEFAULT_TASK_LIMITS: TaskLimits = {
   maxAttempts: 5,
   retryBackoffMs: 100,
   transactionalEgress: true,
+  unroutableRecords: { type: "stop" },
+  failedMessages: { type: "stop" },
 };
 
 /** Why a task stopped processing. */
@@ -139,6 +148,10 @@ export interface TaskReport {
   restore?: { position: number; until: number };
   /** Records functions sent, per egress id. */
   egressRecords: Record<string, number>;
+  /** Unroutable records skipped. */
+  skipped: number;
+  /** Records and messages written to a dead-letter topic. */
+  deadLettered: number;
 }
 
 interface Envelope extends MailboxMessage {
@@ -205,6 +218,8 @@ export class Task {
   /** Set by the runtime while it restores the task. */
   restoreProgress: { position: number; until: number } | undefined;
   readonly #egressRecords = new Map<string, number>();
+  #skipped = 0;
+  #deadLettered = 0;
   #ticker: ReturnType<typeof setInterval> | undefined;
   #lastRecommit = Date.now();
   #lastSweep = Date.now();
@@ -285,9 +300,23 @@ export class Task {
             argument,
           }));
       } catch (error) {
-        this.#haltAt(origin, groupId, describeError(error));
-        this.#dispatch(); // what came before the record is processed and committed
-        return;
+        const reason = describeError(error);
+        const policy = this.#limits.unroutableRecords;
+        if (policy.type === "stop") {
+          this.#haltAt(origin, groupId, reason);
+          this.#dispatch(); // what came before the record is processed and committed
+          return;
+        }
+        this.#log.warn(
+          `${policy.type === "skip" ? "skipped" : "dead-lettered"} an unroutable record: ${reason}`,
+          origin,
+        );
+        if (policy.type === "skip") this.#skipped++;
+        else {
+          this.#deadLettered++;
+          this.#open.records.push(deadLetter(policy.topic, record.key, record.value, origin, { reason }));
+        }
+        continue;
       }
       for (const message of messages) {
         const owner = taskOfId(message.target.id, this.#options.taskCount);
@@ -359,6 +388,8 @@ export class Task {
       restoredRecords: this.restoredRecords,
       ...(this.#status === "restoring" && this.restoreProgress ? { restore: { ...this.restoreProgress } } : {}),
       egressRecords: Object.fromEntries(this.#egressRecords),
+      skipped: this.#skipped,
+      deadLettered: this.#deadLettered,
     };
   }
 
@@ -456,6 +487,20 @@ export class Task {
         if (attempt >= this.#limits.maxAttempts) {
           this.#counters(target.typename).failures++;
           this.#log.error(`function failed ${attempt} times: ${describeError(error)}`, fields);
+          const policy = this.#limits.failedMessages;
+          if (policy.type === "dead-letter") {
+            this.#deadLettered++;
+            const { argument } = envelope;
+            envelope.epoch.records.push(
+              deadLetter(policy.topic, UTF8.encode(target.id), argument.value, envelope.origin, {
+                reason: `${target.typename} failed ${attempt} times: ${describeError(error)}`,
+                address: target.toString(),
+                typename: argument.typename,
+                ...(envelope.caller === null ? {} : { caller: envelope.caller.toString() }),
+              }),
+            );
+            return true;
+          }
           this.#fail({
             reason: `${target.typename} failed ${attempt} times: ${describeError(error)}`,
             origin: envelope.origin,
@@ -671,4 +716,23 @@ export class Task {
     this.#queued = 0;
     this.#checkDrained();
   }
+}
+
+const UTF8 = new TextEncoder();
+
+/** A dead-letter record: the original key and value, and headers saying why and where from. */
+function deadLetter(
+  topic: string,
+  key: Uint8Array | null,
+  value: Uint8Array | null,
+  origin: RecordOrigin,
+  reasons: Record<string, string>,
+): OutgoingRecord {
+  const headers: Record<string, string> = {
+    "eddy.origin.topic": origin.topic,
+    "eddy.origin.partition": String(origin.partition),
+    "eddy.origin.offset": String(origin.offset),
+  };
+  for (const [name, text] of Object.entries(reasons)) headers[`eddy.${name}`] = text;
+  return { topic, key, value, headers };
 }

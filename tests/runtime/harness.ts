@@ -8,7 +8,7 @@ import { parseModuleSpec } from "../../src/spec/load.ts";
 import type { ModuleSpec } from "../../src/spec/model.ts";
 import { Logger } from "../../src/runtime/logger.ts";
 import type { FunctionSource, ProcessingGuarantee } from "../../src/runtime/runtime.ts";
-import type { TaskLimits } from "../../src/runtime/task.ts";
+import type { RecordPolicy, TaskLimits } from "../../src/runtime/task.ts";
 import { type RunningApp, serve } from "../../src/runtime/serve.ts";
 import { brokers, testKafka, type TestRecord, uniqueName, withAdmin } from "../kafka/helpers.ts";
 
@@ -79,9 +79,17 @@ export function testLogger(): Logger {
 export async function startApp(
   module: TestModule,
   functions: FunctionSource,
-  options: { guarantee?: ProcessingGuarantee; appId?: string; limits?: Partial<TaskLimits> } = {},
+  options: {
+    guarantee?: ProcessingGuarantee;
+    appId?: string;
+    limits?: Partial<TaskLimits>;
+    unroutableRecords?: RecordPolicy;
+    failedMessages?: Exclude<RecordPolicy, { type: "skip" }>;
+  } = {},
 ): Promise<RunningApp> {
   return await serve({
+    unroutableRecords: options.unroutableRecords,
+    failedMessages: options.failedMessages,
     module: testModule(module),
     functions,
     appId: options.appId,

@@ -1,0 +1,126 @@
+/**
+ * Policies for what a task cannot process: unroutable records skipped or
+ * dead-lettered, and messages whose function failed every retry dead-lettered
+ * (in the task's transaction), with headers naming the reason and the origin.
+ */
+
+import { deepEqual, equal, match } from "node:assert/strict";
+import { kafkaEgressMessage, StateFun } from "../../mod.ts";
+import { createTopic, kafkaTest, produce, readBack, testKafka, uniqueName, waitFor } from "../kafka/helpers.ts";
+import { counterFunctions, OUT, TEXT } from "./fixtures/functions.ts";
+import { cleanUp, startApp, stopApp } from "./harness.ts";
+
+/** Reads `count` records with their headers as text (read_committed). */
+async function readWithHeaders(topic: string, count: number) {
+  const consumer = testKafka("eddy-test-dlq").consumer({ groupId: uniqueName("dlq-reader") });
+  const records: { key: string | null; value: string | null; headers: Record<string, string> }[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics: [topic], fromBeginning: true });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`read ${records.length} of ${count} from ${topic}`)), 20_000);
+      consumer.run({
+        eachMessage: ({ message }) => {
+          records.push({
+            key: message.key?.toString() ?? null,
+            value: message.value?.toString() ?? null,
+            headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
+          });
+          if (records.length >= count) {
+            clearTimeout(timer);
+            resolve();
+          }
+          return Promise.resolve();
+        },
+      }).catch(reject);
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+  return records;
+}
+
+kafkaTest("unroutable records: skip counts and goes on; dead-letter writes them with their origin", async () => {
+  const input = await createTopic("in");
+  const output = await createTopic("out");
+  const dlq = await createTopic("dlq");
+  const module = {
+    topics: [{ topic: input, targets: ["test.eddy/counter"] }],
+    egresses: [{ id: OUT, delivery: "exactly-once" as const }],
+  };
+  await produce(input, [{ key: "a", value: "1" }, { key: null, value: "no key" }, { key: "a", value: "2" }]);
+  const skipGroup = uniqueName("app");
+  const skipping = await startApp({ group: skipGroup, ...module }, counterFunctions(output), {
+    unroutableRecords: { type: "skip" },
+  });
+  try {
+    deepEqual((await readBack(output, 2)).map((record) => record.value), ["1:1", "2:2"]);
+    await waitFor("the skip counted", () => skipping.runtime.task(0)?.report().skipped === 1);
+    equal(skipping.runtime.task(0)?.status, "running");
+  } finally {
+    await stopApp(skipping);
+  }
+  const dlqGroup = uniqueName("app");
+  const dead = await startApp({ group: dlqGroup, ...module }, counterFunctions(output), {
+    unroutableRecords: { type: "dead-letter", topic: dlq },
+  });
+  try {
+    const [record] = await readWithHeaders(dlq, 1);
+    equal(record.value, "no key");
+    equal(record.key, null);
+    deepEqual(
+      [
+        record.headers["eddy.origin.topic"],
+        record.headers["eddy.origin.partition"],
+        record.headers["eddy.origin.offset"],
+      ],
+      [input, "0", "1"],
+    );
+    match(record.headers["eddy.reason"], /null key/);
+    await waitFor("the dead letter counted", () => dead.runtime.task(0)?.report().deadLettered === 1);
+  } finally {
+    await stopApp(dead);
+  }
+  await cleanUp(skipGroup, input, output, dlq);
+  await cleanUp(dlqGroup);
+});
+
+kafkaTest("a message whose function fails every retry is dead-lettered and the task goes on", async () => {
+  const input = await createTopic("in");
+  const output = await createTopic("out");
+  const dlq = await createTopic("dlq");
+  const group = uniqueName("app");
+  const functions = new StateFun();
+  functions.bind({
+    typename: "test.eddy/picky",
+    fn(context, message) {
+      const value = message.as(TEXT)!;
+      if (value === "bad") throw new Error("cannot take bad");
+      context.send(kafkaEgressMessage({ typename: OUT, topic: output, key: context.self.id, value }));
+    },
+  });
+  const app = await startApp(
+    {
+      group,
+      topics: [{ topic: input, targets: ["test.eddy/picky"] }],
+      egresses: [{ id: OUT, delivery: "exactly-once" }],
+    },
+    functions,
+    { failedMessages: { type: "dead-letter", topic: dlq }, limits: { retryBackoffMs: 10 } },
+  );
+  try {
+    await produce(input, [{ key: "k", value: "good" }, { key: "k", value: "bad" }, { key: "k", value: "after" }]);
+    deepEqual((await readBack(output, 2)).map((record) => record.value), ["good", "after"]);
+    const [record] = await readWithHeaders(dlq, 1);
+    equal(record.key, "k");
+    equal(record.value, "bad");
+    equal(record.headers["eddy.address"], "test.eddy/picky/k");
+    equal(record.headers["eddy.typename"], "test.eddy/text");
+    match(record.headers["eddy.reason"], /test.eddy\/picky failed 5 times: cannot take bad/);
+    equal(record.headers["eddy.origin.offset"], "1");
+    equal(app.runtime.task(0)?.status, "running");
+  } finally {
+    await stopApp(app);
+  }
+  await cleanUp(group, input, output, dlq);
+});
