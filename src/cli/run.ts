@@ -42,6 +42,10 @@ Options (flag, then environment variable; the flag wins):
   --failed-messages <policy>      stop (default) or dead-letter:<topic>:  EDDY_FAILED_MESSAGES
                                   messages whose function failed every
                                   retry
+  --internal-replication <n>      replication factor of the internal      EDDY_INTERNAL_REPLICATION
+                                  topics at creation (default: broker's)
+  --internal-topic-config <k=v,…> configs of the internal topics at       EDDY_INTERNAL_TOPIC_CONFIG
+                                  creation, e.g. min.insync.replicas=2
   --control-addr <host:port>      the control API (default                EDDY_CONTROL_ADDR
                                   127.0.0.1:9870; port 0: any; none: off)
   --control-token <token>         bearer token of the control API;        EDDY_CONTROL_TOKEN
@@ -66,6 +70,8 @@ const FLAGS = {
   "control-addr": { type: "string" },
   "unroutable-records": { type: "string" },
   "failed-messages": { type: "string" },
+  "internal-replication": { type: "string" },
+  "internal-topic-config": { type: "string" },
   "control-token": { type: "string" },
 } as const;
 
@@ -96,6 +102,18 @@ export async function runCommand(args: string[], output: CliOutput): Promise<num
   const commitIntervalMs = duration(option("commit-interval") ?? "100ms", "--commit-interval");
   const shutdownTimeoutMs = duration(option("shutdown-timeout") ?? "30s", "--shutdown-timeout");
   if (commitIntervalMs <= 0) throw new UsageError("--commit-interval must be positive", RUN_USAGE);
+  const replication = option("internal-replication");
+  if (replication !== undefined && !/^[1-9]\d*$/.test(replication)) {
+    throw new UsageError(`--internal-replication must be a positive integer, not "${replication}"`, RUN_USAGE);
+  }
+  const topicConfigs: Record<string, string> = {};
+  for (const pair of (option("internal-topic-config") ?? "").split(",").filter((item) => item.trim() !== "")) {
+    const [name, ...rest] = pair.split("=");
+    if (rest.length === 0 || name.trim() === "") {
+      throw new UsageError(`--internal-topic-config takes name=value pairs, not "${pair}"`, RUN_USAGE);
+    }
+    topicConfigs[name.trim()] = rest.join("=").trim();
+  }
 
   try {
     const functions = await loadFunctions(functionsPath);
@@ -109,6 +127,10 @@ export async function runCommand(args: string[], output: CliOutput): Promise<num
       logFormat,
       logLevel,
       controlAddr: option("control-addr"),
+      internalTopics: {
+        ...(replication === undefined ? {} : { replicationFactor: Number(replication) }),
+        configs: topicConfigs,
+      },
       unroutableRecords: policy(option("unroutable-records") ?? "stop", "--unroutable-records", true),
       failedMessages: policy(option("failed-messages") ?? "stop", "--failed-messages", false) as Exclude<
         RecordPolicy,

@@ -59,6 +59,11 @@ export interface RuntimeOptions {
   unroutableRecords?: RecordPolicy;
   /** Messages whose function failed every attempt: stop the task (default) or write them to a dead-letter topic. */
   failedMessages?: Exclude<RecordPolicy, { type: "skip" }>;
+  /**
+   * Settings of the internal topics when they are created: replication factor (default: the broker's
+   * `default.replication.factor`) and topic configs (e.g. `min.insync.replicas`), applied to both.
+   */
+  internalTopics?: { replicationFactor?: number; configs?: Record<string, string> };
 }
 
 /** What the runtime reports. */
@@ -474,12 +479,19 @@ export class Runtime {
     try {
       for (
         const spec of [
-          { topic: mailboxTopic, partitions: this.#taskCount, configs: { "cleanup.policy": "delete" } },
+          {
+            topic: mailboxTopic,
+            partitions: this.#taskCount,
+            replicationFactor: this.#options.internalTopics?.replicationFactor,
+            configs: { "cleanup.policy": "delete" },
+            initialConfigs: { ...this.#options.internalTopics?.configs },
+          },
           {
             topic: changelogTopic,
             partitions: this.#taskCount,
+            replicationFactor: this.#options.internalTopics?.replicationFactor,
             configs: { "cleanup.policy": "compact" },
-            initialConfigs: CHANGELOG_INITIAL_CONFIGS,
+            initialConfigs: { ...CHANGELOG_INITIAL_CONFIGS, ...this.#options.internalTopics?.configs },
           },
         ]
       ) {

@@ -73,3 +73,38 @@ kafkaTest("ingresses whose consumer properties differ are refused (they share on
     /jks\.yaml:1:\d+: error: ingress test\.eddy\/in: properties: ssl\.truststore\.type=JKS: kafkajs reads PEM only/,
   );
 });
+
+kafkaTest("internal topics are created with the configured replication factor and configs", async () => {
+  const input = await createTopic("in");
+  const group = uniqueName("app");
+  const app = await serve({
+    module: parseModuleSpec(
+      moduleYaml({ group, topics: [{ topic: input, targets: ["test.eddy/counter"] }] }),
+      "m.yaml",
+    ),
+    functions: counterFunctions("unused"),
+    handleSignals: false,
+    controlAddr: "none",
+    logger: new Logger({ level: "error" }),
+    internalTopics: { replicationFactor: 1, configs: { "retention.ms": "86400000", "segment.bytes": "1048576" } },
+  });
+  await app.stop();
+  const configs = await withAdmin((admin) =>
+    admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [`${group}-mailbox`, `${group}-changelog`].map((name) => ({
+        type: 2,
+        name,
+        configNames: ["retention.ms", "segment.bytes", "cleanup.policy"],
+      })),
+    })
+  );
+  const values = configs.resources.map((resource) =>
+    Object.fromEntries(resource.configEntries.map((entry) => [entry.configName, entry.configValue]))
+  );
+  equal(values[0]["retention.ms"], "86400000");
+  equal(values[0]["cleanup.policy"], "delete");
+  equal(values[1]["segment.bytes"], "1048576");
+  equal(values[1]["cleanup.policy"], "compact");
+  await cleanUp(group, input);
+});
