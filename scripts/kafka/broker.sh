@@ -8,14 +8,21 @@
 #   broker.sh tools CLASS ...  run one of Kafka's command-line tools, e.g.
 #                              org.apache.kafka.tools.consumer.group.ConsumerGroupCommand --describe --group g ...
 #
-# Environment: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), EDDY_KAFKA_HOME (<project>/.kafka: jars, data, logs),
-# KAFKA_HEAP_OPTS (-Xms256m -Xmx768m), KAFKA_START_TIMEOUT seconds (120).
+# Listeners: PLAINTEXT on KAFKA_PORT (9092); for the security tests SASL_PLAINTEXT with SCRAM-SHA-256/512 on
+# KAFKA_SASL_PORT (9094, user "eddy", password "eddy-secret") and SSL on KAFKA_SSL_PORT (9095) with a certificate for
+# 127.0.0.1 signed by a CA made on first start (<home>/tls/ca.pem).
+#
+# Environment: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_SASL_PORT (9094), KAFKA_SSL_PORT (9095),
+# EDDY_KAFKA_HOME (<project>/.kafka: jars, data, logs), KAFKA_HEAP_OPTS (-Xms256m -Xmx768m), KAFKA_START_TIMEOUT (120 s).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 home=${EDDY_KAFKA_HOME:-$(cd "$here/../.." && pwd)/.kafka}
 port=${KAFKA_PORT:-9092}
 controller_port=${KAFKA_CONTROLLER_PORT:-9093}
+sasl_port=${KAFKA_SASL_PORT:-9094}
+ssl_port=${KAFKA_SSL_PORT:-9095}
+tls=$home/tls
 libs=$home/libs
 pidfile=$home/broker.pid
 log=$home/logs/server.log
@@ -53,11 +60,18 @@ write_config() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$controller_port
-listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port
-advertised.listeners=PLAINTEXT://127.0.0.1:$port
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller_port,SASL_PLAINTEXT://127.0.0.1:$sasl_port,SSL://127.0.0.1:$ssl_port
+advertised.listeners=PLAINTEXT://127.0.0.1:$port,SASL_PLAINTEXT://127.0.0.1:$sasl_port,SSL://127.0.0.1:$ssl_port
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL
+# Secured listeners for the security tests: SCRAM users are added after start (add_scram_user).
+sasl.enabled.mechanisms=SCRAM-SHA-256,SCRAM-SHA-512
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;
+listener.name.ssl.ssl.keystore.type=PEM
+listener.name.ssl.ssl.keystore.location=$tls/server.pem
+listener.name.ssl.ssl.client.auth=none
 log.dirs=$home/data
 # One node: every internal topic has one replica.
 num.partitions=1
@@ -99,6 +113,31 @@ EOF
 
 java_cmd() { java -cp "$libs/*" "$@"; }
 
+# A CA and a server certificate for 127.0.0.1 (PEM, PKCS#8 key), made once.
+make_tls() {
+  [ -f "$tls/server.pem" ] && return
+  command -v openssl >/dev/null || die "openssl is needed to make the test certificates"
+  mkdir -p "$tls"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=eddy-test-ca" \
+    -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
+  openssl req -newkey rsa:2048 -nodes -subj "/CN=127.0.0.1" -keyout "$tls/server.key.rsa" -out "$tls/server.csr" 2>/dev/null
+  printf 'subjectAltName=IP:127.0.0.1,DNS:localhost\n' >"$tls/san.ext"
+  openssl x509 -req -in "$tls/server.csr" -CA "$tls/ca.pem" -CAkey "$tls/ca.key" -CAcreateserial -days 3650 \
+    -extfile "$tls/san.ext" -out "$tls/server.crt" 2>/dev/null
+  openssl pkcs8 -topk8 -nocrypt -in "$tls/server.key.rsa" -out "$tls/server.key"
+  cat "$tls/server.key" "$tls/server.crt" "$tls/ca.pem" >"$tls/server.pem"
+}
+
+# The SCRAM user of the security tests (idempotent).
+add_scram_user() {
+  local mechanism
+  for mechanism in SCRAM-SHA-256 SCRAM-SHA-512; do
+    java_cmd -Dlog4j2.configurationFile="$home/tools-log4j2.properties" kafka.admin.ConfigCommand \
+      --bootstrap-server "127.0.0.1:$port" --alter --entity-type users --entity-name eddy \
+      --add-config "$mechanism=[password=eddy-secret]" >/dev/null
+  done
+}
+
 start() {
   local pid
   if pid=$(broker_pid); then
@@ -108,6 +147,7 @@ start() {
   command -v java >/dev/null || die "Java 17 is needed to run the Kafka broker"
   resolve_jars
   write_config
+  make_tls
   if [ ! -f "$home/data/meta.properties" ]; then
     java_cmd -Dlog4j2.configurationFile="$home/tools-log4j2.properties" kafka.tools.StorageTool format \
       -t "$(java_cmd kafka.tools.StorageTool random-uuid)" -c "$home/server.properties" >/dev/null
@@ -120,6 +160,7 @@ start() {
     -cp "$libs/*" kafka.Kafka "$home/server.properties" >"$home/logs/stdout.log" 2>&1 </dev/null &
   echo $! >"$pidfile"
   wait_until_serving "$!"
+  add_scram_user
   echo "Kafka $(kafka_version) running (pid $(cat "$pidfile")) at 127.0.0.1:$port"
 }
 

@@ -58,7 +58,9 @@ ${(module.startupPosition ?? "type: earliest").split("\n").map((line) => `    ${
 ${
     module.properties === undefined
       ? ""
-      : `  properties:\n${Object.entries(module.properties).map(([k, v]) => `    - ${k}: "${v}"`).join("\n")}\n`
+      : `  properties:\n${
+        Object.entries(module.properties).map(([k, v]) => `    - ${k}: ${JSON.stringify(v)}`).join("\n")
+      }\n`
   }  topics:
 ${topics}
 ${egresses}`;
