@@ -38,7 +38,8 @@ Options (flag, then environment variable; the flag wins):
   --log-level <level>             debug, info (default), warn, error      EDDY_LOG_LEVEL
   --unroutable-records <policy>   stop (default), skip or                 EDDY_UNROUTABLE_RECORDS
                                   dead-letter:<topic>: records with a
-                                  null or non-UTF-8 key
+                                  null or non-UTF-8 key; per ingress:
+                                  skip,com.example/orders=dead-letter:dlq
   --failed-messages <policy>      stop (default) or dead-letter:<topic>:  EDDY_FAILED_MESSAGES
                                   messages whose function failed every
                                   retry
@@ -131,7 +132,7 @@ export async function runCommand(args: string[], output: CliOutput): Promise<num
         ...(replication === undefined ? {} : { replicationFactor: Number(replication) }),
         configs: topicConfigs,
       },
-      unroutableRecords: policy(option("unroutable-records") ?? "stop", "--unroutable-records", true),
+      ...unroutable(option("unroutable-records") ?? "stop"),
       failedMessages: policy(option("failed-messages") ?? "stop", "--failed-messages", false) as Exclude<
         RecordPolicy,
         { type: "skip" }
@@ -178,6 +179,20 @@ export async function loadFunctions(path: string): Promise<FunctionSource> {
     );
   }
   return functions as FunctionSource;
+}
+
+/** `policy` or `policy,ingress-id=policy,…`: the default and per-ingress exceptions. */
+function unroutable(
+  value: string,
+): { unroutableRecords: RecordPolicy; unroutableRecordsByIngress: Record<string, RecordPolicy> } {
+  let unroutableRecords: RecordPolicy = { type: "stop" };
+  const unroutableRecordsByIngress: Record<string, RecordPolicy> = {};
+  for (const item of value.split(",").map((part) => part.trim()).filter((part) => part !== "")) {
+    const match = /^([^=:]+\/[^=:]+)=(.+)$/.exec(item);
+    if (match === null) unroutableRecords = policy(item, "--unroutable-records", true);
+    else unroutableRecordsByIngress[match[1]] = policy(match[2], "--unroutable-records", true);
+  }
+  return { unroutableRecords, unroutableRecordsByIngress };
 }
 
 function policy(value: string, flag: string, skip: boolean): RecordPolicy {

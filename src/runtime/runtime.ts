@@ -57,6 +57,8 @@ export interface RuntimeOptions {
   sessionTimeoutMs?: number;
   /** Unroutable ingress records: stop the task (default), skip them, or write them to a dead-letter topic. */
   unroutableRecords?: RecordPolicy;
+  /** Per ingress id, where it differs from `unroutableRecords`. */
+  unroutableRecordsByIngress?: Record<string, RecordPolicy>;
   /** Messages whose function failed every attempt: stop the task (default) or write them to a dead-letter topic. */
   failedMessages?: Exclude<RecordPolicy, { type: "skip" }>;
   /**
@@ -212,7 +214,18 @@ export class Runtime {
       }
       counts.set(topic, count);
     }
-    for (const policy of [this.#options.unroutableRecords, this.#options.failedMessages]) {
+    for (const id of Object.keys(this.#options.unroutableRecordsByIngress ?? {})) {
+      if (!this.#options.module.ingresses.some((ingress) => ingress.id === id)) {
+        throw new RuntimeError(`--unroutable-records names ingress ${id}, which the module does not define`);
+      }
+    }
+    for (
+      const policy of [
+        this.#options.unroutableRecords,
+        ...Object.values(this.#options.unroutableRecordsByIngress ?? {}),
+        this.#options.failedMessages,
+      ]
+    ) {
       if (policy?.type === "dead-letter" && await this.#admin.partitionCount(policy.topic) === undefined) {
         throw new RuntimeError(
           `the dead-letter topic ${policy.topic} does not exist on ${plan.brokers.join(",")}: create it first`,
@@ -599,6 +612,7 @@ export class Runtime {
         commitIntervalMs: this.#options.commitIntervalMs ?? DEFAULT_TASK_LIMITS.commitIntervalMs,
         transactionalEgress: this.#guarantee === "exactly-once",
         unroutableRecords: this.#options.unroutableRecords ?? DEFAULT_TASK_LIMITS.unroutableRecords,
+        unroutableRecordsByIngress: this.#options.unroutableRecordsByIngress ?? {},
         failedMessages: this.#options.failedMessages ?? DEFAULT_TASK_LIMITS.failedMessages,
       },
     });

@@ -66,6 +66,8 @@ export interface TaskLimits {
   transactionalEgress: boolean;
   /** What happens to an ingress record that cannot be routed (null or non-UTF-8 key): default stop. */
   unroutableRecords: RecordPolicy;
+  /** Per ingress id, where it differs from `unroutableRecords`. */
+  unroutableRecordsByIngress: Readonly<Record<string, RecordPolicy>>;
   /** What happens to a message whose function failed every attempt: default stop. */
   failedMessages: Exclude<RecordPolicy, { type: "skip" }>;
 }
@@ -82,6 +84,7 @@ export const DEFAULT_TASK_LIMITS: TaskLimits = {
   retryBackoffMs: 100,
   transactionalEgress: true,
   unroutableRecords: { type: "stop" },
+  unroutableRecordsByIngress: {},
   failedMessages: { type: "stop" },
 };
 
@@ -301,7 +304,8 @@ export class Task {
           }));
       } catch (error) {
         const reason = describeError(error);
-        const policy = this.#limits.unroutableRecords;
+        const policy = (route && this.#limits.unroutableRecordsByIngress[route.ingress.id]) ??
+          this.#limits.unroutableRecords;
         if (policy.type === "stop") {
           this.#haltAt(origin, groupId, reason);
           this.#dispatch(); // what came before the record is processed and committed

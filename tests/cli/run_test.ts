@@ -39,6 +39,18 @@ kafkaTest("eddy run refuses clearly: usage, a missing topic, no broker, a bad fu
   equal(usage.code, 2);
   match(usage.stderr, /--module is required/);
 
+  const badPolicy = await eddyOutput([
+    "run",
+    "--module",
+    "m.yaml",
+    "--functions",
+    functionsFile,
+    "--unroutable-records",
+    "drop",
+  ]);
+  equal(badPolicy.code, 2);
+  match(badPolicy.stderr, /--unroutable-records must be stop, skip or dead-letter:<topic>, not "drop"/);
+
   const missing = uniqueName("missing");
   const file = await writeModule({
     group: uniqueName("app"),

@@ -8,7 +8,9 @@ import { deepEqual, equal, match } from "node:assert/strict";
 import { kafkaEgressMessage, StateFun } from "../../mod.ts";
 import { createTopic, kafkaTest, produce, readBack, testKafka, uniqueName, waitFor } from "../kafka/helpers.ts";
 import { counterFunctions, OUT, TEXT } from "./fixtures/functions.ts";
-import { cleanUp, startApp, stopApp } from "./harness.ts";
+import { cleanUp, moduleYaml, startApp, stopApp, testLogger } from "./harness.ts";
+import { serve } from "../../src/runtime/serve.ts";
+import { parseModuleSpec } from "../../src/spec/load.ts";
 
 /** Reads `count` records with their headers as text (read_committed). */
 async function readWithHeaders(topic: string, count: number) {
@@ -123,4 +125,38 @@ kafkaTest("a message whose function fails every retry is dead-lettered and the t
     await stopApp(app);
   }
   await cleanUp(group, input, output, dlq);
+});
+
+kafkaTest("unroutable-record policies per ingress: one ingress skips, another stops its task", async () => {
+  const a = await createTopic("a");
+  const b = await createTopic("b", { partitions: 2 });
+  const output = await createTopic("out");
+  const group = uniqueName("app");
+  const first = moduleYaml({
+    group,
+    topics: [{ topic: a, targets: ["test.eddy/counter"] }],
+    egresses: [{ id: OUT, delivery: "exactly-once" }],
+  });
+  const second = moduleYaml({ group, topics: [{ topic: b, targets: ["test.eddy/counter"] }] })
+    .replace("id: test.eddy/in", "id: test.eddy/strict");
+  const app = await serve({
+    module: parseModuleSpec(`${first}---\n${second}`, "two.yaml"),
+    functions: counterFunctions(output),
+    handleSignals: false,
+    controlAddr: "none",
+    logger: testLogger(),
+    unroutableRecords: { type: "stop" },
+    unroutableRecordsByIngress: { "test.eddy/in": { type: "skip" } },
+  });
+  try {
+    await produce(a, [{ key: null, value: "x", partition: 0 }]);
+    await produce(b, [{ key: null, value: "y", partition: 1 }]);
+    await waitFor("task 1 to stop", () => app.runtime.task(1)?.status === "failed");
+    await waitFor("task 0 to skip", () => app.runtime.task(0)?.report().skipped === 1);
+    equal(app.runtime.task(0)?.status, "running");
+    match(app.runtime.task(1)!.report().failure!.reason, /null key/);
+  } finally {
+    await app.stop();
+  }
+  await cleanUp(group, a, b, output);
 });
