@@ -59,7 +59,7 @@ kafkaTest("a zombie instance that wakes up starts its tasks over; nothing lost, 
       await new Promise((resolve) => setTimeout(resolve, 1_000));
     }
     // Without the fix the zombie's old tasks stall for two session timeouts (12 s) after it wakes.
-    await readBack(output, keys.length * 13, 6_000);
+    await readBack(output, keys.length * 13, 9_000);
     deepEqual(other.runtime.status().tasks.map((task) => task.task), [0, 1], "the zombie got its tasks back");
   } finally {
     zombie.kill("SIGTERM");
