@@ -156,6 +156,13 @@ export function createControlApp(runtime: Runtime, options: ControlOptions = {})
     });
   });
 
+  app.post("/v1/tasks/:task/restart", (c) => {
+    const task = Number(c.req.param("task"));
+    if (!Number.isInteger(task) || task < 0) return fail(c, "bad-request", "the task is a number", "task");
+    runtime.restartTask(task);
+    return c.json({ task, status: "restarting" });
+  });
+
   app.get("/v1/functions/:namespace/:type/state", (c) => {
     const typename = `${c.req.param("namespace")}/${c.req.param("type")}`;
     const id = c.req.query("id");
@@ -244,6 +251,13 @@ export function openApiDocument(): Record<string, unknown> {
       },
       "/v1/ingresses/{namespace}/{name}/resume": {
         post: { summary: "Fetch again", parameters: ingress, responses: ok("running") },
+      },
+      "/v1/tasks/{task}/restart": {
+        post: {
+          summary: "Start a stopped task over from its last commit",
+          parameters: [{ name: "task", in: "path", required: true, schema: { type: "integer" } }],
+          responses: ok("restarting"),
+        },
       },
       "/v1/functions/{namespace}/{type}/state": {
         get: {

@@ -417,6 +417,25 @@ export class Runtime {
     return moves.map(({ offset }) => ({ topic: offset.topic, partition: offset.partition, offset: offset.offset }));
   }
 
+  /**
+   * Starts a stopped task over from its last commit (fence, restore, seek), e.g. after fixing what stopped it or
+   * with its ingress paused to move its offsets past a bad record.
+   *
+   * @throws {ControlError} `not-found` when this instance does not run the task, `conflict` when it is not stopped.
+   */
+  restartTask(p: number): void {
+    const task = this.#tasks.get(p);
+    if (task === undefined) throw new ControlError("not-found", `this instance does not run task ${p}`);
+    if (task.status !== "failed") throw new ControlError("conflict", `task ${p} is ${task.status}, not stopped`);
+    this.#tasks.delete(p);
+    this.#log.info("task restarted by an operator", { task: p });
+    void task.close().then(() => {
+      if (this.#state === "running" && this.#consumer?.tasks.includes(p) && !this.#tasks.has(p)) {
+        return this.#startTask(p);
+      }
+    });
+  }
+
   #ingressOf(id: string) {
     const ingress = this.#options.module.ingresses.find((candidate) => candidate.id === id);
     if (ingress === undefined) throw new ControlError("not-found", `no ingress with id ${id}`);

@@ -209,3 +209,51 @@ kafkaTest("control API: OpenAPI document, unknown routes, unknown ingresses", as
   }
   await cleanUp(group, input);
 });
+
+kafkaTest(
+  "control API: a task stopped at a bad record is skipped past with pause, restart, reset and resume",
+  async () => {
+    const input = await createTopic("in");
+    const output = await createTopic("out");
+    const group = uniqueName("app");
+    const app = await serve({
+      module: testModule({
+        group,
+        topics: [{ topic: input, targets: ["test.eddy/counter"] }],
+        egresses: [{ id: OUT, delivery: "exactly-once" }],
+      }),
+      functions: counterFunctions(output),
+      handleSignals: false,
+      logger: testLogger(),
+      controlAddr: "127.0.0.1:0",
+    });
+    const post = async (path: string, body?: unknown) => {
+      const response = await fetch(`${app.controlUrl}${path}`, {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      return { status: response.status, body: await response.json() };
+    };
+    try {
+      await produce(input, [{ key: "k", value: "before" }, { key: null, value: "bad" }, { key: "k", value: "after" }]);
+      await readBack(output, 1);
+      await waitFor("the task to stop", () => app.runtime.task(0)?.status === "failed");
+      equal((await post("/v1/tasks/7/restart")).status, 404);
+      await post("/v1/ingresses/test.eddy/in/pause");
+      deepEqual((await post("/v1/tasks/0/restart")).body, { task: 0, status: "restarting" });
+      await waitFor("the task to run again", () => app.runtime.task(0)?.status === "running");
+      equal((await post("/v1/tasks/0/restart")).status, 409, "only a stopped task restarts");
+      const reset = await post("/v1/ingresses/test.eddy/in/offsets", {
+        to: "specific",
+        offsets: [{ topic: input, partition: 0, offset: 2 }],
+      });
+      equal(reset.status, 200, JSON.stringify(reset.body));
+      await post("/v1/ingresses/test.eddy/in/resume");
+      deepEqual((await readBack(output, 2)).map((record) => record.value), ["1:before", "2:after"]);
+    } finally {
+      await app.stop();
+    }
+    await cleanUp(group, input, output);
+  },
+);
