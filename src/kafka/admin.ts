@@ -139,14 +139,16 @@ export class KafkaAdmin {
    * through its internal cluster object.
    */
   async topicOffsets(topic: string): Promise<PartitionOffsets[]> {
-    const lastStable = await this.#admin.fetchTopicOffsets(topic);
+    const stable = await this.stableOffsets(topic);
     const high = await this.#highWatermarks(topic);
-    return lastStable.map(({ partition, high: stable, low }) => ({
-      partition,
-      low: Number(low),
-      high: high.get(partition) ?? Number(stable),
-      lastStable: Number(stable),
-    })).sort((a, b) => a.partition - b.partition);
+    return stable.map((offsets) => ({ ...offsets, high: high.get(offsets.partition) ?? offsets.lastStable }));
+  }
+
+  /** Low and last-stable offsets of every partition: one request, for callers that need no high watermark. */
+  async stableOffsets(topic: string): Promise<Omit<PartitionOffsets, "high">[]> {
+    const offsets = await this.#admin.fetchTopicOffsets(topic);
+    return offsets.map(({ partition, high, low }) => ({ partition, low: Number(low), lastStable: Number(high) }))
+      .sort((a, b) => a.partition - b.partition);
   }
 
   /** Committed offsets of a group per partition (-1 where it has none). */

@@ -158,6 +158,8 @@ export class Runtime {
   #fireAndForget: Promise<void> = Promise.resolve();
   /** Failed egress writes outside transactions, per egress id. */
   readonly #egressErrors = new Map<string, number>();
+  /** Tasks reading their changelog: where its records go, and how to give up when the task moves. */
+  readonly #restoring = new Map<Task, { accept(handoff: RecordHandoff): void; abort(): void }>();
   /** Ingresses an operator paused (their topics are not fetched). */
   readonly #pausedIngresses = new Set<string>();
   /** When the instance started (epoch ms). */
@@ -429,11 +431,7 @@ export class Runtime {
     if (task.status !== "failed") throw new ControlError("conflict", `task ${p} is ${task.status}, not stopped`);
     this.#tasks.delete(p);
     this.#log.info("task restarted by an operator", { task: p });
-    void task.close().then(() => {
-      if (this.#state === "running" && this.#consumer?.tasks.includes(p) && !this.#tasks.has(p)) {
-        return this.#startTask(p);
-      }
-    });
+    this.#startOver(task, 0);
   }
 
   #ingressOf(id: string) {
@@ -478,19 +476,15 @@ export class Runtime {
   #client(brokers: string[], settings: ClientSettings): Kafka {
     const log = this.#log.with({ component: "kafkajs" });
     try {
-      return this.#createClient(brokers, settings, log);
+      return createKafka({
+        brokers,
+        settings,
+        clientId: `eddy-${this.plan.appId}`,
+        log: (level, message, namespace) => log[level](message, { namespace }),
+      });
     } catch (error) {
       throw new RuntimeError(`cannot configure the Kafka client for ${brokers.join(",")}: ${describeError(error)}`);
     }
-  }
-
-  #createClient(brokers: string[], settings: ClientSettings, log: Logger): Kafka {
-    return createKafka({
-      brokers,
-      settings,
-      clientId: `eddy-${this.plan.appId}`,
-      log: (level, message, namespace) => log[level](message, { namespace }),
-    });
   }
 
   #checkFunctions(): void {
@@ -578,14 +572,10 @@ export class Runtime {
     else task.accept(handoff);
   }
 
-  /** Tasks reading their changelog: where its records go, and how to give up when the task moves. */
-  readonly #restoring = new Map<Task, { accept(handoff: RecordHandoff): void; abort(): void }>();
-
   #onConsumerError(error: unknown): void {
-    const crash = error as { name?: string; retriable?: boolean; restart?: boolean };
     this.#log.error(`consumer error: ${describeError(error)}`);
     // kafkajs restarts a crashed consumer when the error is retriable; anything else ends this instance.
-    if (this.#state === "running" && crash?.restart === false) {
+    if (this.#state === "running" && (error as { restart?: boolean } | null)?.restart === false) {
       this.#fatal?.(new RuntimeError(`the consumer stopped: ${describeError(error)}`, { cause: error }));
     }
   }
@@ -654,18 +644,14 @@ export class Runtime {
     } catch (error) {
       if (this.#tasks.get(p) !== task) return;
       this.#tasks.delete(p);
-      await task.close().catch(() => {});
-      if (this.#state !== "running") return;
-      if (error instanceof CommitError && error.fenced) {
-        log.warn("another instance took this task over");
+      if (this.#state !== "running" || (error instanceof CommitError && error.fenced)) {
+        if (this.#state === "running") log.warn("another instance took this task over");
+        await task.close();
         return;
       }
       const delay = Math.min(30_000, 500 * 2 ** (attempt - 1));
       log.error(`task start failed (attempt ${attempt}), retrying in ${delay} ms: ${describeError(error)}`);
-      await new Promise((resolve) => setTimeout(resolve, delay));
-      if (this.#state === "running" && consumer.tasks.includes(p) && !this.#tasks.has(p)) {
-        await this.#startTask(p, attempt + 1);
-      }
+      this.#startOver(task, delay, attempt + 1);
     }
   }
 
@@ -691,9 +677,14 @@ export class Runtime {
     if (outcome === "fenced") {
       this.#log.warn(`task fenced by a newer producer; waiting ${delay} ms for the group`, { task: p });
     }
-    void task.close().then(() => new Promise((resolve) => setTimeout(resolve, delay))).then(() => {
-      if (this.#state === "running" && this.#consumer?.tasks.includes(p) && !this.#tasks.has(p)) {
-        return this.#startTask(p);
+    this.#startOver(task, delay);
+  }
+
+  /** Closes a task this instance no longer runs and, after `delayMs`, starts it again if the group still gives it here. */
+  #startOver(task: Task, delayMs: number, attempt = 1): void {
+    void task.close().then(() => new Promise((resolve) => setTimeout(resolve, delayMs))).then(() => {
+      if (this.#state === "running" && this.#consumer?.tasks.includes(task.task) && !this.#tasks.has(task.task)) {
+        return this.#startTask(task.task, attempt);
       }
     });
   }
@@ -751,7 +742,7 @@ export class Runtime {
     }
     const mailbox = this.plan.mailboxTopic;
     const committed = (await this.#admin.groupOffsets(this.plan.appId, mailbox)).get(p) ?? -1;
-    const low = (await this.#admin.topicOffsets(mailbox)).find((o) => o.partition === p)?.low ?? 0;
+    const low = (await this.#admin.stableOffsets(mailbox)).find((o) => o.partition === p)?.low ?? 0;
     positions.push({ groupId: this.plan.appId, topic: mailbox, partition: p, offset: Math.max(committed, low) });
     return positions;
   }
@@ -759,7 +750,7 @@ export class Runtime {
   /** Reads the task's changelog partition up to its last-stable offset through the app consumer. */
   async #restore(task: Task, p: number): Promise<number> {
     const topic = this.plan.changelogTopic;
-    const offsets = (await this.#admin.topicOffsets(topic)).find((o) => o.partition === p);
+    const offsets = (await this.#admin.stableOffsets(topic)).find((o) => o.partition === p);
     if (offsets === undefined || offsets.lastStable <= offsets.low) return 0;
     const consumer = this.#consumer!;
     let restored = 0;

@@ -20,6 +20,7 @@ import { type EgressRecord, routeEgressMessage } from "./egress_router.ts";
 import { Epoch } from "./epoch.ts";
 import { describeError, type Logger } from "./logger.ts";
 import { decodeMailboxMessage, encodeMailboxMessage, type MailboxMessage } from "./mailbox_record.ts";
+import { partitionOfKey } from "./partitioner.ts";
 import { type RecordOrigin, routeIngressRecord, taskOfId } from "./routing.ts";
 
 /** Commits a task's epochs: a transactional producer, or the at-least-once committer. */
@@ -322,8 +323,11 @@ export class Task {
         }
         continue;
       }
+      // An ingress record's key bytes are its id's UTF-8 bytes: hash them once for all its targets.
+      const owner = isMailbox
+        ? taskOfId(messages[0].target.id, this.#options.taskCount)
+        : partitionOfKey(record.key!, this.#options.taskCount);
       for (const message of messages) {
-        const owner = taskOfId(message.target.id, this.#options.taskCount);
         if (owner === this.task) this.#enqueue({ ...message, epoch: this.#open, origin });
         else this.#open.records.push(this.#mailboxRecord(message)); // hashed elsewhere: forward to its task
       }
@@ -551,15 +555,16 @@ export class Task {
     for (const { egress: spec } of egress) {
       this.#egressRecords.set(spec.id, (this.#egressRecords.get(spec.id) ?? 0) + 1);
     }
-    for (const message of result.sent) {
-      if (taskOfId(message.targetAddress.id, this.#options.taskCount) === this.task) counters.outLocal++;
-      else counters.outRemote++;
-    }
     epoch.log(this.#state.write(target, result.mutations, now));
     for (const message of result.sent) {
-      epoch.records.push(
-        this.#mailboxRecord({ target: message.targetAddress, caller: target, argument: message.typedValue }),
-      );
+      const record = this.#mailboxRecord({
+        target: message.targetAddress,
+        caller: target,
+        argument: message.typedValue,
+      });
+      if (record.partition === this.task) counters.outLocal++;
+      else counters.outRemote++;
+      epoch.records.push(record);
     }
     for (const effect of result.delayed) {
       if (effect.kind === "cancel") {
@@ -587,9 +592,10 @@ export class Task {
 
   #mailboxRecord(message: MailboxMessage): OutgoingRecord {
     const { key, value } = encodeMailboxMessage(message);
+    // The key is the target id's UTF-8 bytes, so its hash is the target's task.
     return {
       topic: this.#options.plan.mailboxTopic,
-      partition: taskOfId(message.target.id, this.#options.taskCount),
+      partition: partitionOfKey(key, this.#options.taskCount),
       key,
       value,
     };

@@ -101,6 +101,8 @@ export interface TestRecord {
   partition?: number;
   /** The offset (read back only). */
   offset?: string;
+  /** Headers as text (read back only). */
+  headers?: Record<string, string>;
 }
 
 /** Produces records and waits for the broker's acknowledgement. */
@@ -136,6 +138,7 @@ export async function readBack(topic: string, count: number, timeoutMs = 20_000)
             value: message.value?.toString() ?? null,
             partition,
             offset: message.offset,
+            headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
           });
           if (records.length >= count) {
             clearTimeout(timer);

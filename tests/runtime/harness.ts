@@ -175,3 +175,28 @@ export function valuesByKey(records: TestRecord[]): Map<string, string[]> {
   for (const record of sorted) byKey.set(record.key ?? "", [...byKey.get(record.key ?? "") ?? [], record.value ?? ""]);
   return byKey;
 }
+
+/**
+ * Starts `eddy run` with the counter functions (tests/runtime/fixtures/counter_main.ts) in a child process, its
+ * control API on a free port; stderr is piped (the log), stdout dropped.
+ */
+export function spawnCounterApp(moduleFile: string, outTopic: string, ...extraArgs: string[]): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      new URL("../../mod.ts", import.meta.url).pathname,
+      "run",
+      "--module",
+      moduleFile,
+      "--functions",
+      new URL("./fixtures/counter_main.ts", import.meta.url).pathname,
+      "--control-addr",
+      "127.0.0.1:0",
+      ...extraArgs,
+    ],
+    env: { EDDY_TEST_OUT_TOPIC: outTopic },
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+}

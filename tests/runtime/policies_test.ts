@@ -6,41 +6,11 @@
 
 import { deepEqual, equal, match } from "node:assert/strict";
 import { kafkaEgressMessage, StateFun } from "../../mod.ts";
-import { createTopic, kafkaTest, produce, readBack, testKafka, uniqueName, waitFor } from "../kafka/helpers.ts";
+import { createTopic, kafkaTest, produce, readBack, uniqueName, waitFor } from "../kafka/helpers.ts";
 import { counterFunctions, OUT, TEXT } from "./fixtures/functions.ts";
 import { cleanUp, moduleYaml, startApp, stopApp, testLogger } from "./harness.ts";
 import { serve } from "../../src/runtime/serve.ts";
 import { parseModuleSpec } from "../../src/spec/load.ts";
-
-/** Reads `count` records with their headers as text (read_committed). */
-async function readWithHeaders(topic: string, count: number) {
-  const consumer = testKafka("eddy-test-dlq").consumer({ groupId: uniqueName("dlq-reader") });
-  const records: { key: string | null; value: string | null; headers: Record<string, string> }[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topics: [topic], fromBeginning: true });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`read ${records.length} of ${count} from ${topic}`)), 20_000);
-      consumer.run({
-        eachMessage: ({ message }) => {
-          records.push({
-            key: message.key?.toString() ?? null,
-            value: message.value?.toString() ?? null,
-            headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
-          });
-          if (records.length >= count) {
-            clearTimeout(timer);
-            resolve();
-          }
-          return Promise.resolve();
-        },
-      }).catch(reject);
-    });
-  } finally {
-    await consumer.disconnect();
-  }
-  return records;
-}
 
 kafkaTest("unroutable records: skip counts and goes on; dead-letter writes them with their origin", async () => {
   const input = await createTopic("in");
@@ -67,18 +37,18 @@ kafkaTest("unroutable records: skip counts and goes on; dead-letter writes them 
     unroutableRecords: { type: "dead-letter", topic: dlq },
   });
   try {
-    const [record] = await readWithHeaders(dlq, 1);
+    const [record] = await readBack(dlq, 1);
     equal(record.value, "no key");
     equal(record.key, null);
     deepEqual(
       [
-        record.headers["eddy.origin.topic"],
-        record.headers["eddy.origin.partition"],
-        record.headers["eddy.origin.offset"],
+        record.headers!["eddy.origin.topic"],
+        record.headers!["eddy.origin.partition"],
+        record.headers!["eddy.origin.offset"],
       ],
       [input, "0", "1"],
     );
-    match(record.headers["eddy.reason"], /null key/);
+    match(record.headers!["eddy.reason"], /null key/);
     await waitFor("the dead letter counted", () => dead.runtime.task(0)?.report().deadLettered === 1);
   } finally {
     await stopApp(dead);
@@ -113,13 +83,13 @@ kafkaTest("a message whose function fails every retry is dead-lettered and the t
   try {
     await produce(input, [{ key: "k", value: "good" }, { key: "k", value: "bad" }, { key: "k", value: "after" }]);
     deepEqual((await readBack(output, 2)).map((record) => record.value), ["good", "after"]);
-    const [record] = await readWithHeaders(dlq, 1);
+    const [record] = await readBack(dlq, 1);
     equal(record.key, "k");
     equal(record.value, "bad");
-    equal(record.headers["eddy.address"], "test.eddy/picky/k");
-    equal(record.headers["eddy.typename"], "test.eddy/text");
-    match(record.headers["eddy.reason"], /test.eddy\/picky failed 5 times: cannot take bad/);
-    equal(record.headers["eddy.origin.offset"], "1");
+    equal(record.headers!["eddy.address"], "test.eddy/picky/k");
+    equal(record.headers!["eddy.typename"], "test.eddy/text");
+    match(record.headers!["eddy.reason"], /test.eddy\/picky failed 5 times: cannot take bad/);
+    equal(record.headers!["eddy.origin.offset"], "1");
     equal(app.runtime.task(0)?.status, "running");
   } finally {
     await stopApp(app);

@@ -9,7 +9,16 @@
 import { deepEqual, equal, match } from "node:assert/strict";
 import { createTopic, kafkaTest, produce, readBack, uniqueName, waitFor } from "../kafka/helpers.ts";
 import { counterFunctions, OUT } from "./fixtures/functions.ts";
-import { cleanUp, moduleYaml, readAll, startApp, stopApp, type TestModule, valuesByKey } from "./harness.ts";
+import {
+  cleanUp,
+  moduleYaml,
+  readAll,
+  spawnCounterApp,
+  startApp,
+  stopApp,
+  type TestModule,
+  valuesByKey,
+} from "./harness.ts";
 
 kafkaTest("a zombie instance that wakes up starts its tasks over; nothing lost, duplicated or stalled", async () => {
   const input = await createTopic("in", { partitions: 4 });
@@ -26,25 +35,7 @@ kafkaTest("a zombie instance that wakes up starts its tasks over; nothing lost, 
   // assignor gives back to it when it wakes (the member that owned more keeps the lower tasks).
   const other = await startApp(module, counterFunctions(output));
   await waitFor("the first instance to run every task", () => other.runtime.status().tasks.length === 4);
-  const zombie = new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      new URL("../../mod.ts", import.meta.url).pathname,
-      "run",
-      "--module",
-      file,
-      "--functions",
-      new URL("./fixtures/counter_main.ts", import.meta.url).pathname,
-      "--control-addr",
-      "127.0.0.1:0",
-      "--log-format",
-      "json",
-    ],
-    env: { EDDY_TEST_OUT_TOPIC: output },
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
+  const zombie = spawnCounterApp(file, output, "--log-format", "json");
   const keys = Array.from({ length: 20 }, (_, k) => `key-${k}`);
   let stderr = "";
   try {
