@@ -1,10 +1,14 @@
 /**
  * The one place kafkajs is imported. Everything else in Eddy reaches Kafka
  * through src/kafka/, so the client's quirks (and a possible swap of client)
- * stay in one folder.
+ * stay in one folder. Importing it also installs Eddy's read_committed fix
+ * into kafkajs' fetch decoding (read_committed.ts), so every consumer Eddy
+ * makes gets it.
  *
  * @module
  */
+
+import "./read_committed.ts";
 
 export {
   type Admin,
