@@ -23,7 +23,9 @@ async function readCommitted(topic: string, from?: number): Promise<string[]> {
   const end = await withAdmin(async (admin) => Number((await admin.fetchTopicOffsets(topic))[0].high));
   const groupId = uniqueName("reader");
   if (from !== undefined) {
-    await withAdmin((admin) => admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: String(from) }] }));
+    await withAdmin((admin) =>
+      admin.setOffsets({ groupId, topic, partitions: [{ partition: 0, offset: String(from) }] })
+    );
   }
   const consumer = testKafka("eddy-test-reader").consumer({ groupId, readUncommitted: false });
   const values: string[] = [];
