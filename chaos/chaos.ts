@@ -16,16 +16,36 @@ import { createKafka } from "../src/kafka/client.ts";
 import { EgressProducer } from "../src/kafka/egress_producer.ts";
 import type { Kafka } from "../src/kafka/kafkajs.ts";
 
+/**
+ * How the input's producer picks partitions: Kafka's default (murmur2, as Eddy routes, so records land on the task
+ * that owns their key), librdkafka's `consistent_random` (CRC32 of the key: most records land on another task and
+ * are forwarded through the mailbox), or a random partition per record (every key on every task, forwarded too).
+ */
+export type ChaosPartitioner = "default" | "crc32" | "random";
+
+/**
+ * `pair`: two instances share the app; faults hit either. `takeover`: one instance at a time; a kill restarts it,
+ * a takeover freezes it (SIGSTOP), starts a new instance, wakes the old one 15 s later (SIGCONT) and kills it 5 s
+ * after that (issue #8's scenario).
+ */
+export type ChaosTopology = "pair" | "takeover";
+
 /** What one run does. */
 export interface ChaosOptions {
   /** Records in total. */
   records: number;
   /** Keys (each gets records/keys records, numbered 1..n). */
   keys: number;
+  /** The input producer's partitioner. */
+  partitioner: ChaosPartitioner;
+  /** Instances and how faults hit them. */
+  topology: ChaosTopology;
   /** SIGKILL + restart faults. */
   kills: number;
-  /** SIGSTOP/SIGCONT faults. */
+  /** SIGSTOP/SIGCONT faults (pair). */
   pauses: number;
+  /** Frozen-instance takeovers (takeover). */
+  takeovers: number;
   /** Broker restarts. */
   brokerRestarts: number;
   /** Seconds over which the records are produced (the faults happen inside). */
@@ -38,16 +58,72 @@ export interface ChaosOptions {
   log?: (line: string) => void;
 }
 
-/** Sizes of `deno task chaos --size`. */
-export const SIZES: Record<"ci" | "full", Omit<ChaosOptions, "seed" | "guarantee">> = {
-  ci: { records: 2_000, keys: 20, kills: 3, pauses: 1, brokerRestarts: 0, seconds: 40 },
-  full: { records: 100_000, keys: 1_000, kills: 20, pauses: 3, brokerRestarts: 2, seconds: 300 },
+/** A named run of a plan. */
+export type ChaosRun = Omit<ChaosOptions, "seed" | "log"> & { name: string };
+
+/**
+ * The runs of `deno task chaos --size ci|full`: each topology, each non-default partitioner and both processing
+ * guarantees appear. The CI size is what `deno task test` runs (tests/chaos/chaos_test.ts).
+ */
+export const PLANS: Record<"ci" | "full", ChaosRun[]> = {
+  ci: [
+    {
+      name: "pair-crc32",
+      ...{ records: 2_000, keys: 20, seconds: 40, partitioner: "crc32", topology: "pair", guarantee: "exactly-once" },
+      ...{ kills: 3, pauses: 1, takeovers: 0, brokerRestarts: 0 },
+    },
+    {
+      name: "takeover-random",
+      ...{
+        records: 2_000,
+        keys: 20,
+        seconds: 30,
+        partitioner: "random",
+        topology: "takeover",
+        guarantee: "exactly-once",
+      },
+      ...{ kills: 1, pauses: 0, takeovers: 1, brokerRestarts: 0 },
+    },
+    {
+      name: "pair-crc32-at-least-once",
+      ...{ records: 2_000, keys: 20, seconds: 30, partitioner: "crc32", topology: "pair", guarantee: "at-least-once" },
+      ...{ kills: 2, pauses: 1, takeovers: 0, brokerRestarts: 0 },
+    },
+  ],
+  full: [
+    {
+      name: "pair-crc32",
+      ...{ records: 100_000, keys: 1_000, seconds: 300, partitioner: "crc32", topology: "pair" },
+      ...{ guarantee: "exactly-once", kills: 20, pauses: 3, takeovers: 0, brokerRestarts: 2 },
+    },
+    {
+      name: "takeover-random",
+      ...{ records: 40_000, keys: 400, seconds: 150, partitioner: "random", topology: "takeover" },
+      ...{ guarantee: "exactly-once", kills: 4, pauses: 0, takeovers: 4, brokerRestarts: 0 },
+    },
+    {
+      name: "takeover-crc32",
+      ...{ records: 40_000, keys: 400, seconds: 120, partitioner: "crc32", topology: "takeover" },
+      ...{ guarantee: "exactly-once", kills: 3, pauses: 0, takeovers: 3, brokerRestarts: 0 },
+    },
+    {
+      name: "pair-random-at-least-once",
+      ...{ records: 40_000, keys: 400, seconds: 120, partitioner: "random", topology: "pair" },
+      ...{ guarantee: "at-least-once", kills: 8, pauses: 2, takeovers: 0, brokerRestarts: 1 },
+    },
+  ],
 };
+
+/** Whether a report shows what its guarantee promises: nothing lost; under exactly-once also nothing repeated. */
+export function chaosPassed(report: ChaosReport, guarantee: ChaosOptions["guarantee"]): boolean {
+  const exact = report.duplicated === 0 && report.disordered.length === 0;
+  return report.lost === 0 && report.unexpectedExits === 0 && (guarantee === "at-least-once" || exact);
+}
 
 /** One fault as it happened. */
 export interface Fault {
-  /** `kill`, `pause` or `broker-restart`. */
-  kind: "kill" | "pause" | "broker-restart";
+  /** `kill`, `pause`, `takeover` or `broker-restart`. */
+  kind: "kill" | "pause" | "takeover" | "broker-restart";
   /** The instance, for kill and pause. */
   instance?: number;
   /** When (epoch ms). */
@@ -68,7 +144,10 @@ export interface ChaosReport {
   lost: number;
   /** Outputs beyond one per record. */
   duplicated: number;
-  /** Keys whose outputs are not `seq:count` with seq = count = 1..n in order. */
+  /**
+   * Keys whose counts do not read 1..n in output order, or (default and CRC32 partitioners, which keep a key in one
+   * partition) whose outputs are not `seq:count` with seq = count.
+   */
   disordered: string[];
   /** The faults. */
   faults: Fault[];
@@ -78,6 +157,28 @@ export interface ChaosReport {
 
 const root = new URL("../", import.meta.url).pathname;
 const brokers = ["127.0.0.1:9092"];
+
+/** CRC-32 (IEEE), as librdkafka's `consistent_random` partitioner hashes keys. */
+export function crc32(bytes: Uint8Array): number {
+  let crc = 0xffffffff;
+  for (const byte of bytes) {
+    crc ^= byte;
+    for (let bit = 0; bit < 8; bit++) crc = (crc >>> 1) ^ (0xedb88320 & -(crc & 1));
+  }
+  return (crc ^ 0xffffffff) >>> 0;
+}
+
+/** The input producer's partition for a key, by the run's partitioner. */
+function inputPartitioner(
+  partitioner: ChaosPartitioner,
+  partitions: number,
+  next: () => number,
+): (key: string) => number | undefined {
+  const utf8 = new TextEncoder();
+  if (partitioner === "crc32") return (key) => crc32(utf8.encode(key)) % partitions;
+  if (partitioner === "random") return () => Math.floor(next() * partitions);
+  return () => undefined; // kafkajs' default partitioner: murmur2, as Eddy routes
+}
 
 /** mulberry32: a small seeded PRNG, so a schedule can be replayed from its seed. */
 function random(seed: number): () => number {
@@ -146,6 +247,12 @@ class Instance {
     this.#child = undefined;
     child?.kill("SIGKILL");
     await child?.status;
+  }
+
+  /** SIGKILLs it for good (a takeover's old instance). */
+  async retire(): Promise<void> {
+    this.#stopping = true;
+    await this.kill();
   }
 
   async stop(): Promise<void> {
@@ -242,17 +349,28 @@ spec:
 `,
   );
 
-  const instances = [0, 1].map((index) => new Instance(index, moduleFile, out, options.guarantee));
-  instances.forEach((instance) => instance.start());
+  // Pair: instances 0 and 1 all along. Takeover: one live instance at a time (the last one started).
+  const instances: Instance[] = [];
+  const launch = () => {
+    const instance = new Instance(instances.length, moduleFile, out, options.guarantee);
+    instances.push(instance);
+    instance.start();
+    return instance;
+  };
+  launch();
+  if (options.topology === "pair") launch();
   log(
     `chaos seed ${options.seed}: ${options.records} records over ${options.keys} keys in ${options.seconds} s, ` +
-      `${options.kills} kills, ${options.pauses} pauses, ${options.brokerRestarts} broker restarts, ${options.guarantee}`,
+      `${options.topology}, ${options.partitioner} partitioner, ${options.kills} kills, ${options.pauses} pauses, ` +
+      `${options.takeovers} takeovers, ${options.brokerRestarts} broker restarts, ${options.guarantee}`,
   );
 
-  // The schedule: faults at random moments of the middle of the stream, a few seconds apart.
+  // The schedule: faults at random moments of the middle of the stream, a few seconds apart. A takeover lasts
+  // 20 s (frozen 15 s, then awake 5 s until killed); faults after it wait for it to end.
   const kinds: Fault["kind"][] = [
     ...Array(options.kills).fill("kill"),
     ...Array(options.pauses).fill("pause"),
+    ...Array(options.takeovers).fill("takeover"),
     ...Array(options.brokerRestarts).fill("broker-restart"),
   ];
   const window = options.seconds * 1000 * 0.8;
@@ -265,16 +383,17 @@ spec:
 
   const perKey = Math.floor(options.records / options.keys);
   const total = perKey * options.keys;
+  const partitionOf = inputPartitioner(options.partitioner, 4, next);
   const producer = new EgressProducer(kafka);
   await producer.connect();
   const started = Date.now();
   const producing = (async () => {
     const rounds = perKey;
     for (let seq = 1; seq <= rounds; seq++) {
-      const records = Array.from(
-        { length: options.keys },
-        (_, k) => ({ topic: input, key: `key-${k}`, value: String(seq) }),
-      );
+      const records = Array.from({ length: options.keys }, (_, k) => {
+        const key = `key-${k}`;
+        return { topic: input, key, value: String(seq), partition: partitionOf(key) };
+      });
       for (;;) {
         try {
           await producer.send(records);
@@ -288,30 +407,38 @@ spec:
     }
   })();
 
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
   const faults: Fault[] = [];
   for (const planned of schedule) {
     const wait = started + planned.offset - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (wait > 0) await sleep(wait);
     const fault: Fault = { kind: planned.kind, at: Date.now() };
     faults.push(fault);
+    const at = `+${((fault.at - started) / 1000).toFixed(1)} s`;
+    // In a pair the planned instance; in a takeover the one live instance.
+    const target = options.topology === "pair" ? instances[planned.instance] : instances[instances.length - 1];
+    fault.instance = target.index;
     if (planned.kind === "kill") {
-      fault.instance = planned.instance;
-      log(`+${((fault.at - started) / 1000).toFixed(1)} s: SIGKILL instance ${planned.instance}, restart in 1 s`);
-      await instances[planned.instance].kill();
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-      instances[planned.instance].start();
+      log(`${at}: SIGKILL instance ${target.index}, restart in 1 s`);
+      await target.kill();
+      await sleep(1_000);
+      target.start();
     } else if (planned.kind === "pause") {
-      fault.instance = planned.instance;
-      log(
-        `+${
-          ((fault.at - started) / 1000).toFixed(1)
-        } s: SIGSTOP instance ${planned.instance} for 9 s (session timeout 6 s)`,
-      );
-      instances[planned.instance].signal("SIGSTOP");
-      await new Promise((resolve) => setTimeout(resolve, 9_000));
-      instances[planned.instance].signal("SIGCONT");
+      log(`${at}: SIGSTOP instance ${target.index} for 9 s (session timeout 6 s)`);
+      target.signal("SIGSTOP");
+      await sleep(9_000);
+      target.signal("SIGCONT");
+    } else if (planned.kind === "takeover") {
+      target.signal("SIGSTOP");
+      const successor = launch();
+      log(`${at}: SIGSTOP instance ${target.index}, instance ${successor.index} takes over; SIGCONT in 15 s`);
+      await sleep(15_000);
+      target.signal("SIGCONT");
+      await sleep(5_000);
+      log(`+${((Date.now() - started) / 1000).toFixed(1)} s: SIGKILL instance ${target.index} (woken 5 s ago)`);
+      await target.retire();
     } else {
-      log(`+${((fault.at - started) / 1000).toFixed(1)} s: broker restart`);
+      log(`${at}: broker restart`);
       await broker("stop");
       await broker("start");
     }
@@ -343,8 +470,13 @@ spec:
   for (let k = 0; k < options.keys; k++) {
     const entry = byKey.get(`key-${k}`) ?? { values: [], timestamps: [] };
     distinct += new Set(entry.values.map((value) => value.split(":")[0])).size;
-    const expected = Array.from({ length: perKey }, (_, i) => `${i + 1}:${i + 1}`);
-    if (entry.values.join(",") !== expected.join(",")) disordered.push(`key-${k}`);
+    // Exact: the counts read 1..n in output order (each input counted once, state carried on). With a partitioner
+    // that keeps a key in one partition the input's order holds too, so output i is `i:i`; a random partitioner
+    // spreads a key over partitions, whose records Kafka does not order among each other.
+    const counts = entry.values.map((value) => value.split(":")[1]).join(",");
+    const expected = Array.from({ length: perKey }, (_, i) => String(i + 1));
+    const inOrder = options.partitioner === "random" || entry.values.every((value, i) => value === `${i + 1}:${i + 1}`);
+    if (counts !== expected.join(",") || !inOrder) disordered.push(`key-${k}`);
   }
   for (const fault of faults) {
     const firsts = [...byKey.values()].map(({ timestamps }) => timestamps.find((time) => time > fault.at));
@@ -369,7 +501,7 @@ spec:
     `records ${report.produced}, outputs ${report.outputs}, lost ${report.lost}, duplicated ${report.duplicated}, ` +
       `keys out of order ${disordered.length}, unexpected exits ${report.unexpectedExits}`,
   );
-  for (const kind of ["kill", "pause", "broker-restart"] as const) {
+  for (const kind of ["kill", "pause", "takeover", "broker-restart"] as const) {
     const ofKind = faults.filter((fault) => fault.kind === kind);
     if (ofKind.length === 0) continue;
     const times = ofKind.map((fault) =>
@@ -386,18 +518,33 @@ if (import.meta.main) {
     options: {
       seed: { type: "string" },
       size: { type: "string", default: "full" },
-      guarantee: { type: "string", default: "exactly-once" },
+      runs: { type: "string" },
+      repeat: { type: "string", default: "1" },
     },
   });
-  const size = values.size === "ci" ? SIZES.ci : SIZES.full;
-  const seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
+  const plan = values.size === "ci" ? PLANS.ci : PLANS.full;
+  const names = values.runs?.split(",");
+  const runs = names === undefined ? plan : plan.filter((run) => names.includes(run.name));
+  if (runs.length === 0) {
+    console.error(`no run named ${values.runs} in the ${values.size} plan: ${plan.map((run) => run.name).join(", ")}`);
+    Deno.exit(2);
+  }
+  // Seeds run consecutively from the given one (or a random one), each run of each repeat its own.
+  let seed = values.seed === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(values.seed);
   await broker("start");
-  const report = await runChaos({
-    ...size,
-    seed,
-    guarantee: values.guarantee === "at-least-once" ? "at-least-once" : "exactly-once",
-  });
-  const exact = values.guarantee !== "at-least-once";
-  const failed = report.lost > 0 || (exact && (report.duplicated > 0 || report.disordered.length > 0));
-  Deno.exit(failed ? 1 : 0);
+  const results: string[] = [];
+  for (let repeat = 0; repeat < Number(values.repeat); repeat++) {
+    for (const { name, ...run } of runs) {
+      const report = await runChaos({ ...run, seed });
+      const passed = chaosPassed(report, run.guarantee);
+      results.push(
+        `${passed ? "exact" : "FAILED"} ${name} seed ${seed}: lost ${report.lost}, ` +
+          `duplicated ${report.duplicated}, keys out of order ${report.disordered.length}`,
+      );
+      console.log(results.at(-1));
+      seed++;
+    }
+  }
+  console.log(results.join("\n"));
+  Deno.exit(results.every((line) => line.startsWith("exact")) ? 0 : 1);
 }
