@@ -77,7 +77,7 @@ export const PLANS: Record<"ci" | "full", ChaosRun[]> = {
       ...{
         records: 2_000,
         keys: 20,
-        seconds: 30,
+        seconds: 45,
         partitioner: "random",
         topology: "takeover",
         guarantee: "exactly-once",

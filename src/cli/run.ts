@@ -51,6 +51,8 @@ Options (flag, then environment variable; the flag wins):
                                   127.0.0.1:9870; port 0: any; none: off)
   --control-token <token>         bearer token of the control API;        EDDY_CONTROL_TOKEN
                                   required for a non-loopback address
+  --control-allowed-hosts <h,…>   host names the control API answers to   EDDY_CONTROL_ALLOWED_HOSTS
+                                  (besides loopback names and IPs)
   -h, --help                      show this help
 
 Brokers come from the module (the ingresses' address). Durations are StateFun
@@ -74,6 +76,7 @@ const FLAGS = {
   "internal-replication": { type: "string" },
   "internal-topic-config": { type: "string" },
   "control-token": { type: "string" },
+  "control-allowed-hosts": { type: "string" },
 } as const;
 
 /** Runs `eddy run`. */
@@ -138,6 +141,7 @@ export async function runCommand(args: string[], output: CliOutput): Promise<num
         { type: "skip" }
       >,
       controlToken: option("control-token"),
+      controlAllowedHosts: option("control-allowed-hosts")?.split(",").map((host) => host.trim()).filter((h) => h),
     });
     return await app.finished;
   } catch (error) {

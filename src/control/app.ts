@@ -16,6 +16,7 @@ import { JsonType, type Type } from "../sdk/types.ts";
 import { VERSION } from "../version.ts";
 import { bearerMatches } from "./auth.ts";
 import { renderMetrics } from "./metrics.ts";
+import { requestGuard } from "./request_guard.ts";
 import { ErrorBody, OffsetResetBody } from "./schemas.ts";
 
 /** Options of the control app. */
@@ -26,16 +27,22 @@ export interface ControlOptions {
   protectReads?: boolean;
   /** Largest request body (default 64 KiB). */
   maxBodyBytes?: number;
+  /** The hostname the API is bound to (default 127.0.0.1): accepted as a Host, as loopback names and IPs are. */
+  bindHostname?: string;
+  /** More hostnames accepted as a Host (`--control-allowed-hosts`). */
+  allowedHosts?: readonly string[];
 }
 
 type ErrorCode = z.infer<typeof ErrorBody>["error"]["code"];
 
-const STATUS: Record<ErrorCode, 400 | 401 | 404 | 409 | 413 | 500> = {
+const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 500> = {
   "bad-request": 400,
   unauthorized: 401,
+  forbidden: 403,
   "not-found": 404,
   conflict: 409,
   "too-large": 413,
+  "unsupported-media-type": 415,
   internal: 500,
 };
 
@@ -48,6 +55,13 @@ export function createControlApp(runtime: Runtime, options: ControlOptions = {})
   const app = new Hono();
   const { token } = options;
 
+  app.use(
+    "*",
+    requestGuard(
+      { bindHostname: options.bindHostname ?? "127.0.0.1", allowedHosts: options.allowedHosts },
+      (c, refusal) => fail(c, refusal.status === 403 ? "forbidden" : "unsupported-media-type", refusal.message),
+    ),
+  );
   app.use("*", async (c, next) => {
     const mutating = c.req.method !== "GET" && c.req.method !== "HEAD";
     if ((mutating || options.protectReads) && token !== undefined) {

@@ -28,7 +28,16 @@ export const OffsetResetBody = z.discriminatedUnion("to", [
 /** Every error: a stable code, a message, and the field for a bad body. */
 export const ErrorBody = z.object({
   error: z.object({
-    code: z.enum(["bad-request", "unauthorized", "not-found", "conflict", "too-large", "internal"]),
+    code: z.enum([
+      "bad-request",
+      "unauthorized",
+      "forbidden",
+      "not-found",
+      "conflict",
+      "too-large",
+      "unsupported-media-type",
+      "internal",
+    ]),
     message: z.string(),
     field: z.string().optional(),
   }),

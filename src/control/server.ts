@@ -41,24 +41,52 @@ export function parseControlAddr(addr: string): { hostname: string; port: number
   return { hostname: match[1].replace(/^\[|\]$/g, ""), port };
 }
 
+/** How the control API is to be served. */
+export interface ControlServerOptions {
+  /** `host:port`. */
+  addr: string;
+  /** The bearer token (required off loopback). */
+  token?: string;
+  /** Hostnames accepted in the Host header besides loopback names, IPs and the bind address. */
+  allowedHosts?: readonly string[];
+}
+
 /**
- * Starts serving the control API of a runtime.
+ * Checks the control API's options without serving anything, so a wrong option stops a start before it connects
+ * to Kafka.
  *
- * @throws {ControlServerError} for a non-loopback address without a token, or an address in use.
+ * @throws {ControlServerError} for a malformed address, a non-loopback address without a token, or a bad host name.
  */
-export function startControlServer(
-  runtime: Runtime,
-  options: { addr: string; token?: string; log: Logger },
-): ControlServer {
+export function checkControlOptions(options: ControlServerOptions): { hostname: string; port: number } {
   const { hostname, port } = parseControlAddr(options.addr);
-  const loopback = isLoopback(hostname);
-  if (!loopback && !options.token) {
+  if (!isLoopback(hostname) && !options.token) {
     throw new ControlServerError(
       `refusing to serve the control API on ${options.addr} without a token: set --control-token (or ` +
         `EDDY_CONTROL_TOKEN), or bind a loopback address`,
     );
   }
-  const app = createControlApp(runtime, { token: options.token || undefined, protectReads: !loopback });
+  for (const host of options.allowedHosts ?? []) {
+    if (!/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(host)) {
+      throw new ControlServerError(`invalid host name ${JSON.stringify(host)} in --control-allowed-hosts`);
+    }
+  }
+  return { hostname, port };
+}
+
+/**
+ * Starts serving the control API of a runtime.
+ *
+ * @throws {ControlServerError} for options `checkControlOptions` refuses, or an address in use.
+ */
+export function startControlServer(runtime: Runtime, options: ControlServerOptions & { log: Logger }): ControlServer {
+  const { hostname, port } = checkControlOptions(options);
+  const loopback = isLoopback(hostname);
+  const app = createControlApp(runtime, {
+    token: options.token || undefined,
+    protectReads: !loopback,
+    bindHostname: hostname,
+    allowedHosts: options.allowedHosts,
+  });
   let server: Deno.HttpServer<Deno.NetAddr>;
   try {
     server = Deno.serve({ hostname, port, onListen: () => {} }, app.fetch);

@@ -8,7 +8,7 @@
 
 import { loadModuleSpec } from "../spec/load.ts";
 import type { ModuleSpec } from "../spec/model.ts";
-import { type ControlServer, startControlServer } from "../control/server.ts";
+import { checkControlOptions, type ControlServer, startControlServer } from "../control/server.ts";
 import { describeError, Logger, type LogLevel } from "./logger.ts";
 import { Runtime, type RuntimeOptions, type StopReport } from "./runtime.ts";
 
@@ -30,6 +30,8 @@ export interface ServeOptions extends Omit<RuntimeOptions, "module" | "logger"> 
   controlAddr?: string;
   /** The control API's bearer token (required for a non-loopback address). */
   controlToken?: string;
+  /** Host names the control API answers to besides loopback names, IP addresses and its bind address. */
+  controlAllowedHosts?: string[];
 }
 
 /** A running app. */
@@ -67,12 +69,14 @@ export async function serve(options: ServeOptions): Promise<RunningApp> {
   }
   const runtime = new Runtime({ ...options, module, logger });
   const log = logger.with({ app: runtime.plan.appId });
+  const controlAddr = options.controlAddr ?? "127.0.0.1:9870";
+  const controlOptions = { addr: controlAddr, token: options.controlToken, allowedHosts: options.controlAllowedHosts };
+  if (controlAddr !== "none") checkControlOptions(controlOptions); // before joining the group
   await runtime.start();
   let control: ControlServer | undefined;
-  const controlAddr = options.controlAddr ?? "127.0.0.1:9870";
   if (controlAddr !== "none") {
     try {
-      control = startControlServer(runtime, { addr: controlAddr, token: options.controlToken, log });
+      control = startControlServer(runtime, { ...controlOptions, log });
     } catch (error) {
       await runtime.stop();
       throw error;

@@ -106,6 +106,22 @@ kafkaTest(
       await produce(input, [{ key: "a", value: "p1" }, { key: "b", value: "p2" }]);
       equal((await post(`${ingress}/pause`, undefined, null)).status, 401);
       equal((await post(`${ingress}/pause`, undefined, "wrong")).status, 401);
+      // A web page on another origin cannot change anything (issue #15), even with the token in hand.
+      const crossSite = await fetch(`${base}${ingress}/pause`, {
+        method: "POST",
+        headers: { origin: "http://evil.example", authorization: `Bearer ${TOKEN}`, "content-type": "text/plain" },
+        body: "{}",
+      });
+      equal(crossSite.status, 403);
+      equal((await crossSite.json()).error.code, "forbidden");
+      const textBody = await fetch(`${base}${ingress}/offsets`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${TOKEN}`, "content-type": "text/plain" },
+        body: JSON.stringify({ to: "earliest" }),
+      });
+      equal(textBody.status, 415);
+      equal((await textBody.json()).error.code, "unsupported-media-type");
+      equal((await get(`/v1/status`)).body.ingresses[0].state, "running", "neither request paused the ingress");
       equal((await post(`${ingress}/offsets`, { to: "earliest" })).status, 409, "a reset needs a paused ingress");
       deepEqual((await post(`${ingress}/pause`)).body, { ingress: "test.eddy/in", state: "paused" });
       await produce(input, [{ key: "c", value: "p3" }, { key: "a", value: "p4" }]);
@@ -257,3 +273,21 @@ kafkaTest(
     await cleanUp(group, input, output);
   },
 );
+
+Deno.test("control options are checked before Eddy connects to Kafka (no broker at 127.0.0.1:1)", async () => {
+  const module = testModule({ group: "never-started", topics: [{ topic: "t", targets: ["test.eddy/counter"] }] });
+  const unreachable = {
+    ...module,
+    ingresses: module.ingresses.map((ingress) => ({ ...ingress, address: "127.0.0.1:1" })),
+  };
+  // Had it tried Kafka first, the start would fail with "cannot reach Kafka at 127.0.0.1:1" (a RuntimeError).
+  const error = await serve({
+    module: unreachable,
+    functions: counterFunctions("out"),
+    controlAddr: "0.0.0.0:0",
+    handleSignals: false,
+    logger: testLogger(),
+  }).then(() => undefined, (error) => error);
+  equal(error?.name, "ControlServerError");
+  match(error.message, /without a token/);
+});
