@@ -19,7 +19,7 @@ import { createKafka } from "../src/kafka/client.ts";
 import type { Kafka } from "../src/kafka/kafkajs.ts";
 import { Partitioners } from "../src/kafka/kafkajs.ts";
 import { Logger } from "../src/runtime/logger.ts";
-import { serve } from "../src/runtime/serve.ts";
+import { serve } from "../src/serve/serve.ts";
 import { parseModuleSpec } from "../src/spec/load.ts";
 import { kafkaEgressMessage, messageBuilder, StateFun } from "../mod.ts";
 

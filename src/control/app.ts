@@ -8,7 +8,8 @@
 
 import { Buffer } from "node:buffer";
 import { bodyLimit, Hono, type HonoContext, z } from "../deps.ts";
-import { ControlError, type OffsetResetTarget, type Runtime } from "../runtime/runtime.ts";
+import { OperationError } from "../runtime/errors.ts";
+import type { OffsetResetTarget, Runtime } from "../runtime/runtime.ts";
 import { taskOfId } from "../runtime/routing.ts";
 import { Address } from "../sdk/address.ts";
 import type { TypedValue } from "../sdk/typed_value.ts";
@@ -210,7 +211,7 @@ export function createControlApp(runtime: Runtime, options: ControlOptions = {})
 
   app.notFound((c) => fail(c, "not-found", `no route ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => {
-    if (error instanceof ControlError) return fail(c, error.kind, error.message);
+    if (error instanceof OperationError) return fail(c, error.kind, error.message);
     return fail(c, "internal", error instanceof Error ? error.message : String(error));
   });
   return app;

@@ -6,45 +6,8 @@
  * @module
  */
 
+import { type ClusterAdmin, type PartitionOffsets, TopicMismatchError, type TopicSpec } from "../runtime/ports.ts";
 import { type Admin, AssignerProtocol, type Kafka } from "./kafkajs.ts";
-
-/** Offsets of one partition. */
-export interface PartitionOffsets {
-  /** The partition. */
-  partition: number;
-  /** The first offset still in the log. */
-  low: number;
-  /** The high watermark (log-end offset): what `kafka-consumer-groups` computes lag against. */
-  high: number;
-  /** The last-stable offset: read_committed readers stop here while a transaction is open. */
-  lastStable: number;
-}
-
-/** The topic a module or the runtime needs, with its partition count and configs. */
-export interface TopicSpec {
-  /** Topic name. */
-  topic: string;
-  /** Partition count. */
-  partitions: number;
-  /** Replication factor (default: the broker's default). */
-  replicationFactor?: number;
-  /** Topic configs such as `cleanup.policy: compact`, set at creation and checked on an existing topic. */
-  configs?: Record<string, string>;
-  /** Configs set at creation only (operators may tune them later), e.g. `segment.bytes`. */
-  initialConfigs?: Record<string, string>;
-}
-
-/** An existing topic does not match what Eddy needs; the message says what differs. */
-export class TopicMismatchError extends Error {
-  /**
-   * @param topic The topic.
-   * @param differences One line per difference.
-   */
-  constructor(readonly topic: string, readonly differences: string[]) {
-    super(`topic ${topic} exists but does not match: ${differences.join("; ")}`);
-    this.name = "TopicMismatchError";
-  }
-}
 
 type ClusterFactory = (options: { isolationLevel: number }) => {
   connect(): Promise<void>;
@@ -60,7 +23,7 @@ type ClusterFactory = (options: { isolationLevel: number }) => {
 const READ_UNCOMMITTED = 0;
 
 /** Admin operations on one cluster. */
-export class KafkaAdmin {
+export class KafkaAdmin implements ClusterAdmin {
   readonly #kafka: Kafka;
   readonly #admin: Admin;
 

@@ -10,77 +10,24 @@
  * @module
  */
 
+import type { AppConsumerPort, AppConsumerSetup, AssignmentChange, ConsumedRecord } from "../runtime/ports.ts";
 import type { ConsumerSettings } from "./client_properties.ts";
 import { registerCompressionCodecs } from "./codecs.ts";
 import type { Consumer, EachBatchPayload, Kafka } from "./kafkajs.ts";
 import { taskAssignor, tasksOfAssignment } from "./task_assignor.ts";
 
-/** A consumed record. */
-export interface ConsumedRecord {
-  /** The record's offset. */
-  offset: number;
-  /** Key bytes, or null. */
-  key: Uint8Array | null;
-  /** Value bytes, or null (a tombstone). */
-  value: Uint8Array | null;
-  /** Record timestamp (ms since the epoch). */
-  timestamp: number;
-  /** Headers as bytes. */
-  headers: Record<string, Uint8Array>;
-}
-
-/** Records of one partition handed to the runtime. */
-export interface RecordHandoff {
-  /** The topic. */
-  topic: string;
-  /** The partition. */
-  partition: number;
-  /** The task that owns the partition. */
-  task: number;
-  /** The records, in offset order; empty when the batch held only control markers or aborted records. */
-  records: ConsumedRecord[];
-  /** The position after this batch, control markers included: the offset to commit once it is processed. */
-  nextOffset: number;
-}
-
-/** How the tasks of this instance changed at a rebalance. */
-export interface AssignmentChange {
-  /** Tasks this instance did not own before; their partitions are paused until `startTask`. */
-  assigned: number[];
-  /** Tasks it owned and lost: drop their in-flight work, another instance now owns them. */
-  revoked: number[];
-  /** Tasks it keeps; fetching goes on from its own positions. */
-  retained: number[];
-  /** This member had been expelled from the group (it rejoined with a new member id): all its tasks start over. */
-  expelled: boolean;
-}
-
 /** Options of the app consumer. */
-export interface AppConsumerOptions {
+export interface AppConsumerOptions extends AppConsumerSetup {
   /** The client for the app's cluster. */
   kafka: Kafka;
-  /** The app's consumer group. */
-  groupId: string;
-  /** Every topic of the app: ingress topics and the mailbox. */
-  topics: string[];
-  /** N, the app's task count. */
-  taskCount: number;
-  /** Called synchronously inside the rebalance (before any fetch of the new generation). */
-  onAssignment(change: AssignmentChange): void;
-  /** Called synchronously for every fetched batch; must return at once and not throw. */
-  onRecords(handoff: RecordHandoff): void;
-  /** Called when a callback threw or the consumer crashed. */
-  onError(error: unknown): void;
-  /** Session timeout (default 6 s: a killed instance's tasks move after this). */
-  sessionTimeoutMs?: number;
   /** Longest fetch wait (default 250 ms; kafkajs only heartbeats between fetches). */
   maxWaitTimeMs?: number;
-  /** Consumer settings from the spec's properties (they win over the defaults above). */
+  /** Consumer settings from the spec's properties (they win over the defaults). */
   settings?: ConsumerSettings;
 }
 
 /** The app's consumer: hand-off, own positions, task-level pause. */
-export class AppConsumer {
+export class AppConsumer implements AppConsumerPort {
   readonly #options: AppConsumerOptions;
   readonly #consumer: Consumer;
   #tasks: number[] = [];

@@ -8,7 +8,8 @@
  */
 
 import { CompressionTypes, type Kafka, Partitioners, type Producer } from "./kafkajs.ts";
-import { chunkRecords, type OutgoingRecord, toTopicMessages } from "./outgoing_records.ts";
+import type { OutgoingRecord, RecordWriter } from "../runtime/ports.ts";
+import { chunkRecords, toTopicMessages } from "./outgoing_records.ts";
 
 /** Options of an egress producer. */
 export interface EgressProducerOptions {
@@ -19,7 +20,7 @@ export interface EgressProducerOptions {
 }
 
 /** An idempotent producer for one egress cluster. */
-export class EgressProducer {
+export class EgressProducer implements RecordWriter {
   readonly #producer: Producer;
   readonly #maxRequestBytes: number;
   readonly #compression: CompressionTypes;

@@ -1,5 +1,5 @@
 /**
- * The one place kafkajs is imported. Everything else in Eddy reaches Kafka
+ * The one place kafkajs is imported (with kafkajs_fetch.ts, its fetch decoders). Everything else in Eddy reaches Kafka
  * through src/kafka/, so the client's quirks (and a possible swap of client)
  * stay in one folder. Importing it also installs Eddy's read_committed fix
  * into kafkajs' fetch decoding (read_committed.ts), so every consumer Eddy

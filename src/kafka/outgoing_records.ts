@@ -9,22 +9,9 @@
  */
 
 import { Buffer } from "node:buffer";
+import type { OutgoingRecord } from "../runtime/ports.ts";
 
 const UTF8 = new TextEncoder();
-
-/** A record as Eddy hands it to a producer. */
-export interface OutgoingRecord {
-  /** Target topic. */
-  topic: string;
-  /** Target partition (undefined: kafkajs' default partitioner). */
-  partition?: number;
-  /** Key bytes or text, or null. */
-  key: Uint8Array | string | null;
-  /** Value bytes or text, or null (a tombstone). */
-  value: Uint8Array | string | null;
-  /** Headers. */
-  headers?: Record<string, string | Uint8Array>;
-}
 
 /** Bytes a record adds to a batch, with a generous allowance for the record's framing. */
 export function recordSize(record: OutgoingRecord): number {

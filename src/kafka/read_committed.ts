@@ -24,14 +24,16 @@
  * @module
  */
 
-import v4 from "npm:kafkajs@2.2.4/src/protocol/requests/fetch/v4/response.js";
-import v5 from "npm:kafkajs@2.2.4/src/protocol/requests/fetch/v5/response.js";
-import v6 from "npm:kafkajs@2.2.4/src/protocol/requests/fetch/v6/response.js";
-import v7 from "npm:kafkajs@2.2.4/src/protocol/requests/fetch/v7/response.js";
-import v8 from "npm:kafkajs@2.2.4/src/protocol/requests/fetch/v8/response.js";
-import v9 from "npm:kafkajs@2.2.4/src/protocol/requests/fetch/v9/response.js";
-import v10 from "npm:kafkajs@2.2.4/src/protocol/requests/fetch/v10/response.js";
-import v11 from "npm:kafkajs@2.2.4/src/protocol/requests/fetch/v11/response.js";
+import {
+  fetchResponseV10,
+  fetchResponseV11,
+  fetchResponseV4,
+  fetchResponseV5,
+  fetchResponseV6,
+  fetchResponseV7,
+  fetchResponseV8,
+  fetchResponseV9,
+} from "./kafkajs_fetch.ts";
 
 /** The parts of a decoded record that the filter reads (kafkajs' shape). */
 export interface FetchedRecord {
@@ -143,5 +145,14 @@ function patch(module: FetchResponseModule & { [PATCHED]?: true }): void {
   module[PATCHED] = true;
 }
 
-// Every fetch version kafkajs may negotiate with a Kafka that still has read_committed (v4+).
-for (const module of [v4, v5, v6, v7, v8, v9, v10, v11]) patch(module as FetchResponseModule);
+const versions = [
+  fetchResponseV4,
+  fetchResponseV5,
+  fetchResponseV6,
+  fetchResponseV7,
+  fetchResponseV8,
+  fetchResponseV9,
+  fetchResponseV10,
+  fetchResponseV11,
+];
+for (const module of versions) patch(module as FetchResponseModule);

@@ -10,41 +10,8 @@
  */
 
 import { type Kafka, Partitioners, type Producer } from "./kafkajs.ts";
-import { chunkRecords, type OutgoingRecord, toTopicMessages } from "./outgoing_records.ts";
-
-/** An offset to commit for a group, in the same transaction. */
-export interface GroupOffset {
-  /** The consumer group (an ingress group, or the app group for the mailbox). */
-  groupId: string;
-  /** The topic. */
-  topic: string;
-  /** The partition. */
-  partition: number;
-  /** The next offset to read (position after the last processed record and markers). */
-  offset: number;
-}
-
-/** What one commit writes. */
-export interface CommitBatch {
-  /** Records, in order. */
-  records: OutgoingRecord[];
-  /** Offsets committed atomically with them. */
-  offsets: GroupOffset[];
-}
-
-/** A commit that did not happen, or whose outcome is unknown. */
-export class CommitError extends Error {
-  /**
-   * @param transactionalId The task's transactional id.
-   * @param fenced Another producer with this transactional id took over: the task is no longer ours.
-   * @param cause The underlying error.
-   */
-  constructor(readonly transactionalId: string, readonly fenced: boolean, cause: unknown) {
-    const reason = cause instanceof Error ? cause.message : String(cause);
-    super(`commit of ${transactionalId} failed${fenced ? " (fenced by a newer producer)" : ""}: ${reason}`, { cause });
-    this.name = "CommitError";
-  }
-}
+import { type CommitBatch, CommitError, type GroupOffset, type TaskCommitter } from "../runtime/ports.ts";
+import { chunkRecords, toTopicMessages } from "./outgoing_records.ts";
 
 /** Options of a task producer. */
 export interface TaskProducerOptions {
@@ -57,7 +24,7 @@ export interface TaskProducerOptions {
 const FENCING_ERRORS = new Set(["INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED", "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"]);
 
 /** The transactional producer of one task. */
-export class TaskProducer {
+export class TaskProducer implements TaskCommitter {
   readonly #kafka: Kafka;
   readonly #options: Required<TaskProducerOptions>;
   #producer: Producer | undefined;

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { OutgoingRecord } from "../kafka/outgoing_records.ts";
+import type { OutgoingRecord } from "./ports.ts";
 import { decodeKafkaProducerRecord, KAFKA_PRODUCER_RECORD_TYPENAME } from "../sdk/egress.ts";
 import type { EgressMessage } from "../sdk/message.ts";
 import type { KafkaEgressSpec } from "../spec/model.ts";

@@ -5,7 +5,7 @@
  */
 
 import { deepEqual, equal, match, ok } from "node:assert/strict";
-import { serve } from "../../src/runtime/serve.ts";
+import { serve } from "../../src/serve/serve.ts";
 import { createTopic, kafkaTest, produce, readBack, uniqueName, waitFor } from "../kafka/helpers.ts";
 import { counterFunctions, OUT } from "../runtime/fixtures/functions.ts";
 import { cleanUp, readAll, testLogger, type TestModule, testModule } from "../runtime/harness.ts";

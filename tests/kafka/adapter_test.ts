@@ -4,8 +4,9 @@
  */
 
 import { deepEqual, equal, ok, rejects } from "node:assert/strict";
-import { AppConsumer, type AssignmentChange, type RecordHandoff } from "../../src/kafka/app_consumer.ts";
-import { CommitError, TaskProducer } from "../../src/kafka/task_producer.ts";
+import { AppConsumer } from "../../src/kafka/app_consumer.ts";
+import { TaskProducer } from "../../src/kafka/task_producer.ts";
+import { type AssignmentChange, CommitError, type RecordHandoff } from "../../src/runtime/ports.ts";
 import { EgressProducer } from "../../src/kafka/egress_producer.ts";
 import { KafkaAdmin } from "../../src/kafka/admin.ts";
 import {

@@ -8,8 +8,8 @@ import { parseModuleSpec } from "../../src/spec/load.ts";
 import type { ModuleSpec } from "../../src/spec/model.ts";
 import { Logger } from "../../src/runtime/logger.ts";
 import type { FunctionSource, ProcessingGuarantee } from "../../src/runtime/runtime.ts";
-import type { RecordPolicy, TaskLimits } from "../../src/runtime/task.ts";
-import { type RunningApp, serve } from "../../src/runtime/serve.ts";
+import type { RecordPolicy, TaskLimits } from "../../src/runtime/task/types.ts";
+import { type RunningApp, serve } from "../../src/serve/serve.ts";
 import { brokers, testKafka, type TestRecord, uniqueName, withAdmin } from "../kafka/helpers.ts";
 
 /** One topic of a test ingress. */

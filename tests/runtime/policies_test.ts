@@ -9,7 +9,7 @@ import { kafkaEgressMessage, StateFun } from "../../mod.ts";
 import { createTopic, kafkaTest, produce, readBack, uniqueName, waitFor } from "../kafka/helpers.ts";
 import { counterFunctions, OUT, TEXT } from "./fixtures/functions.ts";
 import { cleanUp, moduleYaml, startApp, stopApp, testLogger } from "./harness.ts";
-import { serve } from "../../src/runtime/serve.ts";
+import { serve } from "../../src/serve/serve.ts";
 import { parseModuleSpec } from "../../src/spec/load.ts";
 
 kafkaTest("unroutable records: skip counts and goes on; dead-letter writes them with their origin", async () => {

@@ -28,7 +28,7 @@ import {
   type TestModule,
   valuesByKey,
 } from "./harness.ts";
-import type { RunningApp } from "../../src/runtime/serve.ts";
+import type { RunningApp } from "../../src/serve/serve.ts";
 
 const running = (app: RunningApp) =>
   waitFor(

@@ -6,7 +6,7 @@
  */
 
 import { equal, match, rejects } from "node:assert/strict";
-import { serve } from "../../src/runtime/serve.ts";
+import { serve } from "../../src/serve/serve.ts";
 import { parseModuleSpec } from "../../src/spec/load.ts";
 import { createTopic, kafkaTest, produce, readBack, uniqueName } from "../kafka/helpers.ts";
 import { counterFunctions, OUT } from "./fixtures/functions.ts";

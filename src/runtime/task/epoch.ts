@@ -8,10 +8,9 @@
  * @module
  */
 
-import type { OutgoingRecord } from "../kafka/outgoing_records.ts";
-import type { GroupOffset } from "../kafka/task_producer.ts";
-import type { ChangelogWrite } from "../state/task_state.ts";
-import type { EgressRecord } from "./egress_router.ts";
+import type { ChangelogWrite } from "../../state/task_state.ts";
+import type { EgressRecord } from "../egress_router.ts";
+import type { GroupOffset, OutgoingRecord } from "../ports.ts";
 
 /** What one commit of a task writes. */
 export class Epoch {

@@ -13,10 +13,10 @@ import {
   mapKafkaProperties,
   mergeConsumerSettings,
   type ProducerSettings,
-} from "../kafka/client_properties.ts";
+} from "./client_properties.ts";
 import type { SourceLocation } from "../spec/issues.ts";
 import type { ModuleSpec } from "../spec/model.ts";
-import { AppPlanError } from "./app_plan.ts";
+import { AppPlanError } from "../runtime/app_plan.ts";
 
 /** An app's Kafka settings. */
 export interface AppKafkaSettings {

@@ -1,19 +1,21 @@
 /**
  * `serve()`: runs an app in this process until SIGINT or SIGTERM, then shuts
  * down gracefully. The CLI's `eddy run` uses it; so do users who compile their
- * own binary with their functions inside.
+ * own binary with their functions inside. It wires the pieces: the module spec,
+ * the Kafka side (src/kafka/), the runtime and the control server.
  *
  * @module
  */
 
+import { createAppKafka } from "../kafka/app_kafka.ts";
 import { loadModuleSpec } from "../spec/load.ts";
 import type { ModuleSpec } from "../spec/model.ts";
 import { checkControlOptions, type ControlServer, startControlServer } from "../control/server.ts";
-import { describeError, Logger, type LogLevel } from "./logger.ts";
-import { Runtime, type RuntimeOptions, type StopReport } from "./runtime.ts";
+import { describeError, Logger, type LogLevel } from "../runtime/logger.ts";
+import { Runtime, type RuntimeOptions, type StopReport } from "../runtime/runtime.ts";
 
 /** Options of `serve`. */
-export interface ServeOptions extends Omit<RuntimeOptions, "module" | "logger"> {
+export interface ServeOptions extends Omit<RuntimeOptions, "module" | "logger" | "kafka"> {
   /** The module: a path to module.yaml, or a loaded spec. */
   module: string | ModuleSpec;
   /** `text` (default) or `json` log lines on stderr. */
@@ -67,7 +69,7 @@ export async function serve(options: ServeOptions): Promise<RunningApp> {
   for (const warning of module.warnings) {
     logger.warn(`${warning.at.file}:${warning.at.line}:${warning.at.column}: ${warning.message}`);
   }
-  const runtime = new Runtime({ ...options, module, logger });
+  const runtime = new Runtime({ ...options, module, logger, kafka: createAppKafka });
   const log = logger.with({ app: runtime.plan.appId });
   const controlAddr = options.controlAddr ?? "127.0.0.1:9870";
   const controlOptions = { addr: controlAddr, token: options.controlToken, allowedHosts: options.controlAllowedHosts };

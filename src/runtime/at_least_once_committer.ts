@@ -7,12 +7,17 @@
  * @module
  */
 
-import type { KafkaAdmin } from "./admin.ts";
-import type { EgressProducer } from "./egress_producer.ts";
-import { type CommitBatch, CommitError, type GroupOffset } from "./task_producer.ts";
+import {
+  type ClusterAdmin,
+  type CommitBatch,
+  CommitError,
+  type GroupOffset,
+  type RecordWriter,
+  type TaskCommitter,
+} from "./ports.ts";
 
 /** Commits a task's records, then its offsets. */
-export class PlainCommitter {
+export class AtLeastOnceCommitter implements TaskCommitter {
   /**
    * @param name For errors, e.g. `<app>-task-3`.
    * @param producer The app's idempotent producer.
@@ -22,10 +27,10 @@ export class PlainCommitter {
    */
   constructor(
     readonly name: string,
-    private readonly producer: EgressProducer,
+    private readonly producer: RecordWriter,
     private readonly appGroupId: string,
     private readonly commitAppOffsets: (offsets: GroupOffset[]) => Promise<void>,
-    private readonly admin: KafkaAdmin,
+    private readonly admin: ClusterAdmin,
   ) {}
 
   /** Nothing to fence without transactions. */

@@ -1,167 +1,44 @@
 /**
- * A task: partition p of every ingress topic, of the mailbox and of the
- * changelog, with the state of the addresses that hash to p. It queues
- * messages per address (FIFO, one invocation at a time per address, many
- * addresses at once), invokes functions, turns their effects into records and
- * commits them in epochs (see epoch.ts) through its committer.
+ * A task: partition p of every ingress topic, of the mailbox and of the changelog, with the state of the addresses
+ * that hash to p. Its status machine (restoring → running → halting/failed/draining → closed) and its commit cycle:
+ * records it takes are routed to address queues or forwarded, invocations run (invoker.ts) and their effects become
+ * records (effects.ts) in the epoch of their message; on every tick the open epoch closes and commits once its
+ * messages are done, through the task's committer, with the offsets after its records (the consistent cut,
+ * epoch.ts).
  *
  * @module
  */
 
-import type { ConsumedRecord, RecordHandoff } from "../kafka/app_consumer.ts";
-import type { OutgoingRecord } from "../kafka/outgoing_records.ts";
-import { type CommitBatch, CommitError, type GroupOffset } from "../kafka/task_producer.ts";
-import type { Address } from "../sdk/address.ts";
-import type { FunctionSpec } from "../sdk/function_spec.ts";
-import { type InvocationResult, invokeFunction } from "../sdk/invoke.ts";
-import { addressKey, TaskState } from "../state/task_state.ts";
-import type { AppPlan } from "./app_plan.ts";
-import { type EgressRecord, routeEgressMessage } from "./egress_router.ts";
+import type { FunctionSpec } from "../../sdk/function_spec.ts";
+import { TaskState } from "../../state/task_state.ts";
+import type { AppPlan } from "../app_plan.ts";
+import { describeError, type Logger } from "../logger.ts";
+import { decodeMailboxMessage, type MailboxMessage } from "../mailbox_record.ts";
+import { partitionOfKey } from "../partitioner.ts";
+import {
+  CommitError,
+  type ConsumedRecord,
+  type GroupOffset,
+  type OutgoingRecord,
+  type RecordHandoff,
+  type TaskCommitter,
+} from "../ports.ts";
+import { type RecordOrigin, routeIngressRecord, taskOfId } from "../routing.ts";
+import { AddressQueues, type Envelope } from "./address_queues.ts";
+import { type Clock, systemClock } from "./clock.ts";
+import { applyEffects, deadLetter, type EffectTarget, mailboxRecord } from "./effects.ts";
 import { Epoch } from "./epoch.ts";
-import { describeError, type Logger } from "./logger.ts";
-import { decodeMailboxMessage, encodeMailboxMessage, type MailboxMessage } from "./mailbox_record.ts";
-import { partitionOfKey } from "./partitioner.ts";
-import { type RecordOrigin, routeIngressRecord, taskOfId } from "./routing.ts";
-
-/** Commits a task's epochs: a transactional producer, or the at-least-once committer. */
-export interface TaskCommitter {
-  /** Prepares (and, for transactions, fences older producers of the task). */
-  init(): Promise<void>;
-  /** Writes records and commits offsets. */
-  commit(batch: CommitBatch): Promise<void>;
-  /** Releases the committer. */
-  close(): Promise<void>;
-}
-
-/** Where egress records outside the task's transaction go. */
-export interface EgressSink {
-  /** Writes records and resolves when every broker acknowledged them. */
-  sendAndWait(records: EgressRecord[]): Promise<void>;
-  /** Writes records without waiting (delivery `none`). */
-  sendAndForget(records: EgressRecord[]): void;
-}
-
-/** How a task asks the consumer to stop or go on fetching. */
-export interface TaskFlow {
-  /** Stops fetching the task's ingress partitions (back-pressure; never the mailbox). */
-  pauseIngress(): void;
-  /** Fetches them again. */
-  resumeIngress(): void;
-  /** Stops fetching every partition of the task. */
-  pauseAll(): void;
-}
-
-/** Limits and intervals of a task. */
-export interface TaskLimits {
-  /** How often an epoch is closed and committed (default 100 ms). */
-  commitIntervalMs: number;
-  /** Invocations running at once (default 64). */
-  maxInFlight: number;
-  /** Queued messages above which the ingress partitions pause (default 10 000). */
-  maxQueued: number;
-  /** Attempts of a throwing function before its task stops (default 5). */
-  maxAttempts: number;
-  /** First retry delay, doubled per attempt (default 100 ms). */
-  retryBackoffMs: number;
-  /** Whether exactly-once egresses write in the task's transaction (the exactly-once processing guarantee). */
-  transactionalEgress: boolean;
-  /** What happens to an ingress record that cannot be routed (null or non-UTF-8 key): default stop. */
-  unroutableRecords: RecordPolicy;
-  /** Per ingress id, where it differs from `unroutableRecords`. */
-  unroutableRecordsByIngress: Readonly<Record<string, RecordPolicy>>;
-  /** What happens to a message whose function failed every attempt: default stop. */
-  failedMessages: Exclude<RecordPolicy, { type: "skip" }>;
-}
-
-/** `stop` the task at the record, `skip` it (counted and logged), or write it to a `dead-letter` topic. */
-export type RecordPolicy = { type: "stop" } | { type: "skip" } | { type: "dead-letter"; topic: string };
-
-/** Defaults of TaskLimits. */
-export const DEFAULT_TASK_LIMITS: TaskLimits = {
-  commitIntervalMs: 100,
-  maxInFlight: 64,
-  maxQueued: 10_000,
-  maxAttempts: 5,
-  retryBackoffMs: 100,
-  transactionalEgress: true,
-  unroutableRecords: { type: "stop" },
-  unroutableRecordsByIngress: {},
-  failedMessages: { type: "stop" },
-};
-
-/** Why a task stopped processing. */
-export interface TaskFailure {
-  /** What happened. */
-  reason: string;
-  /** The record it stopped at, if one. */
-  origin?: RecordOrigin;
-  /** The address whose function failed, if one. */
-  address?: string;
-}
-
-/** A task's life: restoring, running, halting (committing up to a bad record), failed, draining, closed. */
-export type TaskStatus = "restoring" | "running" | "halting" | "failed" | "draining" | "closed";
-
-/** Counters of one function type in one task, named after StateFun's metrics. */
-export interface FunctionCounters {
-  /** Messages the function received (invocations done). */
-  in: number;
-  /** Messages it sent to addresses of the same task. */
-  outLocal: number;
-  /** Messages it sent to addresses of other tasks. */
-  outRemote: number;
-  /** Records it sent to egresses. */
-  outEgress: number;
-  /** Invocations that failed for good. */
-  failures: number;
-  /** Messages waiting for it. */
-  backlog: number;
-}
-
-/** What a task reports. */
-export interface TaskReport {
-  /** The task number. */
-  task: number;
-  /** Its status. */
-  status: TaskStatus;
-  /** Why it stopped, when failed or halting. */
-  failure?: TaskFailure;
-  /** Messages waiting. */
-  queued: number;
-  /** Invocations running. */
-  inFlight: number;
-  /** Invocations done. */
-  invocations: number;
-  /** Epochs committed. */
-  commits: number;
-  /** Times the ingress partitions were paused for back-pressure. */
-  ingressPauses: number;
-  /** Addresses with state. */
-  addresses: number;
-  /** Pending timers. */
-  timers: number;
-  /** Offsets committed last, by `topic/partition`. */
-  committedOffsets: Record<string, number>;
-  /** Counters per function type. */
-  functions: Record<string, FunctionCounters>;
-  /** Total commit time and count (for a mean commit latency). */
-  commitSeconds: { sum: number; count: number };
-  /** Changelog records read by the last restore. */
-  restoredRecords: number;
-  /** While restoring: the changelog position reached and the offset to reach. */
-  restore?: { position: number; until: number };
-  /** Records functions sent, per egress id. */
-  egressRecords: Record<string, number>;
-  /** Unroutable records skipped. */
-  skipped: number;
-  /** Records and messages written to a dead-letter topic. */
-  deadLettered: number;
-}
-
-interface Envelope extends MailboxMessage {
-  epoch: Epoch;
-  origin: RecordOrigin;
-}
+import { invokeWithRetries } from "./invoker.ts";
+import {
+  DEFAULT_TASK_LIMITS,
+  type EgressSink,
+  type FunctionCounters,
+  type TaskFailure,
+  type TaskFlow,
+  type TaskLimits,
+  type TaskReport,
+  type TaskStatus,
+} from "./types.ts";
 
 /** Everything a task needs. */
 export interface TaskOptions {
@@ -188,12 +65,18 @@ export interface TaskOptions {
   onStopped(task: Task, outcome: "failed" | "commit-failed" | "fenced"): void;
   /** Limits (defaults: DEFAULT_TASK_LIMITS). */
   limits?: Partial<TaskLimits>;
+  /** Time (default: the system clock). */
+  clock?: Clock;
 }
 
 /** Offsets are re-committed this often even when idle: groups without members lose offsets after a retention time. */
 const RECOMMIT_INTERVAL_MS = 10 * 60_000;
 /** Expired state of idle addresses is swept this often. */
 const SWEEP_INTERVAL_MS = 60_000;
+/** Timers fired per tick at most, so a burst of due timers does not starve the rest. */
+const TIMERS_PER_TICK = 10_000;
+
+const UTF8 = new TextEncoder();
 
 /** One task of the app on this instance. */
 export class Task {
@@ -201,11 +84,10 @@ export class Task {
   readonly #options: TaskOptions;
   readonly #limits: TaskLimits;
   readonly #log: Logger;
+  readonly #clock: Clock;
   readonly #state = new TaskState();
-  readonly #queues = new Map<string, Envelope[]>();
-  #ready: string[] = [];
-  #readyHead = 0;
-  #queued = 0;
+  readonly #queues = new AddressQueues();
+  readonly #effects: EffectTarget;
   #inFlight = 0;
   #open = new Epoch();
   #closed: Epoch | undefined;
@@ -224,9 +106,9 @@ export class Task {
   readonly #egressRecords = new Map<string, number>();
   #skipped = 0;
   #deadLettered = 0;
-  #ticker: ReturnType<typeof setInterval> | undefined;
-  #lastRecommit = Date.now();
-  #lastSweep = Date.now();
+  #stopTicker: (() => void) | undefined;
+  #lastRecommit: number;
+  #lastSweep: number;
   /** The latest offset of every partition of the task, for re-commits and reports. */
   readonly #positions = new Map<string, GroupOffset>();
   readonly #committed = new Map<string, number>();
@@ -238,6 +120,18 @@ export class Task {
     this.#options = options;
     this.#limits = { ...DEFAULT_TASK_LIMITS, ...options.limits };
     this.#log = options.log;
+    this.#clock = options.clock ?? systemClock;
+    this.#lastRecommit = this.#lastSweep = this.#clock.now();
+    this.#effects = {
+      task: options.task,
+      taskCount: options.taskCount,
+      plan: options.plan,
+      state: this.#state,
+      transactionalEgress: this.#limits.transactionalEgress,
+      egress: options.egress,
+      counters: (typename) => this.#counters(typename),
+      egressRecords: this.#egressRecords,
+    };
   }
 
   /** The task's status. */
@@ -280,7 +174,7 @@ export class Task {
       this.#positions.set(`${position.topic}/${position.partition}`, position);
       this.#open.commitOffset(position);
     }
-    this.#ticker = setInterval(() => this.#tick(), this.#limits.commitIntervalMs);
+    this.#stopTicker = this.#clock.every(this.#limits.commitIntervalMs, () => this.#tick());
   }
 
   /** Takes records fetched for the task. */
@@ -333,7 +227,7 @@ export class Task {
       }
     }
     this.#setOffset({ groupId, topic: handoff.topic, partition: handoff.partition, offset: handoff.nextOffset });
-    if (!this.#ingressPaused && this.#queued > this.#limits.maxQueued) {
+    if (!this.#ingressPaused && this.#queues.queued > this.#limits.maxQueued) {
       this.#ingressPaused = true;
       this.#ingressPauses++;
       this.#options.flow.pauseIngress();
@@ -356,11 +250,8 @@ export class Task {
   /** Stops at once, dropping whatever was not committed (the task moved, or shutdown). */
   async close(): Promise<void> {
     this.#status = "closed";
-    clearInterval(this.#ticker);
+    this.#stopTicker?.();
     this.#queues.clear();
-    this.#ready = [];
-    this.#readyHead = 0;
-    this.#queued = 0;
     await this.#options.committer.close();
   }
 
@@ -383,7 +274,7 @@ export class Task {
       task: this.task,
       status: this.#status,
       ...(this.#failure === undefined ? {} : { failure: this.#failure }),
-      queued: this.#queued,
+      queued: this.#queues.queued,
       inFlight: this.#inFlight,
       invocations: this.#invocations,
       commits: this.#commits,
@@ -404,33 +295,21 @@ export class Task {
   /** Describes what a shutdown would abandon now. */
   pendingWork(): string {
     const epochs = [this.#closed, this.#open].filter((epoch) => epoch !== undefined && !epoch.empty).length;
-    return `task ${this.task}: ${this.#queued} queued messages, ${this.#inFlight} running invocations, ` +
+    return `task ${this.task}: ${this.#queues.queued} queued messages, ${this.#inFlight} running invocations, ` +
       `${epochs} uncommitted epochs`;
   }
 
   #enqueue(envelope: Envelope): void {
-    const key = addressKey(envelope.target);
-    const queue = this.#queues.get(key);
-    envelope.epoch.outstanding++;
-    this.#queued++;
+    this.#queues.enqueue(envelope);
     this.#counters(envelope.target.typename).backlog++;
-    if (queue === undefined) {
-      this.#queues.set(key, [envelope]);
-      this.#ready.push(key);
-    } else {
-      queue.push(envelope);
-    }
   }
 
   #dispatch(): void {
-    while (this.#inFlight < this.#limits.maxInFlight && this.#readyHead < this.#ready.length && this.#processing()) {
-      const key = this.#ready[this.#readyHead++];
+    while (this.#inFlight < this.#limits.maxInFlight && this.#processing()) {
+      const next = this.#queues.take();
+      if (next === undefined) break;
       this.#inFlight++;
-      void this.#run(key);
-    }
-    if (this.#readyHead > 1024 && this.#readyHead * 2 > this.#ready.length) {
-      this.#ready = this.#ready.slice(this.#readyHead);
-      this.#readyHead = 0;
+      void this.#run(next.key, next.envelope);
     }
   }
 
@@ -438,22 +317,16 @@ export class Task {
     return this.#status === "running" || this.#status === "halting" || this.#status === "draining";
   }
 
-  async #run(key: string): Promise<void> {
-    const queue = this.#queues.get(key)!;
-    const envelope = queue[0];
+  async #run(key: string, envelope: Envelope): Promise<void> {
     const ok = await this.#invoke(envelope);
     this.#inFlight--;
     if (!ok || !this.#processing()) return;
-    this.#queued--;
+    this.#queues.done(key);
     this.#invocations++;
     const counters = this.#counters(envelope.target.typename);
     counters.backlog--;
     counters.in++;
-    envelope.epoch.outstanding--;
-    queue.shift();
-    if (queue.length === 0) this.#queues.delete(key);
-    else this.#ready.push(key);
-    if (this.#ingressPaused && this.#queued <= this.#limits.maxQueued / 2 && this.#status === "running") {
+    if (this.#ingressPaused && this.#queues.queued <= this.#limits.maxQueued / 2 && this.#status === "running") {
       this.#ingressPaused = false;
       this.#options.flow.resumeIngress();
     }
@@ -473,70 +346,52 @@ export class Task {
       });
       return false;
     }
-    for (let attempt = 1;; attempt++) {
-      const now = Date.now();
-      try {
-        const read = this.#state.read(target, spec.valueSpecs, now);
-        const result = await invokeFunction(spec, {
-          self: target,
-          caller: envelope.caller,
-          argument: envelope.argument,
-          state: read.values,
-        });
-        if (!this.#processing()) return false;
-        const egress = result.egress.map((message) => routeEgressMessage(message, this.#options.plan.egresses));
-        this.#checkTimers(target, result);
+    const outcome = await invokeWithRetries(
+      {
+        plan: this.#options.plan,
+        state: this.#state,
+        clock: this.#clock,
+        log: this.#log,
+        maxAttempts: this.#limits.maxAttempts,
+        retryBackoffMs: this.#limits.retryBackoffMs,
+        processing: () => this.#processing(),
+      },
+      envelope,
+      spec,
+      (result, egress, read, now) => {
         envelope.epoch.log(read.writes);
-        this.#apply(envelope, result, egress, now);
-        return true;
-      } catch (error) {
-        if (!this.#processing()) return false;
-        const fields = { address: target.toString(), ...envelope.origin, attempt };
-        if (attempt >= this.#limits.maxAttempts) {
-          this.#counters(target.typename).failures++;
-          this.#log.error(`function failed ${attempt} times: ${describeError(error)}`, fields);
-          const policy = this.#limits.failedMessages;
-          if (policy.type === "dead-letter") {
-            this.#deadLettered++;
-            const { argument } = envelope;
-            envelope.epoch.records.push(
-              deadLetter(policy.topic, UTF8.encode(target.id), argument.value, envelope.origin, {
-                reason: `${target.typename} failed ${attempt} times: ${describeError(error)}`,
-                address: target.toString(),
-                typename: argument.typename,
-                ...(envelope.caller === null ? {} : { caller: envelope.caller.toString() }),
-              }),
-            );
-            return true;
-          }
-          this.#fail({
-            reason: `${target.typename} failed ${attempt} times: ${describeError(error)}`,
-            origin: envelope.origin,
-            address: target.toString(),
-          });
-          return false;
-        }
-        this.#log.warn(`function failed, retrying: ${describeError(error)}`, fields);
-        await new Promise((resolve) => setTimeout(resolve, this.#limits.retryBackoffMs * 2 ** (attempt - 1)));
-        if (!this.#processing()) return false;
-      }
+        applyEffects(this.#effects, envelope, result, egress, now);
+      },
+    );
+    if (outcome.kind === "applied") return true;
+    if (outcome.kind === "abandoned") return false;
+    const { error, attempts } = outcome;
+    this.#counters(target.typename).failures++;
+    this.#log.error(`function failed ${attempts} times: ${describeError(error)}`, {
+      address: target.toString(),
+      ...envelope.origin,
+      attempt: attempts,
+    });
+    const policy = this.#limits.failedMessages;
+    if (policy.type === "dead-letter") {
+      this.#deadLettered++;
+      const { argument } = envelope;
+      envelope.epoch.records.push(
+        deadLetter(policy.topic, UTF8.encode(target.id), argument.value, envelope.origin, {
+          reason: `${target.typename} failed ${attempts} times: ${describeError(error)}`,
+          address: target.toString(),
+          typename: argument.typename,
+          ...(envelope.caller === null ? {} : { caller: envelope.caller.toString() }),
+        }),
+      );
+      return true;
     }
-  }
-
-  /** A duplicate pending cancellation token of the same sender is an error, as in StateFun. */
-  #checkTimers(sender: Address, result: InvocationResult): void {
-    const overlay = new Map<string, boolean>();
-    for (const effect of result.delayed) {
-      if (effect.kind === "cancel") {
-        overlay.set(effect.cancellationToken, false);
-      } else if (effect.cancellationToken !== undefined) {
-        const token = effect.cancellationToken;
-        if (overlay.get(token) ?? this.#state.hasTimer(sender, token)) {
-          throw new Error(`${sender} already has a pending delayed message with cancellation token "${token}"`);
-        }
-        overlay.set(token, true);
-      }
-    }
+    this.#fail({
+      reason: `${target.typename} failed ${attempts} times: ${describeError(error)}`,
+      origin: envelope.origin,
+      address: target.toString(),
+    });
+    return false;
   }
 
   #counters(typename: string): FunctionCounters {
@@ -548,57 +403,8 @@ export class Task {
     return counters;
   }
 
-  #apply(envelope: Envelope, result: InvocationResult, egress: EgressRecord[], now: number): void {
-    const { epoch, target } = envelope;
-    const counters = this.#counters(target.typename);
-    counters.outEgress += egress.length;
-    for (const { egress: spec } of egress) {
-      this.#egressRecords.set(spec.id, (this.#egressRecords.get(spec.id) ?? 0) + 1);
-    }
-    epoch.log(this.#state.write(target, result.mutations, now));
-    for (const message of result.sent) {
-      const record = this.#mailboxRecord({
-        target: message.targetAddress,
-        caller: target,
-        argument: message.typedValue,
-      });
-      if (record.partition === this.task) counters.outLocal++;
-      else counters.outRemote++;
-      epoch.records.push(record);
-    }
-    for (const effect of result.delayed) {
-      if (effect.kind === "cancel") {
-        const write = this.#state.cancelTimer(target, effect.cancellationToken);
-        if (write !== undefined) epoch.log([write]);
-        continue;
-      }
-      epoch.log([this.#state.addTimer({
-        sender: target,
-        id: effect.cancellationToken ?? `~${crypto.randomUUID()}`,
-        fireAt: now + effect.delayMs,
-        target: effect.message.targetAddress,
-        argument: effect.message.typedValue,
-      })]);
-    }
-    const forget: EgressRecord[] = [];
-    for (const routed of egress) {
-      const semantic = routed.egress.deliverySemantic.type;
-      if (semantic === "none") forget.push(routed);
-      else if (semantic === "exactly-once" && this.#limits.transactionalEgress) epoch.records.push(routed.record);
-      else epoch.atLeastOnce.push(routed);
-    }
-    if (forget.length > 0) this.#options.egress.sendAndForget(forget);
-  }
-
   #mailboxRecord(message: MailboxMessage): OutgoingRecord {
-    const { key, value } = encodeMailboxMessage(message);
-    // The key is the target id's UTF-8 bytes, so its hash is the target's task.
-    return {
-      topic: this.#options.plan.mailboxTopic,
-      partition: partitionOfKey(key, this.#options.taskCount),
-      key,
-      value,
-    };
+    return mailboxRecord(this.#options, message);
   }
 
   #setOffset(offset: GroupOffset): void {
@@ -607,7 +413,7 @@ export class Task {
   }
 
   #tick(): void {
-    const now = Date.now();
+    const now = this.#clock.now();
     if (this.#status === "running") {
       this.#fireTimers(now);
       if (now - this.#lastSweep >= SWEEP_INTERVAL_MS) {
@@ -627,7 +433,7 @@ export class Task {
   }
 
   #fireTimers(now: number): void {
-    for (const { timer, write } of this.#state.popDueTimers(now, 10_000)) {
+    for (const { timer, write } of this.#state.popDueTimers(now, TIMERS_PER_TICK)) {
       this.#open.log([write]);
       this.#open.records.push(
         this.#mailboxRecord({ target: timer.target, caller: timer.sender, argument: timer.argument }),
@@ -678,7 +484,7 @@ export class Task {
     if (this.#closed === epoch) this.#closed = undefined;
     if (this.#status === "halting" && this.#closed === undefined && this.#open.empty) {
       this.#status = "failed";
-      clearInterval(this.#ticker);
+      this.#stopTicker?.();
       this.#options.onStopped(this, "failed");
     }
     this.#checkDrained();
@@ -688,9 +494,9 @@ export class Task {
 
   #checkDrained(): void {
     if (this.#drained === undefined) return;
-    const idle = !this.#committing && this.#closed === undefined && this.#open.empty && this.#queued === 0;
+    const idle = !this.#committing && this.#closed === undefined && this.#open.empty && this.#queues.queued === 0;
     if (idle || !this.#processing()) {
-      clearInterval(this.#ticker);
+      this.#stopTicker?.();
       this.#drained();
       this.#drained = undefined;
     }
@@ -716,33 +522,11 @@ export class Task {
 
   #stop(): void {
     this.#status = "failed";
-    clearInterval(this.#ticker);
+    this.#stopTicker?.();
     this.#options.flow.pauseAll();
     this.#open = new Epoch();
     if (!this.#committing) this.#closed = undefined;
     this.#queues.clear();
-    this.#ready = [];
-    this.#readyHead = 0;
-    this.#queued = 0;
     this.#checkDrained();
   }
-}
-
-const UTF8 = new TextEncoder();
-
-/** A dead-letter record: the original key and value, and headers saying why and where from. */
-function deadLetter(
-  topic: string,
-  key: Uint8Array | null,
-  value: Uint8Array | null,
-  origin: RecordOrigin,
-  reasons: Record<string, string>,
-): OutgoingRecord {
-  const headers: Record<string, string> = {
-    "eddy.origin.topic": origin.topic,
-    "eddy.origin.partition": String(origin.partition),
-    "eddy.origin.offset": String(origin.offset),
-  };
-  for (const [name, text] of Object.entries(reasons)) headers[`eddy.${name}`] = text;
-  return { topic, key, value, headers };
 }

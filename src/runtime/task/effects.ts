@@ -1,0 +1,124 @@
+/**
+ * Effects → records: what one invocation did becomes changelog writes (state, timers), mailbox records (messages to
+ * other addresses, through the mailbox partition of their task), egress records (in the task's transaction, awaited
+ * before its commit, or fire-and-forget by delivery) — all in the epoch of the message that caused them. Also the
+ * dead-letter record of a message or record the task gives up on.
+ *
+ * @module
+ */
+
+import type { Address } from "../../sdk/address.ts";
+import type { InvocationResult } from "../../sdk/invoke.ts";
+import type { TaskState } from "../../state/task_state.ts";
+import type { AppPlan } from "../app_plan.ts";
+import type { EgressRecord } from "../egress_router.ts";
+import { encodeMailboxMessage, type MailboxMessage } from "../mailbox_record.ts";
+import { partitionOfKey } from "../partitioner.ts";
+import type { OutgoingRecord } from "../ports.ts";
+import type { RecordOrigin } from "../routing.ts";
+import type { Envelope } from "./address_queues.ts";
+import type { EgressSink, FunctionCounters } from "./types.ts";
+
+/** What applying effects needs from its task. */
+export interface EffectTarget {
+  /** The task number. */
+  task: number;
+  /** N. */
+  taskCount: number;
+  /** The app. */
+  plan: AppPlan;
+  /** The task's state. */
+  state: TaskState;
+  /** Whether exactly-once egresses write in the task's transaction. */
+  transactionalEgress: boolean;
+  /** Egress records outside the transaction. */
+  egress: EgressSink;
+  /** Counters of a function type. */
+  counters(typename: string): FunctionCounters;
+  /** Records sent per egress id. */
+  egressRecords: Map<string, number>;
+}
+
+/** Applies one invocation's effects to the state and to the epoch of its message. */
+export function applyEffects(
+  task: EffectTarget,
+  envelope: Envelope,
+  result: InvocationResult,
+  egress: EgressRecord[],
+  now: number,
+): void {
+  const { epoch, target } = envelope;
+  const counters = task.counters(target.typename);
+  counters.outEgress += egress.length;
+  for (const { egress: spec } of egress) {
+    task.egressRecords.set(spec.id, (task.egressRecords.get(spec.id) ?? 0) + 1);
+  }
+  epoch.log(task.state.write(target, result.mutations, now));
+  for (const message of result.sent) {
+    const record = mailboxRecord(task, { target: message.targetAddress, caller: target, argument: message.typedValue });
+    if (record.partition === task.task) counters.outLocal++;
+    else counters.outRemote++;
+    epoch.records.push(record);
+  }
+  for (const effect of result.delayed) {
+    if (effect.kind === "cancel") {
+      const write = task.state.cancelTimer(target, effect.cancellationToken);
+      if (write !== undefined) epoch.log([write]);
+      continue;
+    }
+    epoch.log([task.state.addTimer({
+      sender: target,
+      id: effect.cancellationToken ?? `~${crypto.randomUUID()}`,
+      fireAt: now + effect.delayMs,
+      target: effect.message.targetAddress,
+      argument: effect.message.typedValue,
+    })]);
+  }
+  const forget: EgressRecord[] = [];
+  for (const routed of egress) {
+    const semantic = routed.egress.deliverySemantic.type;
+    if (semantic === "none") forget.push(routed);
+    else if (semantic === "exactly-once" && task.transactionalEgress) epoch.records.push(routed.record);
+    else epoch.atLeastOnce.push(routed);
+  }
+  if (forget.length > 0) task.egress.sendAndForget(forget);
+}
+
+/** A duplicate pending cancellation token of the same sender is an error, as in StateFun. */
+export function checkTimers(state: TaskState, sender: Address, result: InvocationResult): void {
+  const overlay = new Map<string, boolean>();
+  for (const effect of result.delayed) {
+    if (effect.kind === "cancel") {
+      overlay.set(effect.cancellationToken, false);
+    } else if (effect.cancellationToken !== undefined) {
+      const token = effect.cancellationToken;
+      if (overlay.get(token) ?? state.hasTimer(sender, token)) {
+        throw new Error(`${sender} already has a pending delayed message with cancellation token "${token}"`);
+      }
+      overlay.set(token, true);
+    }
+  }
+}
+
+/** The mailbox record of a message: keyed by the target id's UTF-8 bytes, so its partition is the target's task. */
+export function mailboxRecord(task: { plan: AppPlan; taskCount: number }, message: MailboxMessage): OutgoingRecord {
+  const { key, value } = encodeMailboxMessage(message);
+  return { topic: task.plan.mailboxTopic, partition: partitionOfKey(key, task.taskCount), key, value };
+}
+
+/** A dead-letter record: the original key and value, and headers saying why and where from. */
+export function deadLetter(
+  topic: string,
+  key: Uint8Array | null,
+  value: Uint8Array | null,
+  origin: RecordOrigin,
+  reasons: Record<string, string>,
+): OutgoingRecord {
+  const headers: Record<string, string> = {
+    "eddy.origin.topic": origin.topic,
+    "eddy.origin.partition": String(origin.partition),
+    "eddy.origin.offset": String(origin.offset),
+  };
+  for (const [name, text] of Object.entries(reasons)) headers[`eddy.${name}`] = text;
+  return { topic, key, value, headers };
+}

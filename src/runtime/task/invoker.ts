@@ -1,0 +1,81 @@
+/**
+ * Invokes a function for one message with retries: the address's state is read, the function runs, its result is
+ * checked and applied; a throw (or a result that cannot be applied) is retried with exponential backoff on the task's
+ * clock, up to the task's attempt limit. The task decides what a message that failed every attempt becomes.
+ *
+ * @module
+ */
+
+import type { FunctionSpec } from "../../sdk/function_spec.ts";
+import { type InvocationResult, invokeFunction } from "../../sdk/invoke.ts";
+import type { StateRead, TaskState } from "../../state/task_state.ts";
+import type { AppPlan } from "../app_plan.ts";
+import { type EgressRecord, routeEgressMessage } from "../egress_router.ts";
+import { describeError, type Logger } from "../logger.ts";
+import type { Envelope } from "./address_queues.ts";
+import type { Clock } from "./clock.ts";
+import { checkTimers } from "./effects.ts";
+
+/** How an invocation ended: applied, failed every attempt, or abandoned because the task stopped meanwhile. */
+export type InvocationOutcome =
+  | { kind: "applied" }
+  | { kind: "failed"; error: unknown; attempts: number }
+  | { kind: "abandoned" };
+
+/** What the invoker needs from its task. */
+export interface InvokerContext {
+  /** The app (egress routes). */
+  plan: AppPlan;
+  /** The task's state. */
+  state: TaskState;
+  /** The task's clock. */
+  clock: Clock;
+  /** The task's log. */
+  log: Logger;
+  /** Attempts before a message fails for good. */
+  maxAttempts: number;
+  /** First retry delay, doubled per attempt. */
+  retryBackoffMs: number;
+  /** Whether the task still processes (a stopped task abandons its invocations). */
+  processing(): boolean;
+}
+
+/**
+ * Invokes `spec` for `envelope` until it succeeds, fails `maxAttempts` times, or the task stops; `apply` applies a
+ * result (state writes of the read included) and may throw, which counts as a failed attempt.
+ */
+export async function invokeWithRetries(
+  context: InvokerContext,
+  envelope: Envelope,
+  spec: FunctionSpec,
+  apply: (result: InvocationResult, egress: EgressRecord[], reads: StateRead, now: number) => void,
+): Promise<InvocationOutcome> {
+  const { target } = envelope;
+  for (let attempt = 1;; attempt++) {
+    const now = context.clock.now();
+    try {
+      const read = context.state.read(target, spec.valueSpecs, now);
+      const result = await invokeFunction(spec, {
+        self: target,
+        caller: envelope.caller,
+        argument: envelope.argument,
+        state: read.values,
+      });
+      if (!context.processing()) return { kind: "abandoned" };
+      const egress = result.egress.map((message) => routeEgressMessage(message, context.plan.egresses));
+      checkTimers(context.state, target, result);
+      apply(result, egress, read, now);
+      return { kind: "applied" };
+    } catch (error) {
+      if (!context.processing()) return { kind: "abandoned" };
+      if (attempt >= context.maxAttempts) return { kind: "failed", error, attempts: attempt };
+      context.log.warn(`function failed, retrying: ${describeError(error)}`, {
+        address: target.toString(),
+        ...envelope.origin,
+        attempt,
+      });
+      await context.clock.sleep(context.retryBackoffMs * 2 ** (attempt - 1));
+      if (!context.processing()) return { kind: "abandoned" };
+    }
+  }
+}

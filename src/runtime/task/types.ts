@@ -1,0 +1,135 @@
+/**
+ * A task's types and ports: its limits and record policies, its status and report, and what it needs from outside —
+ * an egress sink for records outside its transaction and flow control of the consumer. Its committer is
+ * runtime/ports.ts `TaskCommitter`; its clock is clock.ts.
+ *
+ * @module
+ */
+
+import type { RecordOrigin } from "../routing.ts";
+import type { EgressRecord } from "../egress_router.ts";
+
+/** Where egress records outside the task's transaction go. */
+export interface EgressSink {
+  /** Writes records and resolves when every broker acknowledged them. */
+  sendAndWait(records: EgressRecord[]): Promise<void>;
+  /** Writes records without waiting (delivery `none`). */
+  sendAndForget(records: EgressRecord[]): void;
+}
+
+/** How a task asks the consumer to stop or go on fetching. */
+export interface TaskFlow {
+  /** Stops fetching the task's ingress partitions (back-pressure; never the mailbox). */
+  pauseIngress(): void;
+  /** Fetches them again. */
+  resumeIngress(): void;
+  /** Stops fetching every partition of the task. */
+  pauseAll(): void;
+}
+
+/** Limits and intervals of a task. */
+export interface TaskLimits {
+  /** How often an epoch is closed and committed (default 100 ms). */
+  commitIntervalMs: number;
+  /** Invocations running at once (default 64). */
+  maxInFlight: number;
+  /** Queued messages above which the ingress partitions pause (default 10 000). */
+  maxQueued: number;
+  /** Attempts of a throwing function before its task stops (default 5). */
+  maxAttempts: number;
+  /** First retry delay, doubled per attempt (default 100 ms). */
+  retryBackoffMs: number;
+  /** Whether exactly-once egresses write in the task's transaction (the exactly-once processing guarantee). */
+  transactionalEgress: boolean;
+  /** What happens to an ingress record that cannot be routed (null or non-UTF-8 key): default stop. */
+  unroutableRecords: RecordPolicy;
+  /** Per ingress id, where it differs from `unroutableRecords`. */
+  unroutableRecordsByIngress: Readonly<Record<string, RecordPolicy>>;
+  /** What happens to a message whose function failed every attempt: default stop. */
+  failedMessages: Exclude<RecordPolicy, { type: "skip" }>;
+}
+
+/** `stop` the task at the record, `skip` it (counted and logged), or write it to a `dead-letter` topic. */
+export type RecordPolicy = { type: "stop" } | { type: "skip" } | { type: "dead-letter"; topic: string };
+
+/** Defaults of TaskLimits. */
+export const DEFAULT_TASK_LIMITS: TaskLimits = {
+  commitIntervalMs: 100,
+  maxInFlight: 64,
+  maxQueued: 10_000,
+  maxAttempts: 5,
+  retryBackoffMs: 100,
+  transactionalEgress: true,
+  unroutableRecords: { type: "stop" },
+  unroutableRecordsByIngress: {},
+  failedMessages: { type: "stop" },
+};
+
+/** Why a task stopped processing. */
+export interface TaskFailure {
+  /** What happened. */
+  reason: string;
+  /** The record it stopped at, if one. */
+  origin?: RecordOrigin;
+  /** The address whose function failed, if one. */
+  address?: string;
+}
+
+/** A task's life: restoring, running, halting (committing up to a bad record), failed, draining, closed. */
+export type TaskStatus = "restoring" | "running" | "halting" | "failed" | "draining" | "closed";
+
+/** Counters of one function type in one task, named after StateFun's metrics. */
+export interface FunctionCounters {
+  /** Messages the function received (invocations done). */
+  in: number;
+  /** Messages it sent to addresses of the same task. */
+  outLocal: number;
+  /** Messages it sent to addresses of other tasks. */
+  outRemote: number;
+  /** Records it sent to egresses. */
+  outEgress: number;
+  /** Invocations that failed for good. */
+  failures: number;
+  /** Messages waiting for it. */
+  backlog: number;
+}
+
+/** What a task reports. */
+export interface TaskReport {
+  /** The task number. */
+  task: number;
+  /** Its status. */
+  status: TaskStatus;
+  /** Why it stopped, when failed or halting. */
+  failure?: TaskFailure;
+  /** Messages waiting. */
+  queued: number;
+  /** Invocations running. */
+  inFlight: number;
+  /** Invocations done. */
+  invocations: number;
+  /** Epochs committed. */
+  commits: number;
+  /** Times the ingress partitions were paused for back-pressure. */
+  ingressPauses: number;
+  /** Addresses with state. */
+  addresses: number;
+  /** Pending timers. */
+  timers: number;
+  /** Offsets committed last, by `topic/partition`. */
+  committedOffsets: Record<string, number>;
+  /** Counters per function type. */
+  functions: Record<string, FunctionCounters>;
+  /** Total commit time and count (for a mean commit latency). */
+  commitSeconds: { sum: number; count: number };
+  /** Changelog records read by the last restore. */
+  restoredRecords: number;
+  /** While restoring: the changelog position reached and the offset to reach. */
+  restore?: { position: number; until: number };
+  /** Records functions sent, per egress id. */
+  egressRecords: Record<string, number>;
+  /** Unroutable records skipped. */
+  skipped: number;
+  /** Records and messages written to a dead-letter topic. */
+  deadLettered: number;
+}
