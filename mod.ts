@@ -37,12 +37,31 @@
  * It also loads StateFun module specs into Eddy's normalized model:
  *
  * @example Load a module spec
- * ```ts ignore
+ * ```ts
  * import { loadModuleSpec } from "./mod.ts";
  *
- * const module = await loadModuleSpec("examples/greeter/module.yaml");
+ * const module = await loadModuleSpec(new URL("./examples/greeter/module.yaml", import.meta.url).pathname);
  * for (const ingress of module.ingresses) {
  *   console.log(ingress.id, ingress.topics.map((t) => t.topic));
+ * }
+ * ```
+ *
+ * And it runs apps in your own program — which `deno compile` makes one binary with your functions inside:
+ *
+ * @example Serve an app
+ * ```ts ignore
+ * // Not run by the doc tests: it serves until SIGINT or SIGTERM, on a broker with the module's topics
+ * // (tests/serve/serve_api_test.ts runs the same code and stops it).
+ * import { RuntimeError, serve, StateFun } from "./mod.ts";
+ *
+ * const functions = new StateFun();
+ * functions.bind({ typename: "com.example/greeter", fn(context, message) {} });
+ * try {
+ *   const app = await serve({ module: "module.yaml", functions });
+ *   Deno.exit(await app.finished);
+ * } catch (error) {
+ *   if (error instanceof RuntimeError) console.error(error.message); // e.g. a missing topic, named
+ *   Deno.exit(1);
  * }
  * ```
  *
@@ -52,51 +71,35 @@
 import { runCli } from "./src/cli/main.ts";
 
 export { runCli };
-export { Address } from "./src/sdk/address.ts";
-export { Context, type DelayedEffect, type InvocationEffects } from "./src/sdk/context.ts";
+export { type CliOutput } from "./src/cli/output.ts";
+export * from "./src/sdk/mod.ts";
+export * from "./src/spec/mod.ts";
+export { type RunningApp, serve, type ServeOptions } from "./src/serve/serve.ts";
+export { ControlServerError } from "./src/control/server.ts";
+export { AppPlanError } from "./src/runtime/app_plan.ts";
+export { OperationError, RuntimeError } from "./src/runtime/errors.ts";
 export {
-  decodeKafkaProducerRecord,
-  KAFKA_PRODUCER_RECORD_TYPENAME,
-  kafkaEgressMessage,
-  type KafkaEgressOpts,
-  kinesisEgressMessage,
-  type KinesisEgressOpts,
-} from "./src/sdk/egress.ts";
+  type AppOptions,
+  type FunctionSource,
+  type IngressPartitionOffsets,
+  type OffsetResetTarget,
+  type ProcessingGuarantee,
+  type Runtime,
+  type RuntimeStatus,
+  type StopReport,
+  type TaskView,
+} from "./src/runtime/runtime.ts";
+export { type AppPlan, type IngressRoute } from "./src/runtime/app_plan.ts";
+export { type RecordOrigin } from "./src/runtime/routing.ts";
 export {
-  type FunctionOpts,
-  FunctionSpec,
-  type JsStatefulFunction,
-  ValueSpec,
-  type ValueSpecOpts,
-} from "./src/sdk/function_spec.ts";
-export {
-  EgressMessage,
-  egressMessageBuilder,
-  type EgressOpts,
-  Message,
-  messageBuilder,
-  type MessageOpts,
-} from "./src/sdk/message.ts";
-export { StateFun } from "./src/sdk/statefun.ts";
-export { type TypedValue } from "./src/sdk/typed_value.ts";
-export {
-  BOOL_TYPE,
-  CustomType,
-  DOUBLE_TYPE,
-  FLOAT_TYPE,
-  INT_TYPE,
-  JsonType,
-  LONG_TYPE,
-  ProtobufType,
-  STRING_TYPE,
-  Type,
-} from "./src/sdk/types.ts";
-export { DurationError, parseDuration } from "./src/spec/duration.ts";
-export { formatIssue, type SourceLocation, SpecError, type SpecIssue } from "./src/spec/issues.ts";
-export { moduleJsonSchema } from "./src/spec/json_schema.ts";
-export { loadModuleSpec, type LoadOptions, ModuleReadError, parseModuleSpec } from "./src/spec/load.ts";
-export * from "./src/spec/model.ts";
-export { formatTypeName, parseTypeName, type TypeName } from "./src/spec/typename.ts";
+  type FunctionCounters,
+  type RecordPolicy,
+  type TaskFailure,
+  type TaskLimits,
+  type TaskReport,
+  type TaskStatus,
+} from "./src/runtime/task/types.ts";
+export { type LogFields, Logger, type LoggerOptions, type LogLevel } from "./src/runtime/logger.ts";
 export { STATEFUN_VERSION, VERSION } from "./src/version.ts";
 
 if (import.meta.main) {

@@ -72,8 +72,11 @@ const COMMANDS: Record<string, Command> = {
  * Runs the CLI and returns the exit code.
  *
  * @example
- * ```ts ignore
- * Deno.exit(await runCli(Deno.args));
+ * ```ts
+ * import { runCli } from "./main.ts";
+ *
+ * const code = await runCli(["version"]); // prints the version; 0
+ * if (code !== 0) throw new Error(`eddy version exited ${code}`);
  * ```
  * @param args The arguments after the program name.
  * @param output Where to write (the process's stdout/stderr by default).

@@ -12,7 +12,11 @@ import { isLoopback } from "./auth.ts";
 
 /** The control API cannot be served as configured. */
 export class ControlServerError extends Error {
-  /** @param message What is wrong. */
+  /**
+   * Creates it.
+   *
+   * @param message What is wrong.
+   */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "ControlServerError";

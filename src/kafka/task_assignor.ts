@@ -30,7 +30,12 @@ export interface TaskAssignorOptions {
  * A kafkajs `PartitionAssigner` that assigns whole tasks.
  *
  * @example
- * ```ts ignore
+ * ```ts
+ * import { Kafka } from "./kafkajs.ts";
+ * import { taskAssignor } from "./task_assignor.ts";
+ *
+ * const owned = new Set<number>();
+ * const kafka = new Kafka({ brokers: ["127.0.0.1:9092"] });
  * const consumer = kafka.consumer({
  *   groupId: "my-app",
  *   partitionAssigners: [taskAssignor({ taskCount: 8, ownedTasks: () => [...owned] })],

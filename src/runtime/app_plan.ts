@@ -42,6 +42,8 @@ export interface AppPlan {
 /** The module cannot run as an app; the message says why and where. */
 export class AppPlanError extends Error {
   /**
+   * Creates it.
+   *
    * @param message What is wrong.
    * @param at Where in the module spec, if one place.
    */

@@ -7,7 +7,11 @@
 
 /** Why the runtime could not start, or stopped. */
 export class RuntimeError extends Error {
-  /** @param message What happened. */
+  /**
+   * Creates it.
+   *
+   * @param message What happened.
+   */
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
     this.name = "RuntimeError";
@@ -17,6 +21,8 @@ export class RuntimeError extends Error {
 /** An operation that cannot be done: `not-found` (no such ingress or task), `conflict` (not now), `bad-request`. */
 export class OperationError extends Error {
   /**
+   * Creates it.
+   *
    * @param kind What kind of refusal.
    * @param message What is wrong.
    */

@@ -32,6 +32,8 @@ export class Logger {
   readonly #fields: LogFields;
 
   /**
+   * Creates a logger.
+   *
    * @example
    * ```ts
    * const lines: string[] = [];

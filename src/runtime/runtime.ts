@@ -8,7 +8,9 @@
  * @module
  */
 
+import type { Address } from "../sdk/address.ts";
 import type { FunctionSpec } from "../sdk/function_spec.ts";
+import type { TypedValue } from "../sdk/typed_value.ts";
 import type { ModuleSpec } from "../spec/model.ts";
 import { type AppPlan, planApp } from "./app_plan.ts";
 import { ChangelogRestorer } from "./changelog_restorer.ts";
@@ -17,8 +19,13 @@ import { OperationError, RuntimeError } from "./errors.ts";
 import { ensureInternalTopics } from "./internal_topics.ts";
 import { describeError, Logger } from "./logger.ts";
 import type { AppConsumerPort, AppKafka, AppKafkaFactory, GroupOffset } from "./ports.ts";
-import type { Task } from "./task/task.ts";
-import { DEFAULT_TASK_LIMITS, type RecordPolicy, type TaskLimits, type TaskReport } from "./task/types.ts";
+import {
+  DEFAULT_TASK_LIMITS,
+  type RecordPolicy,
+  type TaskLimits,
+  type TaskReport,
+  type TaskStatus,
+} from "./task/types.ts";
 import { TaskManager } from "./task_manager.ts";
 
 /** Where in-process functions come from: a `StateFun` instance, or anything that resolves typenames. */
@@ -31,11 +38,17 @@ export interface FunctionSource {
 export type ProcessingGuarantee = "exactly-once" | "at-least-once";
 
 /** Options of the runtime. */
-export interface RuntimeOptions {
+export interface RuntimeOptions extends AppOptions {
   /** The module. */
   module: ModuleSpec;
   /** Makes the Kafka side of the app (src/kafka/app_kafka.ts `createAppKafka`). */
   kafka: AppKafkaFactory;
+  /** The log (default: text on stderr). */
+  logger?: Logger;
+}
+
+/** How an app runs: its functions, guarantee, intervals, limits and policies. */
+export interface AppOptions {
   /** In-process functions. */
   functions: FunctionSource;
   /** The app id (required when the ingresses' consumerGroupIds differ). */
@@ -46,8 +59,6 @@ export interface RuntimeOptions {
   commitIntervalMs?: number;
   /** Transaction timeout in ms (default 60 s, capped by exactly-once egresses' transactionTimeout). */
   transactionTimeoutMs?: number;
-  /** The log (default: text on stderr). */
-  logger?: Logger;
   /** Task limits beyond the commit interval. */
   limits?: Partial<TaskLimits>;
   /** Session timeout of the app consumer (default 6 s). */
@@ -63,6 +74,18 @@ export interface RuntimeOptions {
    * `default.replication.factor`) and topic configs (e.g. `min.insync.replicas`), applied to both.
    */
   internalTopics?: { replicationFactor?: number; configs?: Record<string, string> };
+}
+
+/** What the runtime shows of one of its tasks. */
+export interface TaskView {
+  /** The task number. */
+  readonly task: number;
+  /** Its status. */
+  readonly status: TaskStatus;
+  /** Its counters, offsets and failure. */
+  report(): TaskReport;
+  /** Its state: an address's values as stored. */
+  readonly state: { peek(address: Address): Map<string, TypedValue> };
 }
 
 /** What the runtime reports. */
@@ -114,6 +137,7 @@ export interface StopReport {
 
 /** A running instance of an app. */
 export class Runtime {
+  /** The app's plan: app id, brokers, internal topics, routes and egresses. */
   readonly plan: AppPlan;
   readonly #options: RuntimeOptions;
   readonly #log: Logger;
@@ -130,7 +154,7 @@ export class Runtime {
   /** Ingresses an operator paused (their topics are not fetched). */
   readonly #pausedIngresses = new Set<string>();
   /** When the instance started (epoch ms). */
-  readonly startedAt = Date.now();
+  readonly startedAt: number = Date.now();
   /** Resolves with an error when the runtime cannot go on (the consumer crashed for good). */
   readonly failed: Promise<Error>;
 
@@ -259,7 +283,7 @@ export class Runtime {
   }
 
   /** The task p if this instance runs it. */
-  task(task: number): Task | undefined {
+  task(task: number): TaskView | undefined {
     return this.#manager?.get(task);
   }
 
@@ -373,7 +397,7 @@ export class Runtime {
     if (!this.#pausedIngresses.has(id)) {
       throw new OperationError("conflict", `ingress ${id} is running: pause it before resetting its offsets`);
     }
-    const moves: { task: Task; offset: GroupOffset }[] = [];
+    const moves: { task: { resetOffsets(offsets: GroupOffset[]): void }; offset: GroupOffset }[] = [];
     for (const { topic } of ingress.topics) {
       const offsets = await this.#kafka.admin.topicOffsets(topic);
       const dates = target.type === "timestamp"

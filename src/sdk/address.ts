@@ -9,6 +9,8 @@ import { parseSdkTypeName } from "./typename.ts";
 /** A function instance: function type plus id. */
 export class Address {
   /**
+   * Creates it.
+   *
    * @param namespace The function type's namespace.
    * @param name The function type's name.
    * @param id The instance id (from a Kafka ingress: the record key; may be empty).

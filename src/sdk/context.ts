@@ -7,7 +7,7 @@
  */
 
 import type { Address } from "./address.ts";
-import { EgressMessage, Message } from "./message.ts";
+import type { EgressMessage, Message } from "./message.ts";
 
 /** A message to deliver after a delay, or the cancellation of one. */
 export type DelayedEffect =
@@ -33,6 +33,8 @@ export class Context {
   readonly #effects: InvocationEffects;
 
   /**
+   * Creates it.
+   *
    * @param self The invoked address.
    * @param caller The calling function's address, null for ingress records.
    * @param storage The address's storage object.
@@ -68,8 +70,8 @@ export class Context {
    * @throws {TypeError} for anything else.
    */
   send(message: Message | EgressMessage): void {
-    if (message instanceof EgressMessage) this.#effects.egress.push(message);
-    else if (message instanceof Message) this.#effects.sent.push(message);
+    if (isEgressMessage(message)) this.#effects.egress.push(message);
+    else if (isMessage(message)) this.#effects.sent.push(message);
     else throw new TypeError(`Unknown message type ${String(message)}`);
   }
 
@@ -80,7 +82,7 @@ export class Context {
    * @throws {TypeError} for a non-message, or a delay that is not a non-negative integer.
    */
   sendAfter(delay: number, message: Message, cancellationToken?: string): void {
-    if (!(message instanceof Message)) throw new TypeError(`Can only delay messages. Got ${String(message)}`);
+    if (!isMessage(message)) throw new TypeError(`Can only delay messages. Got ${String(message)}`);
     if (!Number.isInteger(delay) || delay < 0) {
       throw new TypeError("delay is expected to be a non-negative integer number of milliseconds");
     }
@@ -103,4 +105,16 @@ export class Context {
     }
     this.#effects.delayed.push({ kind: "cancel", cancellationToken });
   }
+}
+
+// Messages are recognised by shape, not by class: a functions module may import the SDK from another copy of Eddy
+// (its source, a URL) than the one running it (dist/eddy.js, a compiled binary), whose classes are different objects.
+
+function isMessage(value: unknown): value is Message {
+  return typeof value === "object" && value !== null && "targetAddress" in value && "typedValue" in value;
+}
+
+function isEgressMessage(value: unknown): value is EgressMessage {
+  return typeof value === "object" && value !== null && !("targetAddress" in value) &&
+    typeof (value as { typename?: unknown }).typename === "string" && "typedValue" in value;
 }

@@ -39,6 +39,8 @@ export interface FunctionOpts {
 /** A checked state declaration; a TTL of -1 means none. */
 export class ValueSpec implements ValueSpecOpts {
   /**
+   * Creates it.
+   *
    * @param name State name.
    * @param type State type.
    * @param expireAfterCall TTL after the last call, ms (-1: none).
@@ -78,6 +80,8 @@ export class ValueSpec implements ValueSpecOpts {
 /** A checked function binding. */
 export class FunctionSpec {
   /**
+   * Creates it.
+   *
    * @param typename `<namespace>/<name>`.
    * @param fn The function.
    * @param valueSpecs Its state values.

@@ -14,6 +14,8 @@ import { BOOL_TYPE, FLOAT_TYPE, INT_TYPE, STRING_TYPE, type Type } from "./types
 /** A message to or from a function. */
 export class Message {
   /**
+   * Creates it.
+   *
    * @param targetAddress Where it goes.
    * @param typedValue Its value.
    */
@@ -92,6 +94,8 @@ export class Message {
 /** A message for an egress. */
 export class EgressMessage {
   /**
+   * Creates it.
+   *
    * @param typename The egress id, `<namespace>/<name>`.
    * @param typedValue The record (for Kafka: a KafkaProducerRecord).
    */

@@ -18,7 +18,11 @@ import { parseSdkTypeName } from "./typename.ts";
 export abstract class Type<T> {
   readonly #typename: string;
 
-  /** @param typename `<namespace>/<name>`. */
+  /**
+   * Creates it.
+   *
+   * @param typename `<namespace>/<name>`.
+   */
   protected constructor(typename: string) {
     parseSdkTypeName(typename);
     this.#typename = typename;
@@ -106,7 +110,11 @@ export const STRING_TYPE: Type<string> = new WrapperType<string>(
 
 /** A type whose values are JSON (UTF-8 bytes of `JSON.stringify`), as the official JS SDK's `jsonType`. */
 export class JsonType<T> extends Type<T> {
-  /** @param typename `<namespace>/<name>`. */
+  /**
+   * Creates it.
+   *
+   * @param typename `<namespace>/<name>`.
+   */
   constructor(typename: string) {
     super(typename);
   }
@@ -128,6 +136,8 @@ export class CustomType<T> extends Type<T> {
   readonly #deserialize: (bytes: Buffer) => T;
 
   /**
+   * Creates it.
+   *
    * @param typename `<namespace>/<name>`.
    * @param serialize Value to bytes.
    * @param deserialize Bytes to value.
@@ -160,6 +170,8 @@ export class ProtobufType<T extends { serializeBinary(): Uint8Array }> extends T
   readonly #generated: ProtobufClass<T>;
 
   /**
+   * Creates it.
+   *
    * @param typename Usually `type.googleapis.com/<full.message.Name>`.
    * @param generated The generated class.
    */

@@ -12,10 +12,10 @@ import { loadModuleSpec } from "../spec/load.ts";
 import type { ModuleSpec } from "../spec/model.ts";
 import { checkControlOptions, type ControlServer, startControlServer } from "../control/server.ts";
 import { describeError, Logger, type LogLevel } from "../runtime/logger.ts";
-import { Runtime, type RuntimeOptions, type StopReport } from "../runtime/runtime.ts";
+import { type AppOptions, Runtime, type StopReport } from "../runtime/runtime.ts";
 
 /** Options of `serve`. */
-export interface ServeOptions extends Omit<RuntimeOptions, "module" | "logger" | "kafka"> {
+export interface ServeOptions extends AppOptions {
   /** The module: a path to module.yaml, or a loaded spec. */
   module: string | ModuleSpec;
   /** `text` (default) or `json` log lines on stderr. */
@@ -53,7 +53,9 @@ export interface RunningApp {
  *
  * @example
  * ```ts ignore
- * import { serve, StateFun } from "./mod.ts";
+ * // Not run by the doc tests: it serves until SIGINT or SIGTERM, on a broker with the module's topics
+ * // (tests/serve/serve_api_test.ts runs the same code and stops it).
+ * import { serve, StateFun } from "../../mod.ts";
  *
  * const functions = new StateFun();
  * functions.bind({ typename: "com.example/greeter", fn(context, message) {} });

@@ -26,6 +26,8 @@ export const DURATION_UNITS = "d, h, m/min, s/sec, ms, µs, ns (and their long f
 /** A duration that does not follow Flink's format. */
 export class DurationError extends SyntaxError {
   /**
+   * Creates it.
+   *
    * @param text The rejected input.
    * @param reason Why it was rejected.
    */

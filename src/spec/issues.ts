@@ -34,6 +34,8 @@ export class SpecError extends Error {
   readonly issues: readonly SpecIssue[];
 
   /**
+   * Creates it.
+   *
    * @param issues The problems found; at least one is an error (or a warning under `strict`).
    */
   constructor(issues: readonly SpecIssue[]) {

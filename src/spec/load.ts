@@ -23,6 +23,8 @@ export interface LoadOptions {
 /** The module file could not be read at all (missing, unreadable, not UTF-8). */
 export class ModuleReadError extends Error {
   /**
+   * Creates it.
+   *
    * @param file The file as the user named it.
    * @param cause The underlying error.
    */
@@ -39,8 +41,10 @@ export class ModuleReadError extends Error {
  * Reads and loads a module spec file.
  *
  * @example
- * ```ts ignore
- * const module = await loadModuleSpec("examples/greeter/module.yaml");
+ * ```ts
+ * import { loadModuleSpec } from "./load.ts";
+ *
+ * const module = await loadModuleSpec(new URL("../../examples/greeter/module.yaml", import.meta.url).pathname);
  * console.log(module.ingresses.map((ingress) => ingress.id));
  * ```
  * @throws {ModuleReadError} when the file cannot be read.
