@@ -78,15 +78,18 @@ kafkaTest("dist/eddy.js: validate and a short eddy run of the greeter", async ()
     );
   } catch (error) {
     failure = error;
-  } finally {
-    child.kill("SIGTERM");
-    const { code, stderr } = await child.output();
-    const log = new TextDecoder().decode(stderr);
-    if (failure !== undefined) throw new Error(`${(failure as Error).message}; eddy's log:\n${log}`);
-    equal(code, 0, log);
-    await Deno.remove(moduleFile);
-    await withAdmin(async (admin) => {
-      await admin.deleteTopics({ topics: [names, `${group}-mailbox`, `${group}-changelog`] });
+  }
+  child.kill("SIGTERM");
+  const { code, stderr } = await child.output();
+  const log = new TextDecoder().decode(stderr);
+  await Deno.remove(moduleFile);
+  await withAdmin(async (admin) => {
+    await admin.deleteTopics({ topics: [names, `${group}-mailbox`, `${group}-changelog`] });
+    await admin.deleteGroups([group]).catch(() => {});
+  });
+  if (failure !== undefined) throw new Error(`${(failure as Error).message}; eddy's log:\n${log}`);
+  equal(code, 0, log);
+});
       await admin.deleteGroups([group]).catch(() => {});
     });
   }
