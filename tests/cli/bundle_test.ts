@@ -90,7 +90,3 @@ kafkaTest("dist/eddy.js: validate and a short eddy run of the greeter", async ()
   if (failure !== undefined) throw new Error(`${(failure as Error).message}; eddy's log:\n${log}`);
   equal(code, 0, log);
 });
-      await admin.deleteGroups([group]).catch(() => {});
-    });
-  }
-});
