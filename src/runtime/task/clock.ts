@@ -64,7 +64,7 @@ export class ManualClock implements Clock {
   async advance(ms: number): Promise<void> {
     const until = this.#now + ms;
     for (;;) {
-      await settle();
+      await settleMicrotasks();
       this.#timers = this.#timers.filter((timer) => !timer.cancelled);
       const due = this.#timers.filter((timer) => timer.at <= until).sort((a, b) => a.at - b.at)[0];
       if (due === undefined) break;
@@ -79,7 +79,13 @@ export class ManualClock implements Clock {
 }
 
 /** Lets promise callbacks (and what they schedule) run. */
-async function settle(): Promise<void> {
+async function settleMicrotasks(): Promise<void> {
   for (let i = 0; i < 20; i++) await Promise.resolve();
+}
+
+/** Also lets the event loop turn once (I/O and real timers of the code under test). */
+async function settle(): Promise<void> {
+  await settleMicrotasks();
   await new Promise((resolve) => setTimeout(resolve, 0));
+  await settleMicrotasks();
 }

@@ -1,0 +1,288 @@
+/**
+ * The task without a broker: a fake committer, egress sink and flow, and a manual clock. Epochs and the consistent
+ * cut, a slow invocation holding its epoch only, retries, stopping at a failed message or an unroutable record,
+ * back-pressure, forwarding, delayed messages and expiry — each in milliseconds.
+ */
+
+import { Buffer } from "node:buffer";
+import { deepEqual, equal, ok } from "node:assert/strict";
+import { StateFun } from "../../sdk/statefun.ts";
+import { kafkaEgressMessage } from "../../sdk/egress.ts";
+import { messageBuilder } from "../../sdk/message.ts";
+import { parseModuleSpec } from "../../spec/load.ts";
+import { planApp } from "../app_plan.ts";
+import { Logger } from "../logger.ts";
+import { decodeMailboxMessage } from "../mailbox_record.ts";
+import { partitionOfKey } from "../partitioner.ts";
+import { type CommitBatch, CommitError, type ConsumedRecord } from "../ports.ts";
+import { ManualClock } from "./clock.ts";
+import { Task } from "./task.ts";
+import type { TaskLimits } from "./types.ts";
+
+const MODULE = `kind: io.statefun.kafka.v1/ingress
+spec:
+  id: t/in
+  address: 127.0.0.1:9092
+  consumerGroupId: app
+  topics:
+    - topic: in
+      valueType: t/text
+      targets: [t/counter]
+---
+kind: io.statefun.kafka.v1/egress
+spec:
+  id: t/out
+  address: 127.0.0.1:9092
+  deliverySemantic:
+    type: exactly-once
+    transactionTimeout: 1min
+`;
+const plan = planApp(parseModuleSpec(MODULE, "module.yaml"));
+const TEXT = StateFun.customType<string>("t/text", (text) => Buffer.from(text), (bytes) => bytes.toString());
+const UTF8 = new TextEncoder();
+
+/** A key of task `p` of `n`. */
+function keyOf(p: number, n: number, prefix = "k"): string {
+  for (let i = 0;; i++) if (partitionOfKey(UTF8.encode(`${prefix}${i}`), n) === p) return `${prefix}${i}`;
+}
+
+interface Harness {
+  task: Task;
+  clock: ManualClock;
+  commits: CommitBatch[];
+  stopped: string[];
+  flow: string[];
+  /** Hands records of partition `partition` of `in` to the task, from `offset` on. */
+  send(partition: number, offset: number, ...records: [string | null, string][]): void;
+}
+
+function harness(
+  fn: (context: Parameters<Parameters<StateFun["bind"]>[0]["fn"]>[0], text: string) => void | Promise<void>,
+  options: { taskCount?: number; limits?: Partial<TaskLimits>; commit?: (batch: CommitBatch) => Promise<void> } = {},
+): Harness {
+  const clock = new ManualClock(1_000_000);
+  const commits: CommitBatch[] = [];
+  const stopped: string[] = [];
+  const flow: string[] = [];
+  const functions = new StateFun();
+  functions.bind({
+    typename: "t/counter",
+    specs: [{ name: "n", type: StateFun.intType(), expireAfterWrite: 120_000 }],
+    fn: (context, message) => fn(context, message.as(TEXT)!),
+  });
+  const task = new Task({
+    task: 0,
+    taskCount: options.taskCount ?? 1,
+    plan,
+    functions: (typename) => functions.functionSpec(typename),
+    committer: {
+      init: () => Promise.resolve(),
+      commit: options.commit ?? ((batch) => {
+        commits.push(batch);
+        return Promise.resolve();
+      }),
+      close: () => Promise.resolve(),
+    },
+    egress: { sendAndWait: () => Promise.resolve(), sendAndForget: () => {} },
+    flow: {
+      pauseIngress: () => flow.push("pause"),
+      resumeIngress: () => flow.push("resume"),
+      pauseAll: () => flow.push("pause-all"),
+    },
+    log: new Logger({ level: "error", write: () => {} }),
+    onStopped: (_task, outcome) => stopped.push(outcome),
+    limits: { retryBackoffMs: 100, ...options.limits },
+    clock,
+  });
+  task.start([{ groupId: "app", topic: "in", partition: 0, offset: 0 }]);
+  const send = (partition: number, offset: number, ...records: [string | null, string][]) => {
+    const consumed: ConsumedRecord[] = records.map(([key, value], i) => ({
+      offset: offset + i,
+      key: key === null ? null : UTF8.encode(key),
+      value: UTF8.encode(value),
+      timestamp: 0,
+      headers: {},
+    }));
+    task.accept({ topic: "in", partition, task: 0, records: consumed, nextOffset: offset + records.length });
+  };
+  return { task, clock, commits, stopped, flow, send };
+}
+
+/** Counts per id in state and writes `<id>:<n>:<text>` to the egress. */
+function counter(context: Parameters<Parameters<StateFun["bind"]>[0]["fn"]>[0], text: string): void {
+  const n = (context.storage.n ?? 0) + 1;
+  context.storage.n = n;
+  context.send(
+    kafkaEgressMessage({
+      typename: "t/out",
+      topic: "out",
+      key: context.self.id,
+      value: `${context.self.id}:${n}:${text}`,
+    }),
+  );
+}
+
+const decode = (value: Uint8Array | string | null) =>
+  typeof value === "string" ? value : new TextDecoder().decode(value!);
+const outputs = (batch: CommitBatch) => batch.records.filter((r) => r.topic === "out").map((r) => decode(r.value));
+const offsetsOf = (batch: CommitBatch) => batch.offsets.map((o) => `${o.topic}/${o.partition}@${o.offset}`);
+
+Deno.test("task: an epoch commits its effects with the offsets after its records (the consistent cut)", async () => {
+  const h = harness(counter);
+  h.send(0, 0, ["a", "1"], ["b", "1"], ["a", "2"]);
+  await h.clock.advance(100);
+  equal(h.commits.length, 1);
+  deepEqual(outputs(h.commits[0]), ["a:1:1", "b:1:1", "a:2:2"]);
+  deepEqual(offsetsOf(h.commits[0]), ["in/0@3"]);
+  equal(h.commits[0].records.filter((r) => r.topic === "app-changelog").length, 2, "one state write per address");
+  await h.clock.advance(100);
+  equal(h.commits.length, 1, "an idle task commits nothing");
+  await h.task.close();
+});
+
+Deno.test("task: a slow invocation holds its own epoch; later epochs wait, other addresses go on", async () => {
+  let release!: () => void;
+  const blocked = new Promise<void>((resolve) => release = resolve);
+  const h = harness(async (context, text) => {
+    if (context.self.id === "slow") await blocked;
+    counter(context, text);
+  });
+  h.send(0, 0, ["slow", "1"], ["fast", "1"]);
+  await h.clock.advance(100);
+  equal(h.commits.length, 0, "the epoch with the slow message cannot commit");
+  h.send(0, 2, ["fast", "2"]);
+  await h.clock.advance(300);
+  equal(h.commits.length, 0, "nor the next one: epochs commit in order");
+  equal(h.task.report().invocations, 2, "the other address went on");
+  release();
+  await h.clock.advance(200);
+  equal(h.commits.length, 2);
+  deepEqual(outputs(h.commits[0]), ["fast:1:1", "slow:1:1"]);
+  deepEqual(offsetsOf(h.commits[0]), ["in/0@2"]);
+  deepEqual(outputs(h.commits[1]), ["fast:2:2"]);
+  deepEqual(offsetsOf(h.commits[1]), ["in/0@3"]);
+  await h.task.close();
+});
+
+Deno.test("task: a throwing function is retried with backoff on the clock and applied once", async () => {
+  let calls = 0;
+  const h = harness((context, text) => {
+    if (++calls < 3) throw new Error("flaky");
+    counter(context, text);
+  });
+  h.send(0, 0, ["a", "x"]);
+  await h.clock.advance(50);
+  equal(calls, 1);
+  await h.clock.advance(100); // first backoff: 100 ms
+  equal(calls, 2);
+  await h.clock.advance(300); // second: 200 ms, then the commit tick
+  equal(calls, 3);
+  deepEqual(h.commits.flatMap(outputs), ["a:1:x"]);
+  await h.task.close();
+});
+
+Deno.test("task: a message that fails every attempt stops the task there; its epoch is not committed", async () => {
+  const h = harness((context, text) => {
+    if (text === "bad") throw new Error("cannot");
+    counter(context, text);
+  }, { limits: { maxAttempts: 2 } });
+  h.send(0, 0, ["a", "good"], ["b", "bad"]);
+  await h.clock.advance(1_000);
+  deepEqual(h.stopped, ["failed"]);
+  equal(h.task.status, "failed");
+  deepEqual(h.task.report().failure?.origin, { topic: "in", partition: 0, offset: 1 });
+  equal(h.commits.length, 0, "the epoch holding the failed message is dropped, so it is processed again");
+  ok(h.flow.includes("pause-all"));
+  await h.task.close();
+});
+
+Deno.test("task: an unroutable record halts the task after committing what came before it", async () => {
+  const h = harness(counter);
+  h.send(0, 0, ["a", "1"], [null, "no key"], ["b", "1"]);
+  await h.clock.advance(200);
+  equal(h.task.status, "failed");
+  deepEqual(h.commits.flatMap(outputs), ["a:1:1"]);
+  deepEqual(offsetsOf(h.commits.at(-1)!), ["in/0@1"], "committed up to the bad record, not past it");
+  deepEqual(h.stopped, ["failed"]);
+  await h.task.close();
+});
+
+Deno.test("task: back-pressure pauses the ingress above maxQueued and resumes below half", async () => {
+  let release!: () => void;
+  const blocked = new Promise<void>((resolve) => release = resolve);
+  const h = harness(async (context, text) => {
+    await blocked;
+    counter(context, text);
+  }, { limits: { maxQueued: 4, maxInFlight: 1 } });
+  h.send(0, 0, ["a", "1"], ["a", "2"], ["a", "3"], ["a", "4"], ["a", "5"]);
+  deepEqual(h.flow, ["pause"]);
+  release();
+  await h.clock.advance(100);
+  deepEqual(h.flow, ["pause", "resume"]);
+  equal(h.task.report().ingressPauses, 1);
+  await h.task.close();
+});
+
+Deno.test("task: a record of another task's address is forwarded through the mailbox, not invoked", async () => {
+  let calls = 0;
+  const h = harness((context, text) => {
+    calls++;
+    counter(context, text);
+  }, { taskCount: 2 });
+  const other = keyOf(1, 2);
+  h.send(0, 0, [other, "1"], [keyOf(0, 2), "1"]);
+  await h.clock.advance(100);
+  equal(calls, 1);
+  const forwarded = h.commits[0].records.filter((r) => r.topic === "app-mailbox");
+  equal(forwarded.length, 1);
+  equal(forwarded[0].partition, 1);
+  equal(decodeMailboxMessage(forwarded[0].value as Uint8Array).target.id, other);
+  await h.task.close();
+});
+
+Deno.test("task: a delayed message fires on the clock through the mailbox, in the same commit as its tombstone", async () => {
+  const h = harness((context, text) => {
+    if (text === "later") return;
+    context.sendAfter(
+      5_000,
+      messageBuilder({ typename: "t/counter", id: context.self.id, value: "later", valueType: TEXT }),
+    );
+  });
+  h.send(0, 0, ["a", "now"]);
+  await h.clock.advance(100);
+  equal(h.task.report().timers, 1);
+  equal(h.commits[0].records.filter((r) => r.topic === "app-mailbox").length, 0);
+  await h.clock.advance(5_000);
+  const firing = h.commits.slice(1).filter((batch) => batch.records.some((r) => r.topic === "app-mailbox"));
+  equal(firing.length, 1);
+  const fired = firing[0].records.filter((r) => r.topic === "app-mailbox");
+  equal(fired.length, 1);
+  ok(firing[0].records.some((r) => r.topic === "app-changelog" && r.value === null), "the timer's tombstone");
+  equal(decodeMailboxMessage(fired[0].value as Uint8Array).argument.value.length, "later".length);
+  equal(h.task.report().timers, 0);
+  await h.task.close();
+});
+
+Deno.test("task: state expires after its TTL and the sweep writes its tombstone", async () => {
+  const h = harness(counter);
+  h.send(0, 0, ["a", "1"]);
+  await h.clock.advance(100);
+  equal(h.task.report().addresses, 1);
+  await h.clock.advance(180_000); // TTL 120 s, swept every 60 s
+  equal(h.task.report().addresses, 0);
+  const tombstones = h.commits.slice(1).flatMap((batch) =>
+    batch.records.filter((r) => r.topic === "app-changelog" && r.value === null)
+  );
+  ok(tombstones.length >= 1, "the expired value is deleted in the changelog");
+  await h.task.close();
+});
+
+Deno.test("task: a failed commit or a fenced one stops the task with that outcome", async () => {
+  for (const fenced of [false, true]) {
+    const h = harness(counter, { commit: () => Promise.reject(new CommitError("app-task-0", fenced, "boom")) });
+    h.send(0, 0, ["a", "1"]);
+    await h.clock.advance(100);
+    deepEqual(h.stopped, [fenced ? "fenced" : "commit-failed"]);
+    await h.task.close();
+  }
+});
