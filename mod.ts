@@ -90,6 +90,7 @@ export {
   type TaskView,
 } from "./src/runtime/runtime.ts";
 export { type AppPlan, type IngressRoute } from "./src/runtime/app_plan.ts";
+export { type InternalTopicSettings } from "./src/runtime/internal_topics.ts";
 export { type RecordOrigin } from "./src/runtime/routing.ts";
 export {
   type FunctionCounters,

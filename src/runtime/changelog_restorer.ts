@@ -5,7 +5,8 @@
  * @module
  */
 
-import type { AppConsumerPort, ClusterAdmin, RecordHandoff } from "./ports.ts";
+import { describeError } from "./logger.ts";
+import type { AppConsumerPort, ClusterAdmin, ConsumedRecord, RecordHandoff } from "./ports.ts";
 import type { Task } from "./task/task.ts";
 
 /** The changelog reads of the tasks being restored. */
@@ -35,7 +36,7 @@ export class ChangelogRestorer {
         this.#restoring.set(task, {
           accept: (handoff) => {
             try {
-              task.restore(topic, handoff.records);
+              applyChangelog(task, topic, handoff.records);
               restored += handoff.records.length;
               task.restoreProgress = { position: handoff.nextOffset, until: offsets.lastStable };
               if (handoff.nextOffset >= offsets.lastStable) resolve();
@@ -63,5 +64,24 @@ export class ChangelogRestorer {
   /** Gives up a task's restore (the task moved, or the instance stops). */
   abort(task: Task): void {
     this.#restoring.get(task)?.abort();
+  }
+}
+
+/**
+ * Applies changelog records to a task's state.
+ *
+ * @throws {Error} naming the changelog record that cannot be read.
+ */
+function applyChangelog(task: Task, topic: string, records: ConsumedRecord[]): void {
+  for (const record of records) {
+    try {
+      if (record.key === null) throw new Error("a changelog record without key");
+      task.state.restore(record.key, record.value);
+    } catch (error) {
+      throw new Error(
+        `cannot restore task ${task.task}: the record at ${topic}/${task.task}@${record.offset} is not an Eddy ` +
+          `changelog record (${describeError(error)})`,
+      );
+    }
   }
 }

@@ -8,132 +8,22 @@
  * @module
  */
 
-import type { Address } from "../sdk/address.ts";
 import type { FunctionSpec } from "../sdk/function_spec.ts";
-import type { TypedValue } from "../sdk/typed_value.ts";
-import type { ModuleSpec } from "../spec/model.ts";
 import { type AppPlan, planApp } from "./app_plan.ts";
 import { ChangelogRestorer } from "./changelog_restorer.ts";
 import { EgressSinks } from "./egress_sinks.ts";
 import { OperationError, RuntimeError } from "./errors.ts";
+import { offsetsOfReset, readIngressOffsets } from "./ingress_offsets.ts";
 import { ensureInternalTopics } from "./internal_topics.ts";
 import { describeError, Logger } from "./logger.ts";
-import type { AppConsumerPort, AppKafka, AppKafkaFactory, GroupOffset } from "./ports.ts";
-import {
-  DEFAULT_TASK_LIMITS,
-  type RecordPolicy,
-  type TaskLimits,
-  type TaskReport,
-  type TaskStatus,
-} from "./task/types.ts";
+import type { ProcessingGuarantee, RuntimeOptions } from "./options.ts";
+import type { AppConsumerPort, AppKafka } from "./ports.ts";
+import type { IngressPartitionOffsets, OffsetResetTarget, RuntimeStatus, StopReport, TaskView } from "./status.ts";
+import { DEFAULT_TASK_LIMITS, type TaskLimits } from "./task/types.ts";
 import { TaskManager } from "./task_manager.ts";
 
-/** Where in-process functions come from: a `StateFun` instance, or anything that resolves typenames. */
-export interface FunctionSource {
-  /** The binding of a function type, if any. */
-  functionSpec(typename: string): FunctionSpec | undefined;
-}
-
-/** `exactly-once` (default): one transaction per task commit; `at-least-once`: no transactions. */
-export type ProcessingGuarantee = "exactly-once" | "at-least-once";
-
-/** Options of the runtime. */
-export interface RuntimeOptions extends AppOptions {
-  /** The module. */
-  module: ModuleSpec;
-  /** Makes the Kafka side of the app (src/kafka/app_kafka.ts `createAppKafka`). */
-  kafka: AppKafkaFactory;
-  /** The log (default: text on stderr). */
-  logger?: Logger;
-}
-
-/** How an app runs: its functions, guarantee, intervals, limits and policies. */
-export interface AppOptions {
-  /** In-process functions. */
-  functions: FunctionSource;
-  /** The app id (required when the ingresses' consumerGroupIds differ). */
-  appId?: string;
-  /** The processing guarantee (default exactly-once). */
-  processingGuarantee?: ProcessingGuarantee;
-  /** Commit interval in ms (default 100). */
-  commitIntervalMs?: number;
-  /** Transaction timeout in ms (default 60 s, capped by exactly-once egresses' transactionTimeout). */
-  transactionTimeoutMs?: number;
-  /** Task limits beyond the commit interval. */
-  limits?: Partial<TaskLimits>;
-  /** Session timeout of the app consumer (default 6 s). */
-  sessionTimeoutMs?: number;
-  /** Unroutable ingress records: stop the task (default), skip them, or write them to a dead-letter topic. */
-  unroutableRecords?: RecordPolicy;
-  /** Per ingress id, where it differs from `unroutableRecords`. */
-  unroutableRecordsByIngress?: Record<string, RecordPolicy>;
-  /** Messages whose function failed every attempt: stop the task (default) or write them to a dead-letter topic. */
-  failedMessages?: Exclude<RecordPolicy, { type: "skip" }>;
-  /**
-   * Settings of the internal topics when they are created: replication factor (default: the broker's
-   * `default.replication.factor`) and topic configs (e.g. `min.insync.replicas`), applied to both.
-   */
-  internalTopics?: { replicationFactor?: number; configs?: Record<string, string> };
-}
-
-/** What the runtime shows of one of its tasks. */
-export interface TaskView {
-  /** The task number. */
-  readonly task: number;
-  /** Its status. */
-  readonly status: TaskStatus;
-  /** Its counters, offsets and failure. */
-  report(): TaskReport;
-  /** Its state: an address's values as stored. */
-  readonly state: { peek(address: Address): Map<string, TypedValue> };
-}
-
-/** What the runtime reports. */
-export interface RuntimeStatus {
-  /** The app id. */
-  appId: string;
-  /** `starting`, `running`, `stopping` or `stopped`. */
-  state: "starting" | "running" | "stopping" | "stopped";
-  /** N. */
-  taskCount: number;
-  /** The tasks on this instance. */
-  tasks: TaskReport[];
-}
-
-/** One partition of an ingress as the control API shows it. */
-export interface IngressPartitionOffsets {
-  /** Topic. */
-  topic: string;
-  /** Partition. */
-  partition: number;
-  /** The ingress group's committed offset, or null. */
-  committed: number | null;
-  /** The high watermark. */
-  logEnd: number;
-  /** The last-stable offset. */
-  lastStable: number;
-  /** logEnd − committed, or null without a committed offset. */
-  lag: number | null;
-  /** The member of the app's group that owns the partition, or null. */
-  owner: string | null;
-  /** The task the partition belongs to. */
-  task: number;
-}
-
-/** Where an offset reset moves an ingress. */
-export type OffsetResetTarget =
-  | { type: "earliest" }
-  | { type: "latest" }
-  | { type: "timestamp"; timestamp: number }
-  | { type: "specific"; offsets: { topic: string; partition: number; offset: number }[] };
-
-/** How a stop went. */
-export interface StopReport {
-  /** True when every task committed its work and the instance left the group in time. */
-  clean: boolean;
-  /** What was abandoned, one line per task, when not clean. */
-  abandoned: string[];
-}
+export type { AppOptions, FunctionSource, ProcessingGuarantee, RuntimeOptions } from "./options.ts";
+export type { IngressPartitionOffsets, OffsetResetTarget, RuntimeStatus, StopReport, TaskView } from "./status.ts";
 
 /** A running instance of an app. */
 export class Runtime {
@@ -360,27 +250,8 @@ export class Runtime {
    *
    * @throws {OperationError} `not-found` for an unknown ingress.
    */
-  async ingressOffsets(id: string): Promise<IngressPartitionOffsets[]> {
-    const ingress = this.#ingressOf(id);
-    const owners = await this.#kafka.admin.groupOwners(this.plan.appId);
-    const rows: IngressPartitionOffsets[] = [];
-    for (const { topic } of ingress.topics) {
-      const committed = await this.#kafka.admin.groupOffsets(ingress.consumerGroupId, topic);
-      for (const offsets of await this.#kafka.admin.topicOffsets(topic)) {
-        const offset = committed.get(offsets.partition) ?? -1;
-        rows.push({
-          topic,
-          partition: offsets.partition,
-          committed: offset >= 0 ? offset : null,
-          logEnd: offsets.high,
-          lastStable: offsets.lastStable,
-          lag: offset >= 0 ? offsets.high - offset : null,
-          owner: owners.get(`${topic}/${offsets.partition}`) ?? null,
-          task: offsets.partition % this.#taskCount,
-        });
-      }
-    }
-    return rows;
+  ingressOffsets(id: string): Promise<IngressPartitionOffsets[]> {
+    return readIngressOffsets(this.#kafka.admin, this.plan.appId, this.#ingressOf(id), this.#taskCount);
   }
 
   /**
@@ -397,42 +268,23 @@ export class Runtime {
     if (!this.#pausedIngresses.has(id)) {
       throw new OperationError("conflict", `ingress ${id} is running: pause it before resetting its offsets`);
     }
-    const moves: { task: { resetOffsets(offsets: GroupOffset[]): void }; offset: GroupOffset }[] = [];
-    for (const { topic } of ingress.topics) {
-      const offsets = await this.#kafka.admin.topicOffsets(topic);
-      const dates = target.type === "timestamp"
-        ? await this.#kafka.admin.offsetsForTimestamp(topic, target.timestamp)
-        : undefined;
-      for (const { partition, low, high } of offsets) {
-        let offset: number | undefined;
-        if (target.type === "earliest") offset = low;
-        else if (target.type === "latest") offset = high;
-        else if (target.type === "timestamp") {
-          offset = (dates!.get(partition) ?? -1) >= 0 ? dates!.get(partition)! : high;
-        } else offset = target.offsets.find((o) => o.topic === topic && o.partition === partition)?.offset;
-        if (offset === undefined) continue;
-        if (offset < low || offset > high) {
-          throw new OperationError(
-            "bad-request",
-            `offset ${offset} of ${topic}/${partition} is outside ${low}..${high}`,
-          );
-        }
-        const task = this.#tasks.get(partition % this.#taskCount);
-        if (task === undefined || task.status !== "running") {
-          throw new OperationError(
-            "conflict",
-            `${topic}/${partition} is not run by this instance: reset it where it runs`,
-          );
-        }
-        moves.push({ task, offset: { groupId: ingress.consumerGroupId, topic, partition, offset } });
+    const moves = await offsetsOfReset(this.#kafka.admin, ingress, target);
+    const tasks = moves.map((offset) => {
+      const task = this.#tasks.get(offset.partition % this.#taskCount);
+      if (task === undefined || task.status !== "running") {
+        throw new OperationError(
+          "conflict",
+          `${offset.topic}/${offset.partition} is not run by this instance: reset it where it runs`,
+        );
       }
-    }
-    for (const { task, offset } of moves) {
-      task.resetOffsets([offset]);
+      return task;
+    });
+    moves.forEach((offset, i) => {
+      tasks[i].resetOffsets([offset]);
       this.#consumer?.seek(offset.topic, offset.partition, offset.offset);
-    }
+    });
     this.#log.info(`ingress ${id} offsets reset to ${target.type}`, { partitions: moves.length });
-    return moves.map(({ offset }) => ({ topic: offset.topic, partition: offset.partition, offset: offset.offset }));
+    return moves.map(({ topic, partition, offset }) => ({ topic, partition, offset }));
   }
 
   /**

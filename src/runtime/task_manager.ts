@@ -142,7 +142,7 @@ export class TaskManager {
         pauseAll: () => consumer.pauseTask(p),
       },
       log,
-      onStopped: (stopped, outcome) => this.#onTaskStopped(stopped, outcome),
+      onStopped: (outcome) => this.#onTaskStopped(task, outcome),
       limits: this.#options.limits,
     });
     this.#tasks.set(p, task);

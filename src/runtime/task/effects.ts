@@ -122,3 +122,16 @@ export function deadLetter(
   for (const [name, text] of Object.entries(reasons)) headers[`eddy.${name}`] = text;
   return { topic, key, value, headers };
 }
+
+const UTF8 = new TextEncoder();
+
+/** The dead-letter record of a message whose function failed every attempt: its id as key, its value, and why. */
+export function failedMessageRecord(topic: string, envelope: Envelope, reason: string): OutgoingRecord {
+  const { target, argument } = envelope;
+  return deadLetter(topic, UTF8.encode(target.id), argument.value, envelope.origin, {
+    reason,
+    address: target.toString(),
+    typename: argument.typename,
+    ...(envelope.caller === null ? {} : { caller: envelope.caller.toString() }),
+  });
+}

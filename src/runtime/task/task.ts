@@ -9,65 +9,28 @@
  * @module
  */
 
-import type { FunctionSpec } from "../../sdk/function_spec.ts";
 import { TaskState } from "../../state/task_state.ts";
-import type { AppPlan } from "../app_plan.ts";
 import { describeError, type Logger } from "../logger.ts";
-import { decodeMailboxMessage, type MailboxMessage } from "../mailbox_record.ts";
-import { partitionOfKey } from "../partitioner.ts";
-import {
-  CommitError,
-  type ConsumedRecord,
-  type GroupOffset,
-  type OutgoingRecord,
-  type RecordHandoff,
-  type TaskCommitter,
-} from "../ports.ts";
-import { type RecordOrigin, routeIngressRecord, taskOfId } from "../routing.ts";
+import type { MailboxMessage } from "../mailbox_record.ts";
+import { CommitError, type GroupOffset, type OutgoingRecord, type RecordHandoff } from "../ports.ts";
+import type { RecordOrigin } from "../routing.ts";
 import { AddressQueues, type Envelope } from "./address_queues.ts";
 import { type Clock, systemClock } from "./clock.ts";
-import { applyEffects, deadLetter, type EffectTarget, mailboxRecord } from "./effects.ts";
-import { Epoch } from "./epoch.ts";
+import { applyEffects, deadLetter, type EffectTarget, failedMessageRecord, mailboxRecord } from "./effects.ts";
+import { CommitCycle } from "./commit_cycle.ts";
+import { intakeSource, readRecord } from "./intake.ts";
 import { invokeWithRetries } from "./invoker.ts";
 import {
   DEFAULT_TASK_LIMITS,
-  type EgressSink,
   type FunctionCounters,
   type TaskFailure,
-  type TaskFlow,
   type TaskLimits,
+  type TaskOptions,
   type TaskReport,
   type TaskStatus,
 } from "./types.ts";
 
-/** Everything a task needs. */
-export interface TaskOptions {
-  /** The task number p. */
-  task: number;
-  /** N. */
-  taskCount: number;
-  /** The app. */
-  plan: AppPlan;
-  /** The in-process function of a type, if bound. */
-  functions(typename: string): FunctionSpec | undefined;
-  /** Commits epochs. */
-  committer: TaskCommitter;
-  /** Egress records outside the transaction. */
-  egress: EgressSink;
-  /** Consumer control. */
-  flow: TaskFlow;
-  /** The task's log. */
-  log: Logger;
-  /**
-   * Called once when the task stops: `failed` (a function or record it cannot get past), `commit-failed` (start
-   * it over from its last commit), or `fenced` (a newer producer of its transactional id exists).
-   */
-  onStopped(task: Task, outcome: "failed" | "commit-failed" | "fenced"): void;
-  /** Limits (defaults: DEFAULT_TASK_LIMITS). */
-  limits?: Partial<TaskLimits>;
-  /** Time (default: the system clock). */
-  clock?: Clock;
-}
+export type { TaskOptions };
 
 /** Offsets are re-committed this often even when idle: groups without members lose offsets after a retention time. */
 const RECOMMIT_INTERVAL_MS = 10 * 60_000;
@@ -75,8 +38,6 @@ const RECOMMIT_INTERVAL_MS = 10 * 60_000;
 const SWEEP_INTERVAL_MS = 60_000;
 /** Timers fired per tick at most, so a burst of due timers does not starve the rest. */
 const TIMERS_PER_TICK = 10_000;
-
-const UTF8 = new TextEncoder();
 
 /** One task of the app on this instance. */
 export class Task {
@@ -89,17 +50,13 @@ export class Task {
   readonly #queues = new AddressQueues();
   readonly #effects: EffectTarget;
   #inFlight = 0;
-  #open = new Epoch();
-  #closed: Epoch | undefined;
-  #committing = false;
+  readonly #cycle: CommitCycle;
   #status: TaskStatus = "restoring";
   #failure: TaskFailure | undefined;
   #ingressPaused = false;
   #invocations = 0;
-  #commits = 0;
   #ingressPauses = 0;
   readonly #functions = new Map<string, FunctionCounters>();
-  #commitSeconds = 0;
   restoredRecords = 0;
   /** Set by the runtime while it restores the task. */
   restoreProgress: { position: number; until: number } | undefined;
@@ -111,7 +68,6 @@ export class Task {
   #lastSweep: number;
   /** The latest offset of every partition of the task, for re-commits and reports. */
   readonly #positions = new Map<string, GroupOffset>();
-  readonly #committed = new Map<string, number>();
   #drained: (() => void) | undefined;
 
   /** @param options What the task needs. */
@@ -122,6 +78,15 @@ export class Task {
     this.#log = options.log;
     this.#clock = options.clock ?? systemClock;
     this.#lastRecommit = this.#lastSweep = this.#clock.now();
+    this.#cycle = new CommitCycle({
+      task: options.task,
+      plan: options.plan,
+      committer: options.committer,
+      egress: options.egress,
+      log: options.log,
+      onCommitted: () => this.#afterCommit(),
+      onFailed: (error) => this.#commitFailed(error),
+    });
     this.#effects = {
       task: options.task,
       taskCount: options.taskCount,
@@ -145,25 +110,6 @@ export class Task {
   }
 
   /**
-   * Applies changelog records while restoring.
-   *
-   * @throws {Error} naming the changelog record that cannot be read.
-   */
-  restore(topic: string, records: ConsumedRecord[]): void {
-    for (const record of records) {
-      try {
-        if (record.key === null) throw new Error("a changelog record without key");
-        this.#state.restore(record.key, record.value);
-      } catch (error) {
-        throw new Error(
-          `cannot restore task ${this.task}: the record at ${topic}/${this.task}@${record.offset} is not an Eddy ` +
-            `changelog record (${describeError(error)})`,
-        );
-      }
-    }
-  }
-
-  /**
    * Starts processing: the given start positions are committed with the first
    * epoch (so a first start's startup positions hold from then on).
    */
@@ -172,7 +118,7 @@ export class Task {
     this.#status = "running";
     for (const position of positions) {
       this.#positions.set(`${position.topic}/${position.partition}`, position);
-      this.#open.commitOffset(position);
+      this.#cycle.open.commitOffset(position);
     }
     this.#stopTicker = this.#clock.every(this.#limits.commitIntervalMs, () => this.#tick());
   }
@@ -181,26 +127,14 @@ export class Task {
   accept(handoff: RecordHandoff): void {
     if (this.#status !== "running") return;
     const { plan } = this.#options;
-    const isMailbox = handoff.topic === plan.mailboxTopic;
-    const route = plan.routes.get(handoff.topic);
-    const groupId = isMailbox ? plan.appId : route?.groupId;
-    if (groupId === undefined) return;
+    const source = intakeSource(plan, handoff.topic);
+    if (source === undefined) return;
+    const groupId = source.isMailbox ? plan.appId : source.route!.groupId;
     for (const record of handoff.records) {
       const origin = { topic: handoff.topic, partition: handoff.partition, offset: record.offset };
-      let messages: MailboxMessage[];
-      try {
-        if (record.value === null && isMailbox) throw new Error("a mailbox record without value");
-        messages = isMailbox
-          ? [decodeMailboxMessage(record.value!)]
-          : routeIngressRecord(record, route!, origin).map(({ target, argument }) => ({
-            target,
-            caller: null,
-            argument,
-          }));
-      } catch (error) {
-        const reason = describeError(error);
-        const policy = (route && this.#limits.unroutableRecordsByIngress[route.ingress.id]) ??
-          this.#limits.unroutableRecords;
+      const intake = readRecord(record, source, origin, this.#options.taskCount, this.#limits);
+      if (intake.kind === "unroutable") {
+        const { reason, policy } = intake;
         if (policy.type === "stop") {
           this.#haltAt(origin, groupId, reason);
           this.#dispatch(); // what came before the record is processed and committed
@@ -213,17 +147,13 @@ export class Task {
         if (policy.type === "skip") this.#skipped++;
         else {
           this.#deadLettered++;
-          this.#open.records.push(deadLetter(policy.topic, record.key, record.value, origin, { reason }));
+          this.#cycle.open.records.push(deadLetter(policy.topic, record.key, record.value, origin, { reason }));
         }
         continue;
       }
-      // An ingress record's key bytes are its id's UTF-8 bytes: hash them once for all its targets.
-      const owner = isMailbox
-        ? taskOfId(messages[0].target.id, this.#options.taskCount)
-        : partitionOfKey(record.key!, this.#options.taskCount);
-      for (const message of messages) {
-        if (owner === this.task) this.#enqueue({ ...message, epoch: this.#open, origin });
-        else this.#open.records.push(this.#mailboxRecord(message)); // hashed elsewhere: forward to its task
+      for (const message of intake.messages) {
+        if (intake.owner === this.task) this.#enqueue({ ...message, epoch: this.#cycle.open, origin });
+        else this.#cycle.open.records.push(this.#mailboxRecord(message)); // hashed elsewhere: forward to its task
       }
     }
     this.#setOffset({ groupId, topic: handoff.topic, partition: handoff.partition, offset: handoff.nextOffset });
@@ -277,13 +207,13 @@ export class Task {
       queued: this.#queues.queued,
       inFlight: this.#inFlight,
       invocations: this.#invocations,
-      commits: this.#commits,
+      commits: this.#cycle.commits,
       ingressPauses: this.#ingressPauses,
       addresses: this.#state.addressCount,
       timers: this.#state.timerCount,
-      committedOffsets: Object.fromEntries(this.#committed),
+      committedOffsets: Object.fromEntries(this.#cycle.committed),
       functions: Object.fromEntries([...this.#functions].map(([typename, counters]) => [typename, { ...counters }])),
-      commitSeconds: { sum: this.#commitSeconds, count: this.#commits },
+      commitSeconds: { sum: this.#cycle.commitSeconds, count: this.#cycle.commits },
       restoredRecords: this.restoredRecords,
       ...(this.#status === "restoring" && this.restoreProgress ? { restore: { ...this.restoreProgress } } : {}),
       egressRecords: Object.fromEntries(this.#egressRecords),
@@ -294,7 +224,7 @@ export class Task {
 
   /** Describes what a shutdown would abandon now. */
   pendingWork(): string {
-    const epochs = [this.#closed, this.#open].filter((epoch) => epoch !== undefined && !epoch.empty).length;
+    const epochs = this.#cycle.pendingEpochs();
     return `task ${this.task}: ${this.#queues.queued} queued messages, ${this.#inFlight} running invocations, ` +
       `${epochs} uncommitted epochs`;
   }
@@ -331,7 +261,7 @@ export class Task {
       this.#options.flow.resumeIngress();
     }
     this.#dispatch();
-    if (envelope.epoch === this.#closed && envelope.epoch.outstanding === 0) this.#commitClosed();
+    if (envelope.epoch.outstanding === 0) this.#cycle.commitIfReady();
   }
 
   /** Invokes with retries and applies the effects; false when the task failed or stopped meanwhile. */
@@ -375,14 +305,12 @@ export class Task {
     const policy = this.#limits.failedMessages;
     if (policy.type === "dead-letter") {
       this.#deadLettered++;
-      const { argument } = envelope;
       envelope.epoch.records.push(
-        deadLetter(policy.topic, UTF8.encode(target.id), argument.value, envelope.origin, {
-          reason: `${target.typename} failed ${attempts} times: ${describeError(error)}`,
-          address: target.toString(),
-          typename: argument.typename,
-          ...(envelope.caller === null ? {} : { caller: envelope.caller.toString() }),
-        }),
+        failedMessageRecord(
+          policy.topic,
+          envelope,
+          `${target.typename} failed ${attempts} times: ${describeError(error)}`,
+        ),
       );
       return true;
     }
@@ -409,7 +337,7 @@ export class Task {
 
   #setOffset(offset: GroupOffset): void {
     this.#positions.set(`${offset.topic}/${offset.partition}`, offset);
-    this.#open.commitOffset(offset);
+    this.#cycle.open.commitOffset(offset);
   }
 
   #tick(): void {
@@ -418,83 +346,50 @@ export class Task {
       this.#fireTimers(now);
       if (now - this.#lastSweep >= SWEEP_INTERVAL_MS) {
         this.#lastSweep = now;
-        this.#open.log(this.#state.sweepExpired((typename) => this.#options.functions(typename)?.valueSpecs, now));
+        this.#cycle.open.log(
+          this.#state.sweepExpired((typename) => this.#options.functions(typename)?.valueSpecs, now),
+        );
       }
       if (now - this.#lastRecommit >= RECOMMIT_INTERVAL_MS) {
         this.#lastRecommit = now;
-        for (const offset of this.#positions.values()) this.#open.commitOffset(offset);
+        for (const offset of this.#positions.values()) this.#cycle.open.commitOffset(offset);
       }
     }
-    if (this.#closed === undefined && !this.#open.empty && this.#processing()) {
-      this.#closed = this.#open;
-      this.#open = new Epoch();
-    }
-    this.#commitClosed();
+    this.#cycle.tick(this.#processing());
   }
 
   #fireTimers(now: number): void {
     for (const { timer, write } of this.#state.popDueTimers(now, TIMERS_PER_TICK)) {
-      this.#open.log([write]);
-      this.#open.records.push(
+      this.#cycle.open.log([write]);
+      this.#cycle.open.records.push(
         this.#mailboxRecord({ target: timer.target, caller: timer.sender, argument: timer.argument }),
       );
     }
   }
 
-  #commitClosed(): void {
-    const epoch = this.#closed;
-    if (this.#committing || epoch === undefined || epoch.outstanding > 0) return;
-    this.#committing = true;
-    void this.#commit(epoch);
-  }
-
-  async #commit(epoch: Epoch): Promise<void> {
-    const started = performance.now();
-    try {
-      if (epoch.atLeastOnce.length > 0) await this.#options.egress.sendAndWait(epoch.atLeastOnce);
-      const changelog: OutgoingRecord[] = [...epoch.changelog.values()].map((write) => ({
-        topic: this.#options.plan.changelogTopic,
-        partition: this.task,
-        key: write.key,
-        value: write.value,
-      }));
-      await this.#options.committer.commit({
-        records: [...changelog, ...epoch.records],
-        offsets: [...epoch.offsets.values()],
-      });
-      this.#commits++;
-      this.#commitSeconds += (performance.now() - started) / 1000;
-      for (const [key, offset] of epoch.offsets) this.#committed.set(key, offset.offset);
-      this.#log.debug("committed", {
-        records: changelog.length + epoch.records.length,
-        atLeastOnce: epoch.atLeastOnce.length,
-        offsets: epoch.offsets.size,
-        ms: Math.round(performance.now() - started),
-      });
-    } catch (error) {
-      this.#committing = false;
-      if (this.#status === "closed") return;
-      const fenced = error instanceof CommitError && error.fenced;
-      this.#log.error(`commit failed: ${describeError(error)}`);
-      this.#stop();
-      this.#options.onStopped(this, fenced ? "fenced" : "commit-failed");
-      return;
-    }
-    this.#committing = false;
-    if (this.#closed === epoch) this.#closed = undefined;
-    if (this.#status === "halting" && this.#closed === undefined && this.#open.empty) {
+  /** After a commit: a halting task whose work is committed stops; a draining one may be done; go on. */
+  #afterCommit(): void {
+    if (this.#status === "halting" && this.#cycle.settled) {
       this.#status = "failed";
       this.#stopTicker?.();
-      this.#options.onStopped(this, "failed");
+      this.#options.onStopped("failed");
     }
     this.#checkDrained();
     // An epoch that closed while this one committed may be ready already.
     this.#tick();
   }
 
+  #commitFailed(error: unknown): void {
+    if (this.#status === "closed") return;
+    const fenced = error instanceof CommitError && error.fenced;
+    this.#log.error(`commit failed: ${describeError(error)}`);
+    this.#stop();
+    this.#options.onStopped(fenced ? "fenced" : "commit-failed");
+  }
+
   #checkDrained(): void {
     if (this.#drained === undefined) return;
-    const idle = !this.#committing && this.#closed === undefined && this.#open.empty && this.#queues.queued === 0;
+    const idle = this.#cycle.idle && this.#queues.queued === 0;
     if (idle || !this.#processing()) {
       this.#stopTicker?.();
       this.#drained();
@@ -517,15 +412,14 @@ export class Task {
     this.#failure = failure;
     this.#stop();
     this.#status = "failed";
-    this.#options.onStopped(this, "failed");
+    this.#options.onStopped("failed");
   }
 
   #stop(): void {
     this.#status = "failed";
     this.#stopTicker?.();
     this.#options.flow.pauseAll();
-    this.#open = new Epoch();
-    if (!this.#committing) this.#closed = undefined;
+    this.#cycle.discard();
     this.#queues.clear();
     this.#checkDrained();
   }

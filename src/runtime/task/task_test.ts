@@ -90,7 +90,7 @@ function harness(
       pauseAll: () => flow.push("pause-all"),
     },
     log: new Logger({ level: "error", write: () => {} }),
-    onStopped: (_task, outcome) => stopped.push(outcome),
+    onStopped: (outcome) => stopped.push(outcome),
     limits: { retryBackoffMs: 100, ...options.limits },
     clock,
   });

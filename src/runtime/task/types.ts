@@ -6,8 +6,13 @@
  * @module
  */
 
-import type { RecordOrigin } from "../routing.ts";
+import type { FunctionSpec } from "../../sdk/function_spec.ts";
+import type { AppPlan } from "../app_plan.ts";
 import type { EgressRecord } from "../egress_router.ts";
+import type { Logger } from "../logger.ts";
+import type { TaskCommitter } from "../ports.ts";
+import type { RecordOrigin } from "../routing.ts";
+import type { Clock } from "./clock.ts";
 
 /** Where egress records outside the task's transaction go. */
 export interface EgressSink {
@@ -132,4 +137,33 @@ export interface TaskReport {
   skipped: number;
   /** Records and messages written to a dead-letter topic. */
   deadLettered: number;
+}
+
+/** Everything a task needs. */
+export interface TaskOptions {
+  /** The task number p. */
+  task: number;
+  /** N. */
+  taskCount: number;
+  /** The app. */
+  plan: AppPlan;
+  /** The in-process function of a type, if bound. */
+  functions(typename: string): FunctionSpec | undefined;
+  /** Commits epochs. */
+  committer: TaskCommitter;
+  /** Egress records outside the transaction. */
+  egress: EgressSink;
+  /** Consumer control. */
+  flow: TaskFlow;
+  /** The task's log. */
+  log: Logger;
+  /**
+   * Called once when the task stops: `failed` (a function or record it cannot get past), `commit-failed` (start
+   * it over from its last commit), or `fenced` (a newer producer of its transactional id exists).
+   */
+  onStopped(outcome: "failed" | "commit-failed" | "fenced"): void;
+  /** Limits (defaults: DEFAULT_TASK_LIMITS). */
+  limits?: Partial<TaskLimits>;
+  /** Time (default: the system clock). */
+  clock?: Clock;
 }

@@ -1,0 +1,61 @@
+/**
+ * How an app runs: the options of the runtime and of `serve()` — functions, processing guarantee, intervals,
+ * limits, failure policies and internal topic settings.
+ *
+ * @module
+ */
+
+import type { FunctionSpec } from "../sdk/function_spec.ts";
+import type { ModuleSpec } from "../spec/model.ts";
+import type { InternalTopicSettings } from "./internal_topics.ts";
+import type { Logger } from "./logger.ts";
+import type { AppKafkaFactory } from "./ports.ts";
+import type { RecordPolicy, TaskLimits } from "./task/types.ts";
+
+/** Where in-process functions come from: a `StateFun` instance, or anything that resolves typenames. */
+export interface FunctionSource {
+  /** The binding of a function type, if any. */
+  functionSpec(typename: string): FunctionSpec | undefined;
+}
+
+/** `exactly-once` (default): one transaction per task commit; `at-least-once`: no transactions. */
+export type ProcessingGuarantee = "exactly-once" | "at-least-once";
+
+/** Options of the runtime. */
+export interface RuntimeOptions extends AppOptions {
+  /** The module. */
+  module: ModuleSpec;
+  /** Makes the Kafka side of the app (src/kafka/app_kafka.ts `createAppKafka`). */
+  kafka: AppKafkaFactory;
+  /** The log (default: text on stderr). */
+  logger?: Logger;
+}
+
+/** How an app runs: its functions, guarantee, intervals, limits and policies. */
+export interface AppOptions {
+  /** In-process functions. */
+  functions: FunctionSource;
+  /** The app id (required when the ingresses' consumerGroupIds differ). */
+  appId?: string;
+  /** The processing guarantee (default exactly-once). */
+  processingGuarantee?: ProcessingGuarantee;
+  /** Commit interval in ms (default 100). */
+  commitIntervalMs?: number;
+  /** Transaction timeout in ms (default 60 s, capped by exactly-once egresses' transactionTimeout). */
+  transactionTimeoutMs?: number;
+  /** Task limits beyond the commit interval. */
+  limits?: Partial<TaskLimits>;
+  /** Session timeout of the app consumer (default 6 s). */
+  sessionTimeoutMs?: number;
+  /** Unroutable ingress records: stop the task (default), skip them, or write them to a dead-letter topic. */
+  unroutableRecords?: RecordPolicy;
+  /** Per ingress id, where it differs from `unroutableRecords`. */
+  unroutableRecordsByIngress?: Record<string, RecordPolicy>;
+  /** Messages whose function failed every attempt: stop the task (default) or write them to a dead-letter topic. */
+  failedMessages?: Exclude<RecordPolicy, { type: "skip" }>;
+  /**
+   * Settings of the internal topics when they are created: replication factor (default: the broker's
+   * `default.replication.factor`) and topic configs (e.g. `min.insync.replicas`), applied to both.
+   */
+  internalTopics?: InternalTopicSettings;
+}
