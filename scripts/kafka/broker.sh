@@ -34,7 +34,7 @@ resolve_jars() {
   local stamp
   stamp=$libs/.resolved-$(sha1sum "$here/pom.xml" | cut -c1-12)
   [ -f "$stamp" ] && return
-  command -v mvn >/dev/null || die "Maven (mvn) is needed to fetch the Kafka jars from Maven Central"
+  command -v mvn >/dev/null || die "Maven (mvn) is needed to fetch the Kafka jars from Maven Central (Debian: apt-get install maven)"
   echo "broker.sh: fetching Apache Kafka $(kafka_version) from Maven Central into $libs" >&2
   rm -rf "$libs"
   mvn -q -B -Dstyle.color=never -f "$here/pom.xml" dependency:copy-dependencies -DincludeScope=runtime -DoutputDirectory="$libs" >&2 ||
@@ -116,7 +116,7 @@ java_cmd() { java -cp "$libs/*" "$@"; }
 # A CA and a server certificate for 127.0.0.1 (PEM, PKCS#8 key), made once.
 make_tls() {
   [ -f "$tls/server.pem" ] && return
-  command -v openssl >/dev/null || die "openssl is needed to make the test certificates"
+  command -v openssl >/dev/null || die "openssl is needed to make the test certificates (Debian: apt-get install openssl)"
   mkdir -p "$tls"
   openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=eddy-test-ca" \
     -keyout "$tls/ca.key" -out "$tls/ca.pem" 2>/dev/null
@@ -144,7 +144,7 @@ start() {
     echo "Kafka already running (pid $pid) at 127.0.0.1:$port"
     return
   fi
-  command -v java >/dev/null || die "Java 17 is needed to run the Kafka broker"
+  command -v java >/dev/null || die "Java 17 is needed to run the Kafka broker (Debian: apt-get install openjdk-17-jre-headless)"
   resolve_jars
   write_config
   make_tls

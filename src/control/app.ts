@@ -1,15 +1,15 @@
 /**
- * The control API (Hono): health and readiness, status, ingress offsets and
- * lag, pause/resume and offset resets, function state, Prometheus metrics and
- * the OpenAPI document. Errors are JSON `{ error: { code, message, field? } }`.
+ * The control API's routes (Hono): health and readiness, status, ingress offsets and lag, pause/resume and offset
+ * resets, task restarts, function state, Prometheus metrics and the OpenAPI document (openapi.ts), behind the
+ * request guard (request_guard.ts), the token (auth.ts) and a body limit. It depends on the app only through
+ * controlled_app.ts; errors are http_errors.ts's JSON shape.
  *
  * @module
  */
 
 import { Buffer } from "node:buffer";
-import { bodyLimit, Hono, type HonoContext, z } from "../deps.ts";
-import { OperationError } from "../runtime/errors.ts";
-import type { OffsetResetTarget, Runtime } from "../runtime/runtime.ts";
+import { bodyLimit, Hono } from "../deps.ts";
+import type { OffsetResetTarget } from "../runtime/status.ts";
 import { taskOfId } from "../runtime/routing.ts";
 import { Address } from "../sdk/address.ts";
 import type { TypedValue } from "../sdk/typed_value.ts";
@@ -18,7 +18,10 @@ import { VERSION } from "../version.ts";
 import { bearerMatches } from "./auth.ts";
 import { renderMetrics } from "./metrics.ts";
 import { requestGuard } from "./request_guard.ts";
-import { ErrorBody, OffsetResetBody } from "./schemas.ts";
+import type { ControlledApp } from "./controlled_app.ts";
+import { errorResponse, fail } from "./http_errors.ts";
+import { openApiDocument } from "./openapi.ts";
+import { OffsetResetBody } from "./schemas.ts";
 
 /** Options of the control app. */
 export interface ControlOptions {
@@ -34,25 +37,8 @@ export interface ControlOptions {
   allowedHosts?: readonly string[];
 }
 
-type ErrorCode = z.infer<typeof ErrorBody>["error"]["code"];
-
-const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 500> = {
-  "bad-request": 400,
-  unauthorized: 401,
-  forbidden: 403,
-  "not-found": 404,
-  conflict: 409,
-  "too-large": 413,
-  "unsupported-media-type": 415,
-  internal: 500,
-};
-
-function fail(c: HonoContext, code: ErrorCode, message: string, field?: string) {
-  return c.json({ error: { code, message, ...(field === undefined ? {} : { field }) } }, STATUS[code]);
-}
-
-/** Creates the control API of a runtime. */
-export function createControlApp(runtime: Runtime, options: ControlOptions = {}): Hono {
+/** Creates the control API of an app. */
+export function createControlApp(runtime: ControlledApp, options: ControlOptions = {}): Hono {
   const app = new Hono();
   const { token } = options;
 
@@ -210,10 +196,7 @@ export function createControlApp(runtime: Runtime, options: ControlOptions = {})
   app.get("/openapi.json", (c) => c.json(openApiDocument()));
 
   app.notFound((c) => fail(c, "not-found", `no route ${c.req.method} ${c.req.path}`));
-  app.onError((error, c) => {
-    if (error instanceof OperationError) return fail(c, error.kind, error.message);
-    return fail(c, "internal", error instanceof Error ? error.message : String(error));
-  });
+  app.onError((error, c) => errorResponse(c, error));
   return app;
 }
 
@@ -226,67 +209,4 @@ function describeValue(typed: TypedValue, type: Type<any>): unknown {
     return { typename: typed.typename, value: typeof value === "bigint" ? value.toString() : value };
   }
   return { typename: typed.typename, base64: Buffer.from(typed.value).toString("base64") };
-}
-
-/** The OpenAPI 3.1 document; request and error bodies come from the zod schemas that validate them. */
-export function openApiDocument(): Record<string, unknown> {
-  const json = (schema: z.ZodType) => ({ "application/json": { schema: z.toJSONSchema(schema) } });
-  const errors = Object.fromEntries(
-    ["400", "401", "404", "409"].map((code) => [code, { description: "error", content: json(ErrorBody) }]),
-  );
-  const ok = (description: string) => ({ "200": { description }, ...errors });
-  const ingress = [
-    { name: "namespace", in: "path", required: true, schema: { type: "string" } },
-    { name: "name", in: "path", required: true, schema: { type: "string" } },
-  ];
-  return {
-    openapi: "3.1.0",
-    info: { title: "Eddy control API", version: VERSION },
-    components: { securitySchemes: { bearer: { type: "http", scheme: "bearer" } } },
-    security: [{ bearer: [] }],
-    paths: {
-      "/health": { get: { summary: "The process is alive", responses: ok("alive") } },
-      "/ready": { get: { summary: "Joined the group and every owned task restored", responses: ok("ready") } },
-      "/v1/status": { get: { summary: "App, ingresses, tasks, egresses, functions", responses: ok("status") } },
-      "/v1/ingresses/{namespace}/{name}/offsets": {
-        get: {
-          summary: "Committed, log-end and last-stable offsets, lag and owner per partition",
-          parameters: ingress,
-          responses: ok("offsets"),
-        },
-        post: {
-          summary: "Reset a paused ingress's offsets (state is not rewound)",
-          parameters: ingress,
-          requestBody: { required: true, content: json(OffsetResetBody) },
-          responses: ok("moved partitions"),
-        },
-      },
-      "/v1/ingresses/{namespace}/{name}/pause": {
-        post: { summary: "Stop fetching", parameters: ingress, responses: ok("paused") },
-      },
-      "/v1/ingresses/{namespace}/{name}/resume": {
-        post: { summary: "Fetch again", parameters: ingress, responses: ok("running") },
-      },
-      "/v1/tasks/{task}/restart": {
-        post: {
-          summary: "Start a stopped task over from its last commit",
-          parameters: [{ name: "task", in: "path", required: true, schema: { type: "integer" } }],
-          responses: ok("restarting"),
-        },
-      },
-      "/v1/functions/{namespace}/{type}/state": {
-        get: {
-          summary: "The state values of one address",
-          parameters: [
-            { name: "namespace", in: "path", required: true, schema: { type: "string" } },
-            { name: "type", in: "path", required: true, schema: { type: "string" } },
-            { name: "id", in: "query", required: true, schema: { type: "string" } },
-          ],
-          responses: ok("state values"),
-        },
-      },
-      "/metrics": { get: { summary: "Prometheus metrics", responses: ok("text/plain") } },
-      "/openapi.json": { get: { summary: "This document", responses: ok("OpenAPI") } },
-    },
-  };
 }

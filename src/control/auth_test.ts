@@ -2,7 +2,7 @@ import { equal, throws } from "node:assert/strict";
 import { bearerMatches, isLoopback } from "./auth.ts";
 import { ControlServerError, parseControlAddr, startControlServer } from "./server.ts";
 import { Logger } from "../runtime/logger.ts";
-import type { Runtime } from "../runtime/runtime.ts";
+import type { ControlledApp } from "./controlled_app.ts";
 
 Deno.test("bearer tokens match exactly", () => {
   equal(bearerMatches("Bearer s3cret", "s3cret"), true);
@@ -25,7 +25,7 @@ Deno.test("control addresses: host:port, IPv6 in brackets, loopback detection", 
 Deno.test("a non-loopback control address without a token is refused", () => {
   const log = new Logger({ write: () => {} });
   throws(
-    () => startControlServer({} as Runtime, { addr: "0.0.0.0:0", log }),
+    () => startControlServer({} as ControlledApp, { addr: "0.0.0.0:0", log }),
     (error: Error) => error instanceof ControlServerError && /without a token/.test(error.message),
   );
 });

@@ -7,7 +7,8 @@
  * @module
  */
 
-import type { IngressPartitionOffsets, Runtime } from "../runtime/runtime.ts";
+import type { IngressPartitionOffsets } from "../runtime/status.ts";
+import type { ControlledApp } from "./controlled_app.ts";
 import { VERSION } from "../version.ts";
 
 type Labels = Record<string, string | number>;
@@ -35,7 +36,7 @@ function labelText(labels: Labels): string {
 
 /** Renders the metrics of an instance; `offsets` are the ingress partitions with their lag. */
 export function renderMetrics(
-  runtime: Runtime,
+  runtime: ControlledApp,
   offsets: { ingress: string; rows: IngressPartitionOffsets[] }[],
 ): string {
   const status = runtime.status();

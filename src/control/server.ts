@@ -6,7 +6,7 @@
  */
 
 import type { Logger } from "../runtime/logger.ts";
-import type { Runtime } from "../runtime/runtime.ts";
+import type { ControlledApp } from "./controlled_app.ts";
 import { createControlApp } from "./app.ts";
 import { isLoopback } from "./auth.ts";
 
@@ -82,7 +82,10 @@ export function checkControlOptions(options: ControlServerOptions): { hostname: 
  *
  * @throws {ControlServerError} for options `checkControlOptions` refuses, or an address in use.
  */
-export function startControlServer(runtime: Runtime, options: ControlServerOptions & { log: Logger }): ControlServer {
+export function startControlServer(
+  runtime: ControlledApp,
+  options: ControlServerOptions & { log: Logger },
+): ControlServer {
   const { hostname, port } = checkControlOptions(options);
   const loopback = isLoopback(hostname);
   const app = createControlApp(runtime, {

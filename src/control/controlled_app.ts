@@ -1,0 +1,28 @@
+/**
+ * What the control API needs of an app: its status, its operators' operations and a peek at state — the part of
+ * the runtime it depends on, so its routes can be tested with a fake.
+ *
+ * @module
+ */
+
+import type { Runtime } from "../runtime/runtime.ts";
+
+/** The app as the control API sees it. */
+export type ControlledApp = Pick<
+  Runtime,
+  | "startedAt"
+  | "taskCount"
+  | "processingGuarantee"
+  | "moduleFile"
+  | "status"
+  | "isReady"
+  | "ingresses"
+  | "egresses"
+  | "ingressOffsets"
+  | "pauseIngress"
+  | "resumeIngress"
+  | "resetIngressOffsets"
+  | "restartTask"
+  | "functionSpec"
+  | "task"
+>;
