@@ -5,14 +5,14 @@
  * partition of a task are always consumed by the same instance.
  *
  * Sticky: each member sends the tasks it owns in its subscription userData and
- * the leader keeps them where balance allows (see task_assignment.ts).
+ * the leader keeps them where balance allows (see task_balance.ts).
  *
  * @module
  */
 
 import { Buffer } from "node:buffer";
 import { AssignerProtocol, type PartitionAssigner } from "./kafkajs.ts";
-import { assignTasks } from "./task_assignment.ts";
+import { assignTasks } from "./task_balance.ts";
 
 /** The assignor's protocol name; every member of an app's group must use it. */
 export const TASK_ASSIGNOR_NAME = "eddy-tasks";

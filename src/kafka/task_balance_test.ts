@@ -1,5 +1,5 @@
 import { deepEqual, equal, ok } from "node:assert/strict";
-import { assignTasks } from "./task_assignment.ts";
+import { assignTasks } from "./task_balance.ts";
 
 const owners = (assignment: Map<string, number[]>) => Object.fromEntries(assignment);
 
