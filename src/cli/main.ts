@@ -87,13 +87,13 @@ export async function runCli(args: string[], output: CliOutput = processOutput):
     if (name === undefined || name === "help" || name === "--help" || name === "-h") {
       const topic = name === "help" ? rest[0] : undefined;
       if (topic === undefined) output.out(USAGE);
-      else if (topic in COMMANDS) output.out(COMMANDS[topic].usage);
-      else throw new UsageError(`unknown command "${topic}"`, USAGE);
+      else if (Object.hasOwn(COMMANDS, topic)) output.out(COMMANDS[topic].usage);
+      else throw new UsageError(`unknown command ${JSON.stringify(topic)}`, USAGE);
       return name === undefined ? EXIT.usage : EXIT.ok;
     }
     if (name === "--version" || name === "-V") return await COMMANDS.version.run([], output);
     const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
-    if (command === undefined) throw new UsageError(`unknown command "${name}"`, USAGE);
+    if (command === undefined) throw new UsageError(`unknown command ${JSON.stringify(name)}`, USAGE);
     return await command.run(rest, output);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;

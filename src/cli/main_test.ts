@@ -97,6 +97,11 @@ Deno.test("usage errors exit 2 with a message and the usage", async () => {
       [["validate", "--jsn", "m.yaml"], /^eddy: Unknown option '--jsn'\n\nUsage: eddy validate/],
       [["deploy"], /^eddy: unknown command "deploy"\n\nEddy /],
       [["help", "deploy"], /^eddy: unknown command "deploy"/],
+      // Names inherited from Object.prototype are no commands (issue #15: a crash, and `undefined` with exit 0).
+      [["help", "__proto__"], /^eddy: unknown command "__proto__"/],
+      [["help", "toString"], /^eddy: unknown command "toString"/],
+      [["constructor"], /^eddy: unknown command "constructor"/],
+      [["help", "a\nb"], /^eddy: unknown command "a\\nb"/], // echoed escaped: no forged line
       [["schema", "--pretty"], /^eddy: Unknown option '--pretty'\n\nUsage: eddy schema/],
       [[], /^$/],
     ] as const

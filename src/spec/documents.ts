@@ -157,9 +157,11 @@ function legacyComponents(
     entries.forEach((entry, index) => {
       const base: FieldPath = ["module", "spec", list, index, key];
       const { meta, spec } = entry[key];
-      const kind = LEGACY_KINDS[meta[kindField]] ?? meta[kindField];
+      // Own keys only: a kind named after an Object.prototype member (`toString`) is no legacy kind.
+      const legacy = Object.hasOwn(LEGACY_KINDS, meta[kindField]);
+      const kind = legacy ? LEGACY_KINDS[meta[kindField]] : meta[kindField];
       if (
-        !(meta[kindField] in LEGACY_KINDS) &&
+        !legacy &&
         !checkTypeName(scope, [...base, "meta", kindField], kind, kindField)
       ) {
         return;

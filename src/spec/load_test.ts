@@ -535,3 +535,22 @@ Deno.test("loadModuleSpec() says when the file cannot be read", async () => {
       /cannot read module spec \/nonexistent\/module\.yaml/.test(error.message);
   });
 });
+
+Deno.test("parseModuleSpec(): legacy kinds named after Object.prototype members are unknown kinds, not a crash", () => {
+  for (const name of ["toString", "constructor", "valueOf", "__proto__", "hasOwnProperty"]) {
+    const found = problems(`version: "3.0"
+module:
+  meta:
+    type: remote
+  spec:
+    ingresses:
+      - ingress:
+          meta:
+            type: ${name}
+            id: a/b
+          spec: {}
+`);
+    equal(found.length, 1, found.join("\n"));
+    match(found[0], new RegExp(`^m\\.yaml:9:19: error: .*invalid type name "${name}"`));
+  }
+});
