@@ -139,3 +139,36 @@ Deno.test("help, version and schema", async () => {
   ]);
   ok(schema.anyOf[4].properties.version, "the legacy format is described too");
 });
+
+Deno.test("eddy validate --json with a bad file still prints the good ones, and exits 1", async () => {
+  await withFile("kind: io.statefun.kafka.v1/egress\nspec:\n  id: nope\n", async (file) => {
+    const { code, out, err } = await run("validate", "--json", file, `${testdata}full_legacy.yaml`);
+    equal(code, 1);
+    const valid = JSON.parse(out);
+    equal(valid.length, 1);
+    equal(valid[0].format, "legacy-3.0");
+    match(err, /invalid \(\d+ problems?\)/);
+  });
+});
+
+Deno.test("the summary of an ingress with 200 000 topics (one push per line, no stack overflow)", async () => {
+  const { summarize } = await import("./validate.ts");
+  const { parseModuleSpec } = await import("../spec/load.ts");
+  const module = parseModuleSpec(
+    `kind: io.statefun.kafka.v1/ingress
+spec:
+  id: a/in
+  address: localhost:9092
+  consumerGroupId: g
+  topics:
+    - topic: t
+      valueType: a/t
+      targets: [a/f]
+`,
+    "m.yaml",
+  );
+  const topic = module.ingresses[0].topics[0];
+  module.ingresses[0].topics = Array.from({ length: 200_000 }, (_, i) => ({ ...topic, topic: `t${i}` }));
+  const summary = summarize(module);
+  ok(summary.split("\n").length > 200_000);
+});
