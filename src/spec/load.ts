@@ -54,15 +54,60 @@ export async function loadModuleSpec(
   file: string,
   options: LoadOptions = {},
 ): Promise<ModuleSpec> {
-  let text: string;
+  let bytes: Uint8Array;
   try {
-    text = new TextDecoder("utf-8", { fatal: true }).decode(
-      await Deno.readFile(file),
-    );
+    // Checked before reading: a device (/dev/zero) would be read forever, a FIFO without a writer waits forever.
+    const info = await Deno.stat(file);
+    if (!info.isFile) throw new Error("not a regular file");
+    if (info.size > MAX_MODULE_BYTES) {
+      throw new Error(`${info.size} bytes is more than a module spec may have (${MAX_MODULE_BYTES / 1024 / 1024} MiB)`);
+    }
+    bytes = await Deno.readFile(file);
   } catch (error) {
     throw new ModuleReadError(file, error);
   }
-  return parseModuleSpec(text, file, options);
+  const invalid = firstInvalidUtf8(bytes);
+  if (invalid !== undefined) {
+    const before = new TextDecoder().decode(bytes.subarray(0, invalid));
+    const line = before.split("\n").length;
+    const column = before.length - before.lastIndexOf("\n");
+    throw new SpecError([{
+      severity: "error",
+      at: { file, line, column },
+      path: "",
+      message: `not UTF-8 text (byte 0x${bytes[invalid].toString(16).padStart(2, "0")} at offset ${invalid}): ` +
+        `module specs are UTF-8`,
+    }]);
+  }
+  return parseModuleSpec(new TextDecoder().decode(bytes), file, options);
+}
+
+/** The largest module spec file Eddy reads: StateFun's specs are a few KiB; a 20 MB one validates in seconds. */
+export const MAX_MODULE_BYTES = 32 * 1024 * 1024;
+
+/** The offset of the first byte that is not part of a well-formed UTF-8 sequence, or undefined. */
+function firstInvalidUtf8(bytes: Uint8Array): number | undefined {
+  for (let i = 0; i < bytes.length;) {
+    const byte = bytes[i];
+    const length = byte < 0x80
+      ? 1
+      : byte >= 0xc2 && byte <= 0xdf
+      ? 2
+      : byte >= 0xe0 && byte <= 0xef
+      ? 3
+      : byte >= 0xf0 && byte <= 0xf4
+      ? 4
+      : 0;
+    if (length === 0 || i + length > bytes.length) return i;
+    for (let k = 1; k < length; k++) if ((bytes[i + k] & 0xc0) !== 0x80) return i;
+    // Overlong three- and four-byte forms, UTF-16 surrogates and code points above U+10FFFF.
+    if (byte === 0xe0 && bytes[i + 1] < 0xa0) return i;
+    if (byte === 0xed && bytes[i + 1] > 0x9f) return i;
+    if (byte === 0xf0 && bytes[i + 1] < 0x90) return i;
+    if (byte === 0xf4 && bytes[i + 1] > 0x8f) return i;
+    i += length;
+  }
+  return undefined;
 }
 
 /**

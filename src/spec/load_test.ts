@@ -554,3 +554,52 @@ module:
     match(found[0], new RegExp(`^m\\.yaml:9:19: error: .*invalid type name "${name}"`));
   }
 });
+
+Deno.test("loadModuleSpec() refuses what is not a regular file, or too large, before reading it", async () => {
+  await rejects(() => loadModuleSpec("/dev/zero"), (error: Error) => {
+    ok(error instanceof ModuleReadError);
+    match(error.message, /^cannot read module spec \/dev\/zero: not a regular file$/);
+    return true;
+  });
+  const dir = await Deno.makeTempDir();
+  try {
+    const fifo = `${dir}/fifo`;
+    await new Deno.Command("mkfifo", { args: [fifo] }).output();
+    await rejects(() => loadModuleSpec(fifo), /not a regular file/); // a FIFO without a writer would block forever
+    const big = `${dir}/big.yaml`;
+    await Deno.writeTextFile(big, "");
+    await Deno.truncate(big, 33 * 1024 * 1024); // sparse: no disk used
+    await rejects(() => loadModuleSpec(big), /34603008 bytes is more than a module spec may have \(32 MiB\)/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadModuleSpec() names the line and column of the first byte that is not UTF-8", async () => {
+  const file = await Deno.makeTempFile({ suffix: ".yaml" });
+  try {
+    await Deno.writeFile(file, new Uint8Array([...new TextEncoder().encode("kind: x\nspec:\n  id: é"), 0xff, 0x0a]));
+    await rejects(() => loadModuleSpec(file), (error: Error) => {
+      ok(error instanceof SpecError);
+      match(
+        formatIssue(error.issues[0]),
+        /:3:8: error: not UTF-8 text \(byte 0xff at offset 22\): module specs are UTF-8$/,
+      );
+      return true;
+    });
+  } finally {
+    await Deno.remove(file);
+  }
+});
+
+Deno.test("parseModuleSpec(): duplicate keys are errors at the repeated key; many keys stay linear", () => {
+  assertOneProblem(
+    `${ENDPOINT}  functions: com.other/*\n`,
+    /^m\.yaml:5:3: error: YAML syntax: Map keys must be unique \("functions" appears again\)$/,
+  );
+  // 20 000 unknown fields: each warned once (the library's duplicate check and a per-warning key scan were quadratic).
+  const fields = Array.from({ length: 20_000 }, (_, i) => `  unknown${i}: ${i}\n`).join("");
+  const module = parseModuleSpec(`${ENDPOINT}${fields}`, "m.yaml");
+  equal(module.warnings.length, 20_000);
+  equal(module.warnings[19_999].at.line, 20_004);
+});

@@ -42,6 +42,8 @@ export function readYaml(text: string, file: string): YamlSource {
     lineCounter,
     prettyErrors: false,
     merge: true,
+    // The library's own check compares every key with every other one (quadratic); duplicateKeys() is linear.
+    uniqueKeys: false,
   });
   const at = (offset: number): SourceLocation => {
     const { line, col } = lineCounter.linePos(offset);
@@ -61,6 +63,18 @@ export function readYaml(text: string, file: string): YamlSource {
           at: at(error.pos[0]),
           path: "",
           message: yamlMessage(error.message),
+        });
+      }
+      continue;
+    }
+    const duplicates = duplicateKeys(doc.contents);
+    if (duplicates.length > 0) {
+      for (const { offset, key } of duplicates) {
+        issues.push({
+          severity: "error",
+          at: at(offset),
+          path: "",
+          message: `YAML syntax: Map keys must be unique (${JSON.stringify(key)} appears again)`,
         });
       }
       continue;
@@ -102,7 +116,7 @@ function locateNode(doc: Document, path: FieldPath): number | undefined {
   for (const [index, segment] of path.entries()) {
     if (isAlias(node)) node = node.resolve(doc);
     if (isMap(node)) {
-      const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment));
+      const pair = keyIndex(node).get(String(segment));
       if (pair === undefined) return offset;
       // A scalar value is the most precise place; for a missing or nested value, the key's line is.
       const last = index === path.length - 1;
@@ -119,6 +133,45 @@ function locateNode(doc: Document, path: FieldPath): number | undefined {
     }
   }
   return offset;
+}
+
+type Pair = { key: unknown; value: unknown };
+const keyIndexes = new WeakMap<object, Map<string, Pair>>();
+
+/** Keys that repeat in a mapping, anywhere in a document, in one pass (no recursion: deep nesting cannot overflow). */
+function duplicateKeys(root: unknown): { offset: number; key: string }[] {
+  const found: { offset: number; key: string }[] = [];
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Set<string>();
+      for (const item of node.items) {
+        if (isScalar(item.key)) {
+          const key = String(item.key.value);
+          if (seen.has(key)) found.push({ offset: rangeStart(item.key) ?? 0, key });
+          seen.add(key);
+        }
+        stack.push(item.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) stack.push(item);
+    }
+  }
+  return found.sort((a, b) => a.offset - b.offset);
+}
+
+/** A mapping's pairs by key, built once per mapping: a lookup per warning stays linear in the document's size. */
+function keyIndex(node: { items: Pair[] }): Map<string, Pair> {
+  let index = keyIndexes.get(node);
+  if (index === undefined) {
+    index = new Map();
+    for (const item of node.items) {
+      if (isScalar(item.key) && !index.has(String(item.key.value))) index.set(String(item.key.value), item);
+    }
+    keyIndexes.set(node, index);
+  }
+  return index;
 }
 
 function rangeStart(node: unknown): number | undefined {
