@@ -38,3 +38,15 @@ Deno.test("parseDuration() rejects what Flink rejects, naming the input", () => 
     }, `input ${JSON.stringify(input)}`);
   }
 });
+
+Deno.test("parseDuration(): ranges as Java's, in whole milliseconds; out of range is refused with the range", () => {
+  equal(parseDuration("1ns"), 0); // Duration.toMillis() truncates
+  equal(parseDuration("1500us".replace("us", "µs")), 1);
+  equal(parseDuration("9007199254740991"), Number.MAX_SAFE_INTEGER);
+  throws(() => parseDuration("9007199254740992"), /longer than 9007199254740991 ms/);
+  throws(() => parseDuration("9007199254740991d"), /longer than 9007199254740991 ms/);
+  throws(() => parseDuration("9".repeat(400)), /larger than 9223372036854775807 \(a Java long\)/);
+  throws(() => parseDuration(1.5), /a number of milliseconds must be whole/);
+  throws(() => parseDuration(Infinity), /longer than/);
+  throws(() => parseDuration("5\nmodule.yaml:1:1: warning: forged"), (error: Error) => !error.message.includes("\n"));
+});

@@ -17,14 +17,38 @@ export const DELIVERY_SEMANTIC_TYPES = [
   "none",
 ] as const;
 
-const millisField = z.union([z.number().int(), z.string()]).transform((value, ctx) => {
-  if (typeof value === "number" || /^\s*-?\d+\s*$/.test(value)) return Number(value);
-  ctx.addIssue({
-    code: "custom",
-    message:
-      `transactionTimeoutMillis takes a number of milliseconds; for a duration such as "${value}" use transactionTimeout`,
-  });
-  return z.NEVER;
+const millisField = z.custom<number | string>((value) => typeof value === "number" || typeof value === "string", {
+  error: "transactionTimeoutMillis takes a whole number of milliseconds",
+}).transform((value, ctx) => {
+  const text = String(value).trim();
+  if (typeof value === "string" && !/^-?\d+$/.test(text)) {
+    ctx.addIssue({
+      code: "custom",
+      message: `transactionTimeoutMillis takes a number of milliseconds; for a duration such as ${
+        JSON.stringify(value)
+      } use transactionTimeout`,
+    });
+    return z.NEVER;
+  }
+  const millis = Number(value);
+  if (Number.isFinite(millis) && Math.abs(millis) <= Number.MAX_SAFE_INTEGER && !Number.isInteger(millis)) {
+    ctx.addIssue({
+      code: "custom",
+      message: `transactionTimeoutMillis takes a whole number of milliseconds, got ${text}`,
+    });
+    return z.NEVER;
+  }
+  if (!Number.isSafeInteger(millis)) {
+    // Java's Long.parseLong refuses more than 2^63-1; Eddy holds milliseconds exactly up to 2^53-1 (285 616 years).
+    ctx.addIssue({
+      code: "custom",
+      message: `transactionTimeoutMillis must be at most ${Number.MAX_SAFE_INTEGER} ms, got ${
+        !Number.isFinite(millis) || text.length > 40 ? "a larger number" : text
+      }`,
+    });
+    return z.NEVER;
+  }
+  return millis;
 });
 
 /** The input schema of an egress spec. */

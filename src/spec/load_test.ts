@@ -603,3 +603,22 @@ Deno.test("parseModuleSpec(): duplicate keys are errors at the repeated key; man
   equal(module.warnings.length, 20_000);
   equal(module.warnings[19_999].at.line, 20_004);
 });
+
+Deno.test("parseModuleSpec(): transaction timeouts Java would refuse are refused with the range or the reason", () => {
+  const egress = (line: string) =>
+    `kind: io.statefun.kafka.v1/egress\nspec:\n  id: a/out\n  address: localhost:9092\n  deliverySemantic:\n` +
+    `    type: exactly-once\n    ${line}\n`;
+  for (
+    const [line, expected] of [
+      [`transactionTimeoutMillis: ${"9".repeat(400)}`, /must be at most 9007199254740991 ms, got a larger number$/],
+      ["transactionTimeoutMillis: 1.5", /takes a whole number of milliseconds, got 1\.5$/],
+      ["transactionTimeoutMillis: [1]", /takes a whole number of milliseconds$/],
+      ["transactionTimeout: 9007199254740991d", /longer than 9007199254740991 ms \(285 616 years\)$/],
+      ["transactionTimeout: 1ns", /must be larger than 0/], // 0 ms once truncated, as Duration.toMillis() does
+    ] as const
+  ) {
+    const found = problems(egress(line));
+    equal(found.length, 1, `${line}: ${found.join("\n")}`);
+    match(found[0], expected, line);
+  }
+});
