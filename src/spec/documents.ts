@@ -116,7 +116,20 @@ function legacyComponents(
   if (typeof version !== "string") {
     scope.error(
       ["version"],
-      `version must be a string: write version: "${String(version)}" with quotes`,
+      typeof version === "number"
+        // YAML reads 3.0 as the number 3: suggest what was written, with its decimal.
+        ? `version must be a string: write version: "${
+          Number.isInteger(version) ? version.toFixed(1) : version
+        }" with quotes`
+        : `version must be a string such as "3.0", got ${
+          version === null
+            ? "nothing"
+            : Array.isArray(version)
+            ? "a list"
+            : typeof version === "object"
+            ? "a map"
+            : JSON.stringify(version)
+        }`,
     );
     return [];
   }

@@ -52,15 +52,35 @@ export const nonEmptyTextField = textField.refine(
  * the only shape StateFun reads. Duplicate keys: the last wins, as in StateFun.
  */
 export const kafkaPropertiesField = z.array(
-  z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]), {
-    error: "expected a single-key map such as `- isolation.level: read_committed`",
-  }).superRefine((entry, ctx) => {
+  // Checked by hand: zod's records drop a `__proto__` key, which is a valid (if odd) property name for StateFun.
+  z.custom<Record<string, unknown>>(
+    (entry) => typeof entry === "object" && entry !== null && !Array.isArray(entry),
+    { error: "expected a single-key map such as `- isolation.level: read_committed`" },
+  ).superRefine((entry, ctx) => {
     const keys = Object.keys(entry);
     if (keys.length !== 1) {
       ctx.addIssue({
         code: "custom",
-        message: `each list item must have exactly one key (found ${keys.length}: ${keys.join(", ") || "none"}); ` +
-          "StateFun reads only the first, so write one `- key: value` item per property",
+        message: `each list item must have exactly one key (found ${keys.length}: ${
+          keys.map((key) => JSON.stringify(key)).join(", ") || "none"
+        }); StateFun reads only the first, so write one \`- key: value\` item per property`,
+      });
+      return;
+    }
+    const value = entry[keys[0]];
+    if (value === null || value === undefined) {
+      ctx.addIssue({
+        code: "custom",
+        path: [keys[0]],
+        message: `property ${JSON.stringify(keys[0])} has no value; write ${keys[0]}: "" for an empty one`,
+      });
+    } else if (!["string", "number", "boolean"].includes(typeof value)) {
+      ctx.addIssue({
+        code: "custom",
+        path: [keys[0]],
+        message: `property ${JSON.stringify(keys[0])} must be a text, number or boolean, got ${
+          Array.isArray(value) ? "a list" : "a map"
+        }`,
       });
     }
   }),
@@ -68,7 +88,8 @@ export const kafkaPropertiesField = z.array(
     error: "expected a list of single-key maps such as `- isolation.level: read_committed` (StateFun's format)",
   },
 ).transform((entries) => {
-  const properties: Record<string, string> = {};
+  // A null-prototype object: a property named `__proto__` is an own key, not the prototype.
+  const properties: Record<string, string> = Object.create(null);
   for (const entry of entries) {
     for (const [key, value] of Object.entries(entry)) {
       properties[key] = String(value);

@@ -67,7 +67,11 @@ export class SpecError extends Error {
 export function formatIssue(issue: SpecIssue): string {
   const where = `${issue.at.file}:${issue.at.line}:${issue.at.column}`;
   const path = issue.path === "" ? "" : `${issue.path}: `;
-  return `${where}: ${issue.severity}: ${path}${issue.message}`;
+  // One issue, one line: a value with a line break echoed in a message cannot forge another issue line.
+  return `${where}: ${issue.severity}: ${path}${issue.message}`.replace(
+    /[\r\n\u2028\u2029]/g,
+    (c) => JSON.stringify(c).slice(1, -1),
+  );
 }
 
 /** Formats a field path as a user reads it: `spec.topics[0].targets[1]`. */

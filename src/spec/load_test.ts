@@ -264,7 +264,7 @@ Deno.test("parseModuleSpec() reports bad field values at their line, with what w
     [
       "startup type",
       ingress("  startupPosition:\n    type: from-the-top\n"),
-      /m\.yaml:11:11: error: spec\.startupPosition\.type: invalid startup position type; valid values are \[group-offsets, earliest, latest, specific-offsets, date\]/,
+      /m\.yaml:11:11: error: spec\.startupPosition\.type: invalid startup position type "from-the-top"; valid values are \[group-offsets, earliest, latest, specific-offsets, date\]/,
     ],
     [
       "startup date format",
@@ -309,7 +309,7 @@ Deno.test("parseModuleSpec() reports bad field values at their line, with what w
     [
       "properties item with two keys",
       ingress("  properties:\n    - a: 1\n      b: 2\n"),
-      /spec\.properties\[0\]: each list item must have exactly one key \(found 2: a, b\)/,
+      /spec\.properties\[0\]: each list item must have exactly one key \(found 2: "a", "b"\)/,
     ],
     [
       "duplicate topic",
@@ -432,7 +432,7 @@ Deno.test("parseModuleSpec() reports bad field values at their line, with what w
     [
       "unquoted version",
       "version: 3.0\nmodule: {}\n",
-      /m\.yaml:1:10: error: version: version must be a string: write version: "3" with quotes/,
+      /m\.yaml:1:10: error: version: version must be a string: write version: "3.0" with quotes/,
     ],
     ["old version", 'version: "2.0"\nmodule: {}\n', /format version 2\.0 is not supported/],
     ["unknown version", 'version: "3.1"\nmodule: {}\n', /unrecognized format version "3\.1"/],
@@ -621,4 +621,41 @@ Deno.test("parseModuleSpec(): transaction timeouts Java would refuse are refused
     equal(found.length, 1, `${line}: ${found.join("\n")}`);
     match(found[0], expected, line);
   }
+});
+
+Deno.test("parseModuleSpec(): clear messages for odd but real input (issue #15)", () => {
+  const ING = `kind: io.statefun.kafka.v1/ingress
+spec:
+  id: a/in
+  address: localhost:9092
+  consumerGroupId: g
+  topics:
+    - topic: t
+      valueType: a/t
+      targets: [a/f]
+`;
+  assertOneProblem(`version: 3.0\nmodule: {}\n`, /version must be a string: write version: "3\.0" with quotes$/);
+  assertOneProblem(`version: {a: 1}\nmodule: {}\n`, /version must be a string such as "3\.0", got a map$/);
+  assertOneProblem(
+    `${ING}  properties:\n    - a: ~\n`,
+    /:11:10: error: spec\.properties\[0\]\.a: property "a" has no value/,
+  );
+  assertOneProblem(
+    "kind: io.statefun.kafka.v1/ingress\nspec:\n  id: a/in\n  address: *nope\n",
+    /^m\.yaml:4:12: error: YAML syntax: .*Unresolved alias.*nope$/,
+  );
+  assertOneProblem(
+    `kind: x\nspec: ${"[".repeat(2000)}${"]".repeat(2000)}\n`,
+    /^m\.yaml:2:263: error: YAML nests deeper than 256/,
+  );
+  // CR alone breaks lines in YAML 1.2.
+  equal(problems(ENDPOINT.replaceAll("\n", "\r")).length, 0);
+  equal(problems(ENDPOINT.replaceAll("\n", "\r\n")).length, 0);
+  // A property named __proto__ is a property (zod's records and plain objects would drop it).
+  const module = parseModuleSpec(`${ING}  properties:\n    - __proto__: x\n`, "m.yaml");
+  deepEqual(Object.entries(module.ingresses[0].properties), [["__proto__", "x"]]);
+  // A value with a line break cannot forge a line of its own.
+  const forged = problems(`${ING}  startupPosition:\n    type: "x\\nm.yaml:1:1: warning: forged"\n`);
+  equal(forged.length, 1);
+  ok(!forged[0].includes("\n"), forged[0]);
 });

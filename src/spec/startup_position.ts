@@ -129,7 +129,11 @@ export const startupPositionField: z.ZodType<StartupPosition, unknown> = z
     error: (issue) =>
       issue.input === undefined || typeof issue.input !== "object"
         ? undefined
-        : `invalid startup position type; valid values are [${STARTUP_POSITION_TYPES.join(", ")}]`,
+        : `invalid startup position type${
+          typeof (issue.input as { type?: unknown }).type === "string"
+            ? ` ${JSON.stringify((issue.input as { type: string }).type)}`
+            : ""
+        }; valid values are [${STARTUP_POSITION_TYPES.join(", ")}]`,
   }).meta({
     description: "Where the ingress starts on the app's first start (default: latest)",
   });

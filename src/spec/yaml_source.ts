@@ -36,8 +36,23 @@ export interface YamlSource {
  * @param text The file contents.
  * @param file The file name used in locations.
  */
-export function readYaml(text: string, file: string): YamlSource {
+export function readYaml(source: string, file: string): YamlSource {
+  // YAML 1.2 breaks lines at CR, LF and CRLF; the yaml library only at LF.
+  const text = source.includes("\r") ? source.replace(/\r\n?/g, "\n") : source;
   const lineCounter = new LineCounter();
+  const tooDeep = deepNesting(text);
+  if (tooDeep !== undefined) {
+    const before = text.slice(0, tooDeep);
+    return {
+      documents: [],
+      issues: [{
+        severity: "error",
+        at: { file, line: before.split("\n").length, column: tooDeep - before.lastIndexOf("\n") },
+        path: "",
+        message: `YAML nests deeper than ${MAX_NESTING} levels here; Eddy does not read it (module specs nest a few)`,
+      }],
+    };
+  }
   const parsed = parseAllDocuments(text, {
     lineCounter,
     prettyErrors: false,
@@ -84,9 +99,11 @@ export function readYaml(text: string, file: string): YamlSource {
     try {
       value = doc.toJS({ maxAliasCount: 100 });
     } catch (error) {
+      const alias = /Unresolved alias.*: (.+)$/.exec(String(error))?.[1];
+      const offset = alias === undefined ? undefined : aliasOffset(doc.contents, alias.trim());
       issues.push({
         severity: "error",
-        at: start,
+        at: offset === undefined ? start : at(offset),
         path: "",
         message: yamlMessage(String(error)),
       });
@@ -105,6 +122,7 @@ export function readYaml(text: string, file: string): YamlSource {
 }
 
 function yamlMessage(message: string): string {
+  if (message.includes("Maximum call stack size exceeded")) return "YAML nests too deep for Eddy to read";
   // The yaml library appends the position and a code excerpt; the location is reported separately.
   return `YAML syntax: ${message.split("\n")[0].replace(/ at line \d+, column \d+:?$/, "")}`;
 }
@@ -137,6 +155,39 @@ function locateNode(doc: Document, path: FieldPath): number | undefined {
 
 type Pair = { key: unknown; value: unknown };
 const keyIndexes = new WeakMap<object, Map<string, Pair>>();
+
+const MAX_NESTING = 256;
+
+/** The offset where flow collections (`[`, `{`) nest deeper than MAX_NESTING, outside quotes and comments. */
+function deepNesting(text: string): number | undefined {
+  let depth = 0;
+  let quote: string | undefined;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (quote !== undefined) {
+      if (c === "\\" && quote === '"') i++;
+      else if (c === quote) quote = undefined;
+      else if (c === "\n" && quote === "#") quote = undefined;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === "#" && (i === 0 || /\s/.test(text[i - 1]))) quote = "#";
+    else if (c === "[" || c === "{") {
+      if (++depth > MAX_NESTING) return i;
+    } else if (c === "]" || c === "}") depth = Math.max(0, depth - 1);
+  }
+  return undefined;
+}
+
+/** Where an alias `*name` stands in a document (iterative walk). */
+function aliasOffset(root: unknown, name: string): number | undefined {
+  const stack: unknown[] = [root];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isAlias(node) && node.source === name) return rangeStart(node);
+    if (isMap(node)) { for (const item of node.items) stack.push(item.value, item.key); }
+    else if (isSeq(node)) { for (const item of node.items) stack.push(item); }
+  }
+  return undefined;
+}
 
 /** Keys that repeat in a mapping, anywhere in a document, in one pass (no recursion: deep nesting cannot overflow). */
 function duplicateKeys(root: unknown): { offset: number; key: string }[] {
