@@ -289,7 +289,7 @@ Deno.test("parseModuleSpec() reports bad field values at their line, with what w
     [
       "specific offsets negative",
       ingress("  startupPosition:\n    type: specific-offsets\n    offsets:\n      - names/0: -3\n"),
-      /m\.yaml:13:18: error: spec\.startupPosition\.offsets\[0\]\.names\/0: must be at least 0, got the number -3/,
+      /m\.yaml:13:18: error: spec\.startupPosition\.offsets\[0\]\.names\/0: the offset of "names\/0" must be an integer from 0 to 9223372036854775807, got -3/,
     ],
     [
       "specific offsets two keys",
@@ -658,4 +658,36 @@ spec:
   const forged = problems(`${ING}  startupPosition:\n    type: "x\\nm.yaml:1:1: warning: forged"\n`);
   equal(forged.length, 1);
   ok(!forged[0].includes("\n"), forged[0]);
+});
+
+Deno.test("parseModuleSpec(): Java's ranges for partitions, offsets and dates (issue #15)", () => {
+  const ING = (position: string) =>
+    `kind: io.statefun.kafka.v1/ingress
+spec:
+  id: a/in
+  address: localhost:9092
+  consumerGroupId: g
+  startupPosition:
+${position}
+  topics:
+    - topic: t
+      valueType: a/t
+      targets: [a/f]
+`;
+  const offsets = (entry: string) => ING(`    type: specific-offsets\n    offsets:\n      - ${entry}`);
+  assertOneProblem(offsets(`"t/2147483648": 5`), /partition 2147483648 of "t\/2147483648" is larger than 2147483647/);
+  const max = parseModuleSpec(offsets(`"t/2147483647": 9223372036854775807`), "m.yaml").ingresses[0].startupPosition;
+  deepEqual(max, {
+    type: "specific-offsets",
+    offsets: [{ topic: "t", partition: 2147483647, offset: Number.MAX_SAFE_INTEGER }],
+  });
+  assertOneProblem(offsets(`"t/0": 1.5`), /must be an integer from 0 to 9223372036854775807, got 1\.5$/);
+  assertOneProblem(offsets(`"t/0": 1e30`), /must be an integer from 0 to 9223372036854775807/);
+  const date = (text: string) =>
+    (parseModuleSpec(ING(`    type: date\n    date: ${text}`), "m.yaml").ingresses[0].startupPosition as {
+      epochMillis: number;
+    })
+      .epochMillis;
+  equal(date("0050-01-01 00:00:00.000 +0000"), Date.parse("0050-01-01T00:00:00.000Z")); // not 1950
+  equal(date("0001-01-01 00:00:00.000 +0000"), -62135596800000);
 });

@@ -41,8 +41,11 @@ export function parseStartupDate(text: string): number {
     .map(Number);
   const offsetMinutes = (match[8] === "-" ? -1 : 1) *
     (Number(match[9]) * 60 + Number(match[10]));
-  const local = Date.UTC(year, month - 1, day, hour, minute, second, millis);
-  const check = new Date(local);
+  // Date.UTC maps years 0-99 to 1900-1999; setUTCFullYear takes the year as written (java.time reads 0001 as 1).
+  const check = new Date(0);
+  check.setUTCFullYear(year, month - 1, day);
+  check.setUTCHours(hour, minute, second, millis);
+  const local = check.getTime();
   if (
     check.getUTCFullYear() !== year || check.getUTCMonth() !== month - 1 ||
     check.getUTCDate() !== day ||
@@ -65,20 +68,26 @@ export function parseTopicPartition(
 ): { topic: string; partition: number } {
   const slash = text.lastIndexOf("/");
   const partitionText = text.slice(slash + 1);
-  if (
-    slash <= 0 || !/^\d+$/.test(partitionText) ||
-    !Number.isSafeInteger(Number(partitionText))
-  ) {
+  if (slash <= 0 || !/^\d+$/.test(partitionText)) {
+    throw new SyntaxError(`${JSON.stringify(text)} does not conform to the <topic>/<partition_id> format`);
+  }
+  if (Number(partitionText) > INT_MAX) {
     throw new SyntaxError(
-      `"${text}" does not conform to the <topic>/<partition_id> format`,
+      `partition ${partitionText} of ${JSON.stringify(text)} is larger than ${INT_MAX} (a Java int)`,
     );
   }
   return { topic: text.slice(0, slash), partition: Number(partitionText) };
 }
 
-const offsetEntry = z.record(z.string(), z.number().int().nonnegative(), {
-  error: 'expected a single-key map such as `- "my-topic/0": 42` (offset: a non-negative integer)',
-}).transform((entry, ctx): TopicPartitionOffset[] => {
+const INT_MAX = 2_147_483_647;
+/** Java's Long.MAX_VALUE as a double (YAML numbers are doubles here): offsets up to it are accepted, as StateFun does. */
+const LONG_MAX = 9_223_372_036_854_775_807;
+
+// Checked by hand: zod's records drop a `__proto__` key, and its int() stops at 2^53-1 where Kafka offsets go to 2^63-1.
+const offsetEntry = z.custom<Record<string, unknown>>(
+  (entry) => typeof entry === "object" && entry !== null && !Array.isArray(entry),
+  { error: 'expected a single-key map such as `- "my-topic/0": 42` (offset: a non-negative integer)' },
+).transform((entry, ctx): TopicPartitionOffset[] => {
   const entries = Object.entries(entry);
   if (entries.length !== 1) {
     ctx.addIssue({
@@ -87,9 +96,21 @@ const offsetEntry = z.record(z.string(), z.number().int().nonnegative(), {
     });
     return z.NEVER;
   }
-  const [key, offset] = entries[0];
+  const [key, value] = entries[0];
+  if (typeof value !== "number" || !Number.isInteger(value) || value < 0 || value > LONG_MAX) {
+    ctx.addIssue({
+      code: "custom",
+      path: [key],
+      message: `the offset of ${JSON.stringify(key)} must be an integer from 0 to ${LONG_MAX_TEXT}, got ${
+        typeof value === "string" ? JSON.stringify(value) : String(value)
+      }`,
+    });
+    return z.NEVER;
+  }
   try {
-    return [{ ...parseTopicPartition(key), offset }];
+    // An offset past 2^53-1 is past the end of any log: it starts where the reset policy says, as an offset past
+    // the log end does in StateFun.
+    return [{ ...parseTopicPartition(key), offset: Math.min(value, Number.MAX_SAFE_INTEGER) }];
   } catch (error) {
     ctx.addIssue({
       code: "custom",
@@ -99,6 +120,8 @@ const offsetEntry = z.record(z.string(), z.number().int().nonnegative(), {
     return z.NEVER;
   }
 });
+
+const LONG_MAX_TEXT = "9223372036854775807";
 
 /** The `startupPosition` field. */
 export const startupPositionField: z.ZodType<StartupPosition, unknown> = z
