@@ -6,3 +6,6 @@
  */
 
 export * as officialSdk from "npm:apache-flink-statefun@3.3.0";
+
+/** Property-based testing: the spec fuzz test (tests/spec/fuzz_test.ts) mutates real specs with it. */
+export { default as fc } from "npm:fast-check@4.11.0";

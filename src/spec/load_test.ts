@@ -691,3 +691,20 @@ ${position}
   equal(date("0050-01-01 00:00:00.000 +0000"), Date.parse("0050-01-01T00:00:00.000Z")); // not 1950
   equal(date("0001-01-01 00:00:00.000 +0000"), -62135596800000);
 });
+
+Deno.test("parseModuleSpec(): an empty startupPosition says so (found by the fuzz test: a crash)", () => {
+  assertOneProblem(
+    `kind: io.statefun.kafka.v1/ingress
+spec:
+  id: a/in
+  address: localhost:9092
+  consumerGroupId: g
+  startupPosition: ~
+  topics:
+    - topic: t
+      valueType: a/t
+      targets: [a/f]
+`,
+    /spec\.startupPosition: expected a map with a type, such as `type: earliest`, got nothing$/,
+  );
+});

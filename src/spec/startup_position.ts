@@ -150,7 +150,9 @@ export const startupPositionField: z.ZodType<StartupPosition, unknown> = z
     }).transform(({ date }) => ({ type: "date" as const, ...date })),
   ], {
     error: (issue) =>
-      issue.input === undefined || typeof issue.input !== "object"
+      issue.input === null
+        ? "expected a map with a type, such as `type: earliest`, got nothing"
+        : issue.input === undefined || typeof issue.input !== "object"
         ? undefined
         : `invalid startup position type${
           typeof (issue.input as { type?: unknown }).type === "string"
