@@ -170,3 +170,24 @@ Deno.test("control routes: the OpenAPI document lists every route", async () => 
     equal(typeof document.paths[path], "object", path);
   }
 });
+
+Deno.test("control routes: hostile bodies are refused with a field or a size, never applied", async () => {
+  const { app, calls } = fakeApp();
+  const control = createControlApp(app);
+  await control.request(`${BASE}/v1/ingresses/t/in/pause`, { method: "POST" });
+  const post = (body: string) =>
+    control.request(`${BASE}/v1/ingresses/t/in/offsets`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body,
+    });
+  // An own __proto__ key (JSON.parse makes one) is an unknown key of a strict body, not a prototype.
+  equal((await post('{"to":"earliest","__proto__":{"to":"latest"}}')).status, 400);
+  equal((await post('{"to":"specific","offsets":[{"topic":"in","partition":"0","offset":1}]}')).status, 400);
+  const wrongType = await (await post('{"to":"timestamp","timestamp":"yesterday"}')).json();
+  equal(wrongType.error.field, "timestamp");
+  equal((await post(`${"[".repeat(5_000)}${"]".repeat(5_000)}`)).status, 400); // nested, not an object
+  equal((await post(JSON.stringify({ to: "earliest", pad: "x".repeat(70_000) }))).status, 413);
+  equal((await post("null")).status, 400);
+  deepEqual(calls.filter((call) => call.startsWith("reset")), [], "no reset was applied");
+});
