@@ -172,3 +172,19 @@ spec:
   const summary = summarize(module);
   ok(summary.split("\n").length > 200_000);
 });
+
+Deno.test("eddy run refuses a topic config name that is none before it loads anything", async () => {
+  for (const name of ["__proto__", "Bad Name", "toString"]) {
+    const { code, err } = await run(
+      "run",
+      "--module",
+      `${testdata}full_components.yaml`,
+      "--functions",
+      "/nonexistent.ts",
+      "--internal-topic-config",
+      `${name}=1`,
+    );
+    equal(code, 2, name);
+    match(err, new RegExp(`^eddy: --internal-topic-config: "${name}" is not a Kafka topic config name`), name);
+  }
+});

@@ -110,11 +110,19 @@ export async function runCommand(args: string[], output: CliOutput): Promise<num
   if (replication !== undefined && !/^[1-9]\d*$/.test(replication)) {
     throw new UsageError(`--internal-replication must be a positive integer, not "${replication}"`, RUN_USAGE);
   }
-  const topicConfigs: Record<string, string> = {};
+  const topicConfigs: Record<string, string> = Object.create(null);
   for (const pair of (option("internal-topic-config") ?? "").split(",").filter((item) => item.trim() !== "")) {
     const [name, ...rest] = pair.split("=");
     if (rest.length === 0 || name.trim() === "") {
-      throw new UsageError(`--internal-topic-config takes name=value pairs, not "${pair}"`, RUN_USAGE);
+      throw new UsageError(`--internal-topic-config takes name=value pairs, not ${JSON.stringify(pair)}`, RUN_USAGE);
+    }
+    if (!/^[a-z][a-z0-9.]*$/.test(name.trim())) {
+      throw new UsageError(
+        `--internal-topic-config: ${
+          JSON.stringify(name.trim())
+        } is not a Kafka topic config name (such as min.insync.replicas)`,
+        RUN_USAGE,
+      );
     }
     topicConfigs[name.trim()] = rest.join("=").trim();
   }
