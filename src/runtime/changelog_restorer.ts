@@ -7,7 +7,25 @@
 
 import { describeError } from "./logger.ts";
 import type { AppConsumerPort, ClusterAdmin, ConsumedRecord, RecordHandoff } from "./ports.ts";
+import type { RecordOrigin } from "./routing.ts";
 import type { Task } from "./task/task.ts";
+
+/** A changelog record that is not Eddy's: the task cannot be restored past it (never applied, never skipped). */
+export class CorruptChangelogError extends Error {
+  /**
+   * Creates it.
+   *
+   * @param origin Where the record is.
+   * @param reason Why it cannot be read.
+   */
+  constructor(readonly origin: RecordOrigin, reason: string) {
+    super(
+      `cannot restore task ${origin.partition}: the record at ${origin.topic}/${origin.partition}@${origin.offset} ` +
+        `is not an Eddy changelog record (${reason})`,
+    );
+    this.name = "CorruptChangelogError";
+  }
+}
 
 /** The changelog reads of the tasks being restored. */
 export class ChangelogRestorer {
@@ -78,10 +96,7 @@ function applyChangelog(task: Task, topic: string, records: ConsumedRecord[]): v
       if (record.key === null) throw new Error("a changelog record without key");
       task.state.restore(record.key, record.value);
     } catch (error) {
-      throw new Error(
-        `cannot restore task ${task.task}: the record at ${topic}/${task.task}@${record.offset} is not an Eddy ` +
-          `changelog record (${describeError(error)})`,
-      );
+      throw new CorruptChangelogError({ topic, partition: task.task, offset: record.offset }, describeError(error));
     }
   }
 }

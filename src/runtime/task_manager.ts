@@ -10,7 +10,7 @@
 import type { FunctionSpec } from "../sdk/function_spec.ts";
 import type { AppPlan } from "./app_plan.ts";
 import { AtLeastOnceCommitter } from "./at_least_once_committer.ts";
-import type { ChangelogRestorer } from "./changelog_restorer.ts";
+import { type ChangelogRestorer, CorruptChangelogError } from "./changelog_restorer.ts";
 import type { EgressSinks } from "./egress_sinks.ts";
 import { describeError, type Logger } from "./logger.ts";
 import {
@@ -163,6 +163,14 @@ export class TaskManager {
       });
     } catch (error) {
       if (this.#tasks.get(p) !== task) return;
+      if (error instanceof CorruptChangelogError) {
+        // Not transient: retrying reads the same record. The task stays, stopped at the record, until an operator
+        // restarts it (control API) after repairing the changelog.
+        task.failRestore({ reason: error.message, origin: error.origin });
+        consumer.pauseTask(p);
+        log.error(`task stopped: ${error.message}`, { ...error.origin });
+        return;
+      }
       this.#tasks.delete(p);
       if (!this.#options.running() || (error instanceof CommitError && error.fenced)) {
         if (this.#options.running()) log.warn("another instance took this task over");

@@ -109,6 +109,13 @@ export class Task {
     return this.#state;
   }
 
+  /** Gives up a restore that cannot go on (a corrupt changelog record): the task stops there, visibly. */
+  failRestore(failure: TaskFailure): void {
+    if (this.#status !== "restoring") return;
+    this.#failure = failure;
+    this.#status = "failed";
+  }
+
   /**
    * Starts processing: the given start positions are committed with the first
    * epoch (so a first start's startup positions hold from then on).
