@@ -82,7 +82,13 @@ export function createControlApp(runtime: ControlledApp, options: ControlOptions
     for (const task of status.tasks) {
       for (const [typename, counters] of Object.entries(task.functions)) {
         const entry = functions.get(typename) ??
-          { typename, kind: "in-process", invocations: 0, failures: 0, backlog: 0 };
+          {
+            typename,
+            kind: runtime.functionSpec(typename)?.kind ?? "in-process",
+            invocations: 0,
+            failures: 0,
+            backlog: 0,
+          };
         entry.invocations += counters.in;
         entry.failures += counters.failures;
         entry.backlog += counters.backlog;

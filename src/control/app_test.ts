@@ -6,6 +6,7 @@
 import { deepEqual, equal } from "node:assert/strict";
 import { OperationError } from "../runtime/errors.ts";
 import { taskOfId } from "../runtime/routing.ts";
+import { inProcess } from "../runtime/task/callable.ts";
 import type { OffsetResetTarget } from "../runtime/status.ts";
 import type { TaskReport } from "../runtime/task/types.ts";
 import { StateFun } from "../sdk/statefun.ts";
@@ -74,7 +75,10 @@ function fakeApp() {
       if (p !== 1) throw new OperationError("conflict", `task ${p} is running, not stopped`);
       calls.push(`restart ${p}`);
     },
-    functionSpec: (typename) => functions.functionSpec(typename),
+    functionSpec: (typename) => {
+      const spec = functions.functionSpec(typename);
+      return spec === undefined ? undefined : inProcess(spec);
+    },
     task: (p) =>
       p === 0
         ? {

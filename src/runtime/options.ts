@@ -10,6 +10,7 @@ import type { ModuleSpec } from "../spec/model.ts";
 import type { InternalTopicSettings } from "./internal_topics.ts";
 import type { Logger } from "./logger.ts";
 import type { AppKafkaFactory } from "./ports.ts";
+import type { CallableFunction } from "./task/callable.ts";
 import type { RecordPolicy, TaskLimits } from "./task/types.ts";
 
 /** Where in-process functions come from: a `StateFun` instance, or anything that resolves typenames. */
@@ -29,12 +30,14 @@ export interface RuntimeOptions extends AppOptions {
   kafka: AppKafkaFactory;
   /** The log (default: text on stderr). */
   logger?: Logger;
+  /** The remote function bound to a type by the module's HTTP endpoints (src/remote/ `remoteFunctions`), if any. */
+  remote?: (typename: string) => CallableFunction | undefined;
 }
 
 /** How an app runs: its functions, guarantee, intervals, limits and policies. */
 export interface AppOptions {
-  /** In-process functions. */
-  functions: FunctionSource;
+  /** In-process functions (none: every function is remote). */
+  functions?: FunctionSource;
   /** The app id (required when the ingresses' consumerGroupIds differ). */
   appId?: string;
   /** The processing guarantee (default exactly-once). */

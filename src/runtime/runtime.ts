@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { FunctionSpec } from "../sdk/function_spec.ts";
+import { type CallableFunction, inProcess } from "./task/callable.ts";
 import { type AppPlan, planApp } from "./app_plan.ts";
 import { ChangelogRestorer } from "./changelog_restorer.ts";
 import { EgressSinks } from "./egress_sinks.ts";
@@ -43,6 +43,8 @@ export class Runtime {
   #fatal: ((error: Error) => void) | undefined;
   /** Ingresses an operator paused (their topics are not fetched). */
   readonly #pausedIngresses = new Set<string>();
+  /** Functions by type, in-process or remote, as first looked up. */
+  readonly #callables = new Map<string, CallableFunction>();
   /** When the instance started (epoch ms). */
   readonly startedAt: number = Date.now();
   /** Resolves with an error when the runtime cannot go on (the consumer crashed for good). */
@@ -146,7 +148,7 @@ export class Runtime {
       consumer,
       restorer: this.#restorer,
       sinks,
-      functions: (typename) => this.#options.functions.functionSpec(typename),
+      functions: (typename) => this.functionSpec(typename),
       exactlyOnce: this.#guarantee === "exactly-once",
       transactionTimeoutMs: this.#transactionTimeoutMs(),
       limits: this.#taskLimits(),
@@ -194,8 +196,15 @@ export class Runtime {
   }
 
   /** The binding of a function type. */
-  functionSpec(typename: string): FunctionSpec | undefined {
-    return this.#options.functions.functionSpec(typename);
+  functionSpec(typename: string): CallableFunction | undefined {
+    // In-process wins over a remote binding of the same type: a user's own code overrides the module.
+    let callable = this.#callables.get(typename);
+    if (callable === undefined) {
+      const spec = this.#options.functions?.functionSpec(typename);
+      callable = spec !== undefined ? inProcess(spec) : this.#options.remote?.(typename);
+      if (callable !== undefined) this.#callables.set(typename, callable);
+    }
+    return callable;
   }
 
   /** Egresses with the records functions sent to them and the failed writes outside transactions. */
@@ -354,11 +363,11 @@ export class Runtime {
   #checkFunctions(): void {
     for (const route of this.plan.routes.values()) {
       for (const target of route.targets) {
-        if (this.#options.functions.functionSpec(target) !== undefined) continue;
+        if (this.functionSpec(target) !== undefined) continue;
         const at = `${route.ingress.at.file}:${route.ingress.at.line}`;
         throw new RuntimeError(
-          `ingress ${route.ingress.id} (${at}) sends to ${target}, but no in-process function is bound for it ` +
-            `(remote functions come with the HTTP endpoints)`,
+          `ingress ${route.ingress.id} (${at}) sends to ${target}, but no function is bound for it: neither an ` +
+            `in-process one (--functions) nor an HTTP endpoint of the module`,
         );
       }
     }

@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { FunctionSpec } from "../sdk/function_spec.ts";
+import type { CallableFunction } from "./task/callable.ts";
 import type { AppPlan } from "./app_plan.ts";
 import { AtLeastOnceCommitter } from "./at_least_once_committer.ts";
 import { type ChangelogRestorer, CorruptChangelogError } from "./changelog_restorer.ts";
@@ -40,8 +40,8 @@ export interface TaskManagerOptions {
   restorer: ChangelogRestorer;
   /** Egress records outside transactions. */
   sinks: EgressSinks;
-  /** The in-process function of a type. */
-  functions(typename: string): FunctionSpec | undefined;
+  /** The function of a type (in-process or remote). */
+  functions(typename: string): CallableFunction | undefined;
   /** Under exactly-once, one transaction per commit; otherwise records then offsets. */
   exactlyOnce: boolean;
   /** The transaction timeout of task producers. */

@@ -6,13 +6,13 @@
  * @module
  */
 
-import type { FunctionSpec } from "../../sdk/function_spec.ts";
-import { type InvocationResult, invokeFunction } from "../../sdk/invoke.ts";
+import type { InvocationResult } from "../../sdk/invoke.ts";
 import type { StateRead, TaskState } from "../../state/task_state.ts";
 import type { AppPlan } from "../app_plan.ts";
 import { type EgressRecord, routeEgressMessage } from "../egress_router.ts";
 import { describeError, type Logger } from "../logger.ts";
 import type { Envelope } from "./address_queues.ts";
+import { type CallableFunction, FinalFailure, StatesRegistered } from "./callable.ts";
 import type { Clock } from "./clock.ts";
 import { checkTimers } from "./effects.ts";
 
@@ -47,15 +47,16 @@ export interface InvokerContext {
 export async function invokeWithRetries(
   context: InvokerContext,
   envelope: Envelope,
-  spec: FunctionSpec,
+  spec: CallableFunction,
   apply: (result: InvocationResult, egress: EgressRecord[], reads: StateRead, now: number) => void,
 ): Promise<InvocationOutcome> {
   const { target } = envelope;
+  let registrations = 0;
   for (let attempt = 1;; attempt++) {
     const now = context.clock.now();
     try {
       const read = context.state.read(target, spec.valueSpecs, now);
-      const result = await invokeFunction(spec, {
+      const result = await spec.call({
         self: target,
         caller: envelope.caller,
         argument: envelope.argument,
@@ -68,7 +69,14 @@ export async function invokeWithRetries(
       return { kind: "applied" };
     } catch (error) {
       if (!context.processing()) return { kind: "abandoned" };
-      if (attempt >= context.maxAttempts) return { kind: "failed", error, attempts: attempt };
+      // Newly registered states: the same message again at once, with their values (a few times at most).
+      if (error instanceof StatesRegistered && ++registrations <= 3) {
+        attempt--;
+        continue;
+      }
+      if (attempt >= context.maxAttempts || error instanceof FinalFailure) {
+        return { kind: "failed", error, attempts: attempt };
+      }
       context.log.warn(`function failed, retrying: ${describeError(error)}`, {
         address: target.toString(),
         ...envelope.origin,

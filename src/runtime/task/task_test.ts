@@ -15,6 +15,7 @@ import { Logger } from "../logger.ts";
 import { decodeMailboxMessage } from "../mailbox_record.ts";
 import { partitionOfKey } from "../partitioner.ts";
 import { type CommitBatch, CommitError, type ConsumedRecord } from "../ports.ts";
+import { inProcess } from "./callable.ts";
 import { ManualClock } from "./clock.ts";
 import { Task } from "./task.ts";
 import type { TaskLimits } from "./types.ts";
@@ -74,7 +75,10 @@ function harness(
     task: 0,
     taskCount: options.taskCount ?? 1,
     plan,
-    functions: (typename) => functions.functionSpec(typename),
+    functions: (typename) => {
+      const spec = functions.functionSpec(typename);
+      return spec === undefined ? undefined : inProcess(spec);
+    },
     committer: {
       init: () => Promise.resolve(),
       commit: options.commit ?? ((batch) => {

@@ -6,12 +6,12 @@
  * @module
  */
 
-import type { FunctionSpec } from "../../sdk/function_spec.ts";
 import type { AppPlan } from "../app_plan.ts";
 import type { EgressRecord } from "../egress_router.ts";
 import type { Logger } from "../logger.ts";
 import type { TaskCommitter } from "../ports.ts";
 import type { RecordOrigin } from "../routing.ts";
+import type { CallableFunction } from "./callable.ts";
 import type { Clock } from "./clock.ts";
 
 /** Where egress records outside the task's transaction go. */
@@ -147,8 +147,8 @@ export interface TaskOptions {
   taskCount: number;
   /** The app. */
   plan: AppPlan;
-  /** The in-process function of a type, if bound. */
-  functions(typename: string): FunctionSpec | undefined;
+  /** The function of a type (in-process or remote), if bound. */
+  functions(typename: string): CallableFunction | undefined;
   /** Commits epochs. */
   committer: TaskCommitter;
   /** Egress records outside the transaction. */

@@ -1,0 +1,59 @@
+/**
+ * What a task invokes: a function type with its registered states and one call per message — an in-process SDK
+ * function, or a remote one over StateFun's HTTP protocol (src/remote/). Two errors steer the invoker's retries: a
+ * remote function that declared states it had not (they are registered) is called again at once with them; a
+ * failure that already used its retry budget (a remote call's timeout) is not retried again.
+ *
+ * @module
+ */
+
+import type { FunctionSpec, ValueSpec } from "../../sdk/function_spec.ts";
+import { type Invocation, type InvocationResult, invokeFunction } from "../../sdk/invoke.ts";
+
+/** A function type the task can invoke. */
+export interface CallableFunction {
+  /** `<namespace>/<name>`. */
+  readonly typename: string;
+  /** Its states (a remote function's grow as it declares them). */
+  readonly valueSpecs: readonly ValueSpec[];
+  /** Invokes it once for one message. */
+  call(invocation: Invocation): Promise<InvocationResult>;
+  /** In-process or remote, for status and metrics. */
+  readonly kind: "in-process" | "remote";
+}
+
+/** The function declared states that are now registered: call it again with their values (not a failed attempt). */
+export class StatesRegistered extends Error {
+  /**
+   * Creates it.
+   *
+   * @param names The states registered.
+   */
+  constructor(readonly names: string[]) {
+    super(`registered the states ${names.join(", ")}`);
+    this.name = "StatesRegistered";
+  }
+}
+
+/** A failure that used its own retry budget (e.g. a remote call's timeout): no further attempts. */
+export class FinalFailure extends Error {
+  /**
+   * Creates it.
+   *
+   * @param message What failed.
+   */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "FinalFailure";
+  }
+}
+
+/** An in-process SDK function as a callable. */
+export function inProcess(spec: FunctionSpec): CallableFunction {
+  return {
+    typename: spec.typename,
+    valueSpecs: spec.valueSpecs,
+    kind: "in-process",
+    call: (invocation) => invokeFunction(spec, invocation),
+  };
+}
