@@ -76,6 +76,7 @@ export * from "./src/sdk/mod.ts";
 export * from "./src/spec/mod.ts";
 export { type RunningApp, serve, type ServeOptions } from "./src/serve/serve.ts";
 export { ControlServerError } from "./src/control/server.ts";
+export { RemoteEndpointError } from "./src/remote/endpoints.ts";
 export { AppPlanError } from "./src/runtime/app_plan.ts";
 export { OperationError, RuntimeError } from "./src/runtime/errors.ts";
 export {

@@ -7,6 +7,7 @@
  */
 
 import { ControlServerError } from "../control/server.ts";
+import { RemoteEndpointError } from "../remote/endpoints.ts";
 import { AppPlanError } from "../runtime/app_plan.ts";
 import type { LogLevel } from "../runtime/logger.ts";
 import type { FunctionSource, ProcessingGuarantee } from "../runtime/runtime.ts";
@@ -20,7 +21,7 @@ import { parseFlags } from "./args.ts";
 import { type CliOutput, EXIT, UsageError } from "./output.ts";
 
 /** Usage of `eddy run`. */
-export const RUN_USAGE = `Usage: eddy run --module <module.yaml> --functions <functions.ts> [options]
+export const RUN_USAGE = `Usage: eddy run --module <module.yaml> [--functions <functions.ts>] [options]
 
 Runs the module's app: consumes its ingresses, invokes the functions, keeps
 their state in Kafka and writes to its egresses, until SIGINT or SIGTERM.
@@ -29,6 +30,8 @@ Options (flag, then environment variable; the flag wins):
   --module <file>                 the module spec                         EDDY_MODULE
   --functions <file>              a module whose default export is a      EDDY_FUNCTIONS
                                   StateFun instance with bound functions
+                                  (in-process; the module's HTTP
+                                  endpoints serve the others)
   --app-id <id>                   the app id; required when the ingresses EDDY_APP_ID
                                   have different consumerGroupIds
   --processing-guarantee <g>      exactly-once (default) or at-least-once EDDY_PROCESSING_GUARANTEE
@@ -94,9 +97,6 @@ export async function runCommand(args: string[], output: CliOutput): Promise<num
   const modulePath = option("module");
   if (modulePath === undefined) throw new UsageError("--module is required", RUN_USAGE);
   const functionsPath = option("functions");
-  if (functionsPath === undefined) {
-    throw new UsageError("--functions is required (remote functions come with the HTTP endpoints)", RUN_USAGE);
-  }
   const guarantee = oneOf(option("processing-guarantee") ?? "exactly-once", "--processing-guarantee", [
     "exactly-once",
     "at-least-once",
@@ -128,7 +128,7 @@ export async function runCommand(args: string[], output: CliOutput): Promise<num
   }
 
   try {
-    const functions = await loadFunctions(functionsPath);
+    const functions = functionsPath === undefined ? undefined : await loadFunctions(functionsPath);
     const app = await serve({
       module: modulePath,
       functions,
@@ -156,7 +156,7 @@ export async function runCommand(args: string[], output: CliOutput): Promise<num
     if (error instanceof SpecError) error.issues.forEach((issue) => output.err(formatIssue(issue)));
     else if (
       error instanceof ModuleReadError || error instanceof AppPlanError || error instanceof RuntimeError ||
-      error instanceof FunctionsError || error instanceof ControlServerError
+      error instanceof FunctionsError || error instanceof ControlServerError || error instanceof RemoteEndpointError
     ) output.err(`eddy: ${error.message}`);
     else throw error;
     return EXIT.failed;

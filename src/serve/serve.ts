@@ -8,6 +8,7 @@
  */
 
 import { createAppKafka } from "../kafka/app_kafka.ts";
+import { remoteFunctions } from "../remote/endpoints.ts";
 import { loadModuleSpec } from "../spec/load.ts";
 import type { ModuleSpec } from "../spec/model.ts";
 import { checkControlOptions, type ControlServer, startControlServer } from "../control/server.ts";
@@ -71,7 +72,7 @@ export async function serve(options: ServeOptions): Promise<RunningApp> {
   for (const warning of module.warnings) {
     logger.warn(`${warning.at.file}:${warning.at.line}:${warning.at.column}: ${warning.message}`);
   }
-  const runtime = new Runtime({ ...options, module, logger, kafka: createAppKafka });
+  const runtime = new Runtime({ ...options, module, logger, kafka: createAppKafka, remote: remoteFunctions(module) });
   const log = logger.with({ app: runtime.plan.appId });
   const controlAddr = options.controlAddr ?? "127.0.0.1:9870";
   const controlOptions = { addr: controlAddr, token: options.controlToken, allowedHosts: options.controlAllowedHosts };
