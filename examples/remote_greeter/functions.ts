@@ -6,7 +6,7 @@
  */
 
 import * as http from "node:http";
-import { kafkaEgressMessage, messageBuilder, StateFun } from "npm:apache-flink-statefun@3.3.0";
+import { kafkaEgressMessage, messageBuilder, StateFun } from "./deps.ts";
 
 const PersonType = StateFun.jsonType("com.example.remote/Person");
 const GreetingType = StateFun.jsonType("com.example.remote/Greeting");
