@@ -131,5 +131,8 @@ function describe(error: unknown, timeoutMs: number): string {
   if (error instanceof DOMException && (error.name === "TimeoutError" || error.name === "AbortError")) {
     return `no response within ${Math.round(timeoutMs)} ms`;
   }
-  return error instanceof Error ? error.message : String(error);
+  if (!(error instanceof Error)) return String(error);
+  // Deno's fetch says "fetch failed" and keeps the reason (connection refused, a TLS error) in the cause.
+  const cause = error.cause instanceof Error ? error.cause.message : undefined;
+  return cause === undefined || error.message.includes(cause) ? error.message : `${error.message}: ${cause}`;
 }
