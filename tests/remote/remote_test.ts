@@ -1,0 +1,126 @@
+/**
+ * Remote functions end to end on the real broker: functions written with the official StateFun JS SDK and served by
+ * its handler in another process (tests/remote/fixtures/sdk_functions.ts); Eddy runs the module with no in-process
+ * functions. State declared only in the SDK, a message to a second function, a delayed message and a cancelled one,
+ * an exactly-once Kafka egress; then the endpoint is down for longer than a commit interval while records keep
+ * coming, and comes back: every output once (read_committed), in order per key.
+ */
+
+import { deepEqual, equal } from "node:assert/strict";
+import { serve } from "../../src/serve/serve.ts";
+import { parseModuleSpec } from "../../src/spec/load.ts";
+import { brokers, createTopic, kafkaTest, produce, readBack, uniqueName, waitFor } from "../kafka/helpers.ts";
+import { cleanUp, readAll, testLogger, valuesByKey } from "../runtime/harness.ts";
+
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+function startFunctions(port: number, out: string): Deno.ChildProcess {
+  return new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      new URL("./fixtures/sdk_functions.ts", import.meta.url).pathname,
+      String(port),
+    ],
+    env: { REMOTE_TEST_OUT: out },
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+}
+
+async function listening(port: number): Promise<boolean> {
+  try {
+    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+kafkaTest(
+  "remote functions (official JS SDK over HTTP): state, messages, delays, egress; an outage loses and repeats nothing",
+  async () => {
+    const input = await createTopic("in", { partitions: 2 });
+    const output = await createTopic("out");
+    const group = uniqueName("remote");
+    const port = freePort();
+    const module = parseModuleSpec(
+      `kind: io.statefun.endpoints.v2/http
+spec:
+  functions: test.remote/*
+  urlPathTemplate: http://127.0.0.1:${port}/{function.name}
+  transport:
+    type: io.statefun.transports.v1/async
+    timeouts:
+      call: 30s
+---
+kind: io.statefun.kafka.v1/ingress
+spec:
+  id: test.remote/in
+  address: ${brokers.join(",")}
+  consumerGroupId: ${group}
+  startupPosition:
+    type: earliest
+  topics:
+    - topic: ${input}
+      valueType: io.statefun.types/string
+      targets: [test.remote/counter]
+---
+kind: io.statefun.kafka.v1/egress
+spec:
+  id: test.remote/out
+  address: ${brokers.join(",")}
+  deliverySemantic:
+    type: exactly-once
+    transactionTimeout: 1min
+`,
+      "remote-test.yaml",
+    );
+    let functions = startFunctions(port, output);
+    await waitFor("the functions to listen", () => listening(port), 30_000);
+    const app = await serve({
+      module,
+      handleSignals: false,
+      controlAddr: "none",
+      logger: testLogger(),
+      sessionTimeoutMs: 6_000,
+    });
+    const keys = ["a", "b", "c", "d"];
+    const string = (text: string) => new Uint8Array([0x0a, text.length, ...new TextEncoder().encode(text)]); // StringWrapper
+    const send = (values: string[]) =>
+      produce(
+        input,
+        keys.flatMap((key) => values.map((value) => ({ key, value: new TextDecoder().decode(string(value)) }))),
+      );
+    try {
+      await send(["1", "2", "later"]);
+      // 3 inputs + the delayed message per key (the cancelled one never comes).
+      await readBack(output, keys.length * 4, 60_000);
+
+      // The endpoint goes away for longer than a commit interval while records keep coming, then comes back.
+      functions.kill("SIGKILL");
+      await functions.status;
+      await send(["3", "4"]);
+      await new Promise((resolve) => setTimeout(resolve, 2_000)); // the outage: calls fail and are retried meanwhile
+      functions = startFunctions(port, output);
+      await readBack(output, keys.length * 6, 60_000);
+      equal(app.runtime.status().tasks.every((task) => task.status === "running"), true, "no task stopped");
+    } finally {
+      await app.stop();
+      functions.kill("SIGTERM");
+      await functions.status;
+    }
+    const byKey = valuesByKey(await readAll(output));
+    for (const key of keys) {
+      deepEqual(byKey.get(key), ["1:1", "2:2", "3:later", "4:delayed", "5:3", "6:4"], key);
+    }
+    await cleanUp(group, input, output);
+  },
+);
