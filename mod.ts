@@ -93,7 +93,12 @@ export {
 export { type AppPlan, type IngressRoute } from "./src/runtime/app_plan.ts";
 export { type InternalTopicSettings } from "./src/runtime/internal_topics.ts";
 export { type RecordOrigin } from "./src/runtime/routing.ts";
-export { type CallableFunction, FinalFailure, StatesRegistered } from "./src/runtime/task/callable.ts";
+export {
+  type CallableFunction,
+  FinalFailure,
+  type RemoteCallStats,
+  StatesRegistered,
+} from "./src/runtime/task/callable.ts";
 export type { Invocation, InvocationResult } from "./src/sdk/invoke.ts";
 export type { StateMutation } from "./src/sdk/storage.ts";
 export {

@@ -119,7 +119,18 @@ export function createControlApp(runtime: ControlledApp, options: ControlOptions
         restoredRecords: task.restoredRecords,
         ...(task.restore === undefined ? {} : { restore: task.restore }),
       })),
-      functions: [...functions.values()],
+      functions: [...functions.values()].map((entry) => {
+        const remote = runtime.remoteFunctions().find((fn) => fn.typename === entry.typename);
+        return remote === undefined ? entry : {
+          ...entry,
+          remote: {
+            url: remote.url,
+            calls: remote.calls,
+            failures: remote.failures,
+            meanSeconds: remote.calls === 0 ? 0 : remote.seconds / remote.calls,
+          },
+        };
+      }),
     });
   });
 

@@ -51,6 +51,7 @@ function fakeApp() {
     isReady: () => true,
     ingresses: () => [{ id: "t/in", groupId: "app", topics: ["in"], state: paused.has("t/in") ? "paused" : "running" }],
     egresses: () => [{ id: "t/out", delivery: "exactly-once", address: "127.0.0.1:9092", records: 10, errors: 0 }],
+    remoteFunctions: () => [],
     ingressOffsets: (id) => {
       if (id !== "t/in") throw new OperationError("not-found", `no ingress with id ${id}`);
       return Promise.resolve([

@@ -18,6 +18,7 @@ export type ControlledApp = Pick<
   | "isReady"
   | "ingresses"
   | "egresses"
+  | "remoteFunctions"
   | "ingressOffsets"
   | "pauseIngress"
   | "resumeIngress"

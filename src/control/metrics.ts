@@ -122,6 +122,26 @@ export function renderMetrics(
     "Back-pressure pauses of the task's ingress partitions.",
     perTask((task) => task.ingressPauses),
   );
+  const remote = runtime.remoteFunctions();
+  const remoteLabels = (fn: typeof remote[number]): Labels => ({ app, function_type: fn.typename, url: fn.url });
+  out.family(
+    "eddy_remote_invocation_latency_seconds_sum",
+    "counter",
+    "Time spent calling a remote function, all attempts of each call (StateFun: remoteInvocationLatency).",
+    remote.map((fn) => [remoteLabels(fn), fn.seconds]),
+  );
+  out.family(
+    "eddy_remote_invocation_latency_seconds_count",
+    "counter",
+    "Calls of a remote function.",
+    remote.map((fn) => [remoteLabels(fn), fn.calls]),
+  );
+  out.family(
+    "eddy_remote_invocation_failures_total",
+    "counter",
+    "Calls of a remote function that failed after every attempt within the call timeout.",
+    remote.map((fn) => [remoteLabels(fn), fn.failures]),
+  );
   const egresses = runtime.egresses();
   out.family(
     "eddy_egress_records_total",

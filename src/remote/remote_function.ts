@@ -10,7 +10,12 @@
  */
 
 import { Buffer } from "node:buffer";
-import { type CallableFunction, FinalFailure, StatesRegistered } from "../runtime/task/callable.ts";
+import {
+  type CallableFunction,
+  FinalFailure,
+  type RemoteCallStats,
+  StatesRegistered,
+} from "../runtime/task/callable.ts";
 import { ValueSpec } from "../sdk/function_spec.ts";
 import type { Invocation, InvocationResult } from "../sdk/invoke.ts";
 import { EgressMessage, Message } from "../sdk/message.ts";
@@ -26,8 +31,8 @@ const UNSET_TYPE = "io.statefun.types/unset";
 export class RemoteFunction implements CallableFunction {
   readonly kind = "remote";
   readonly #specs: ValueSpec[] = [];
-  /** Calls made and failed, and their total time: for status and metrics. */
-  readonly stats = { calls: 0, failures: 0, seconds: 0 };
+  /** The endpoint and its calls: made, failed, total time (status and metrics). */
+  readonly remote: { readonly url: string; readonly stats: RemoteCallStats };
 
   /**
    * Creates it.
@@ -36,7 +41,9 @@ export class RemoteFunction implements CallableFunction {
    * @param url The endpoint URL for this function type.
    * @param options Timeouts, size limit and HTTP client.
    */
-  constructor(readonly typename: string, readonly url: string, readonly options: CallOptions) {}
+  constructor(readonly typename: string, readonly url: string, readonly options: CallOptions) {
+    this.remote = { url, stats: { calls: 0, failures: 0, seconds: 0 } };
+  }
 
   /** The states registered so far (from the SDK's IncompleteInvocationContext). */
   get valueSpecs(): readonly ValueSpec[] {
@@ -54,16 +61,16 @@ export class RemoteFunction implements CallableFunction {
       invocations: [{ caller: invocation.caller, argument: invocation.argument }],
     });
     const started = performance.now();
-    this.stats.calls++;
+    this.remote.stats.calls++;
     let response: FromFunction;
     try {
       response = await postWithRetries(this.url, body, this.options, decodeFromFunction);
     } catch (error) {
-      this.stats.failures++;
-      if (error instanceof RemoteCallError) throw new FinalFailure(error.message, { cause: error });
+      this.remote.stats.failures++;
+      if (error instanceof RemoteCallError) throw new FinalFailure(error.message, { cause: error, transient: true });
       throw error;
     } finally {
-      this.stats.seconds += (performance.now() - started) / 1000;
+      this.remote.stats.seconds += (performance.now() - started) / 1000;
     }
     if (response.kind === "incomplete") throw this.#register(response.missing, sent);
     return this.#effects(response);

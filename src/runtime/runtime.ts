@@ -207,6 +207,15 @@ export class Runtime {
     return callable;
   }
 
+  /** The remote functions called so far, with their endpoint URL and calls. */
+  remoteFunctions(): { typename: string; url: string; calls: number; failures: number; seconds: number }[] {
+    return [...this.#callables.values()].flatMap((callable) =>
+      callable.remote === undefined
+        ? []
+        : [{ typename: callable.typename, url: callable.remote.url, ...callable.remote.stats }]
+    ).sort((a, b) => a.typename.localeCompare(b.typename));
+  }
+
   /** Egresses with the records functions sent to them and the failed writes outside transactions. */
   egresses(): { id: string; delivery: string; address: string; records: number; errors: number }[] {
     const reports = this.#tasks.all().map((task) => task.report().egressRecords);

@@ -62,6 +62,10 @@ export interface TaskManagerOptions {
 export class TaskManager {
   readonly #options: TaskManagerOptions;
   readonly #tasks = new Map<number, Task>();
+  /** Consecutive stops of a task at an endpoint that did not answer (the restart backoff grows with them). */
+  readonly #transientStops = new Map<number, number>();
+  /** Pending restarts of those tasks (cleared when the instance stops). */
+  readonly #timers = new Set<ReturnType<typeof setTimeout>>();
 
   /** @param options What it needs. */
   constructor(options: TaskManagerOptions) {
@@ -80,6 +84,8 @@ export class TaskManager {
 
   /** Forgets every task (the runtime stopped them). */
   clear(): void {
+    for (const timer of this.#timers) clearTimeout(timer);
+    this.#timers.clear();
     this.#tasks.clear();
   }
 
@@ -204,13 +210,26 @@ export class TaskManager {
     const p = task.task;
     const { log } = this.#options;
     if (outcome === "failed") {
-      log.error(`task stopped: ${report.failure?.reason}`, {
+      const transient = report.failure?.transient === true;
+      const delay = Math.min(30_000, 1_000 * 2 ** Math.min(this.#transientStops.get(p) ?? 0, 5));
+      log.error(`task stopped: ${report.failure?.reason}${transient ? `; it starts over in ${delay} ms` : ""}`, {
         task: p,
         ...report.failure?.origin,
         address: report.failure?.address,
       });
+      // An endpoint that did not answer may come back (StateFun restarts the job): start over from the last commit,
+      // backing off while it stays away. The task shows as stopped, with the reason, meanwhile.
+      if (transient) {
+        this.#transientStops.set(p, (this.#transientStops.get(p) ?? 0) + 1);
+        const timer = setTimeout(() => {
+          this.#timers.delete(timer);
+          if (this.#tasks.get(p) === task && task.status === "failed" && this.#options.running()) this.restart(p);
+        }, delay);
+        this.#timers.add(timer);
+      }
       return;
     }
+    this.#transientStops.delete(p);
     this.#tasks.delete(p);
     this.#options.consumer.pauseTask(p);
     // Started over: a new producer, the committed offsets, the changelog, as at assignment. A fenced task

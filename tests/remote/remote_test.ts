@@ -6,7 +6,8 @@
  * coming, and comes back: every output once (read_committed), in order per key.
  */
 
-import { deepEqual, equal } from "node:assert/strict";
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { createControlApp } from "../../src/control/app.ts";
 import { serve } from "../../src/serve/serve.ts";
 import { parseModuleSpec } from "../../src/spec/load.ts";
 import { brokers, createTopic, kafkaTest, produce, readBack, uniqueName, waitFor } from "../kafka/helpers.ts";
@@ -112,6 +113,18 @@ spec:
       functions = startFunctions(port, output);
       await readBack(output, keys.length * 6, 60_000);
       equal(app.runtime.status().tasks.every((task) => task.status === "running"), true, "no task stopped");
+      // Status and metrics show the endpoints: every call succeeded in the end (retried through the outage).
+      const remote = app.runtime.remoteFunctions();
+      deepEqual(remote.map((fn) => [fn.typename, fn.url, fn.failures]), [
+        ["test.remote/counter", `http://127.0.0.1:${port}/counter`, 0],
+        ["test.remote/echo", `http://127.0.0.1:${port}/echo`, 0],
+      ]);
+      ok(remote.every((fn) => fn.calls >= keys.length * 4));
+      const metrics = await (await createControlApp(app.runtime).request("http://127.0.0.1/metrics")).text();
+      match(
+        metrics,
+        /eddy_remote_invocation_latency_seconds_count\{app="[^"]+",function_type="test\.remote\/counter",url="http:\/\/127\.0\.0\.1:\d+\/counter"\} \d+/,
+      );
     } finally {
       await app.stop();
       functions.kill("SIGTERM");
@@ -121,6 +134,81 @@ spec:
     for (const key of keys) {
       deepEqual(byKey.get(key), ["1:1", "2:2", "3:later", "4:delayed", "5:3", "6:4"], key);
     }
+    await cleanUp(group, input, output);
+  },
+);
+
+kafkaTest(
+  "remote functions: an endpoint down past its call timeout stops the task, which starts over when it is back",
+  async () => {
+    const input = await createTopic("in", { partitions: 1 });
+    const output = await createTopic("out");
+    const group = uniqueName("remote");
+    const port = freePort();
+    const module = parseModuleSpec(
+      `kind: io.statefun.endpoints.v2/http
+spec:
+  functions: test.remote/*
+  urlPathTemplate: http://127.0.0.1:${port}/{function.name}
+  transport:
+    timeouts:
+      call: 1s
+---
+kind: io.statefun.kafka.v1/ingress
+spec:
+  id: test.remote/in
+  address: ${brokers.join(",")}
+  consumerGroupId: ${group}
+  startupPosition:
+    type: earliest
+  topics:
+    - topic: ${input}
+      valueType: io.statefun.types/string
+      targets: [test.remote/counter]
+---
+kind: io.statefun.kafka.v1/egress
+spec:
+  id: test.remote/out
+  address: ${brokers.join(",")}
+  deliverySemantic:
+    type: exactly-once
+    transactionTimeout: 1min
+`,
+      "remote-outage.yaml",
+    );
+    const app = await serve({
+      module,
+      handleSignals: false,
+      controlAddr: "none",
+      logger: testLogger(),
+      sessionTimeoutMs: 6_000,
+    });
+    let functions: Deno.ChildProcess | undefined;
+    try {
+      const value = new TextDecoder().decode(new Uint8Array([0x0a, 1, 0x78])); // StringWrapper("x")
+      await produce(input, [{ key: "k", value }]);
+      // Nothing listens: every attempt within the 1 s call timeout fails; the task stops there, saying where.
+      await waitFor(
+        "the task to stop at the unreachable endpoint",
+        () => app.runtime.task(0)?.status === "failed",
+        30_000,
+      );
+      const failure = app.runtime.task(0)!.report().failure!;
+      match(failure.reason, new RegExp(`calling http://127\\.0\\.0\\.1:${port}/counter failed after \\d+ attempts`));
+      equal(failure.transient, true);
+      equal(app.runtime.remoteFunctions()[0].failures >= 1, true);
+      // The endpoint comes back: the task starts over from its last commit by itself, and the output comes once.
+      functions = startFunctions(port, output);
+      deepEqual(
+        (await readBack(output, 1, 60_000)).map((record) => record.value),
+        ["1:x"],
+      );
+    } finally {
+      await app.stop();
+      functions?.kill("SIGTERM");
+      await functions?.status;
+    }
+    deepEqual(valuesByKey(await readAll(output)).get("k"), ["1:x"]);
     await cleanUp(group, input, output);
   },
 );

@@ -20,6 +20,18 @@ export interface CallableFunction {
   call(invocation: Invocation): Promise<InvocationResult>;
   /** In-process or remote, for status and metrics. */
   readonly kind: "in-process" | "remote";
+  /** A remote function's endpoint and its calls so far (status and metrics). */
+  readonly remote?: { readonly url: string; readonly stats: RemoteCallStats };
+}
+
+/** Calls of a remote function: made, failed for good, and their total time (all attempts of a call). */
+export interface RemoteCallStats {
+  /** Calls made. */
+  calls: number;
+  /** Calls that failed after every attempt within the call timeout. */
+  failures: number;
+  /** Total time of the calls, seconds. */
+  seconds: number;
 }
 
 /** The function declared states that are now registered: call it again with their values (not a failed attempt). */
@@ -42,10 +54,14 @@ export class FinalFailure extends Error {
    *
    * @param message What failed.
    */
-  constructor(message: string, options?: ErrorOptions) {
+  constructor(message: string, options?: ErrorOptions & { transient?: boolean }) {
     super(message, options);
     this.name = "FinalFailure";
+    this.transient = options?.transient === true;
   }
+
+  /** Whether it may pass by itself (an endpoint that did not answer), unlike a broken answer. */
+  readonly transient: boolean;
 }
 
 /** An in-process SDK function as a callable. */

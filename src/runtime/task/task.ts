@@ -17,6 +17,7 @@ import type { RecordOrigin } from "../routing.ts";
 import { AddressQueues, type Envelope } from "./address_queues.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { applyEffects, deadLetter, type EffectTarget, failedMessageRecord, mailboxRecord } from "./effects.ts";
+import { FinalFailure } from "./callable.ts";
 import { CommitCycle } from "./commit_cycle.ts";
 import { intakeSource, readRecord } from "./intake.ts";
 import { invokeWithRetries } from "./invoker.ts";
@@ -325,6 +326,7 @@ export class Task {
       reason: `${target.typename} failed ${attempts} times: ${describeError(error)}`,
       origin: envelope.origin,
       address: target.toString(),
+      ...(error instanceof FinalFailure && error.transient ? { transient: true } : {}),
     });
     return false;
   }

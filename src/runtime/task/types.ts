@@ -78,6 +78,8 @@ export interface TaskFailure {
   origin?: RecordOrigin;
   /** The address whose function failed, if one. */
   address?: string;
+  /** The failure may pass by itself (a remote endpoint that did not answer): the task starts over after a while. */
+  transient?: boolean;
 }
 
 /** A task's life: restoring, running, halting (committing up to a bad record), failed, draining, closed. */
