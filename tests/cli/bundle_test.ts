@@ -90,3 +90,91 @@ kafkaTest("dist/eddy.js: validate and a short eddy run of the greeter", async ()
   if (failure !== undefined) throw new Error(`${(failure as Error).message}; eddy's log:\n${log}`);
   equal(code, 0, log);
 });
+
+kafkaTest("dist/eddy.js runs a remote module: functions of the official JS SDK over HTTP, no --functions", async () => {
+  const eddy = await bundle();
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const input = await createTopic("in");
+  const output = await createTopic("out");
+  const group = uniqueName("remote");
+  const moduleFile = await Deno.makeTempFile({ suffix: ".yaml" });
+  await Deno.writeTextFile(
+    moduleFile,
+    `kind: io.statefun.endpoints.v2/http
+spec:
+  functions: test.remote/*
+  urlPathTemplate: http://127.0.0.1:${port}/{function.name}
+---
+kind: io.statefun.kafka.v1/ingress
+spec:
+  id: test.remote/in
+  address: 127.0.0.1:9092
+  consumerGroupId: ${group}
+  startupPosition:
+    type: earliest
+  topics:
+    - topic: ${input}
+      valueType: io.statefun.types/string
+      targets: [test.remote/counter]
+---
+kind: io.statefun.kafka.v1/egress
+spec:
+  id: test.remote/out
+  address: 127.0.0.1:9092
+  deliverySemantic:
+    type: exactly-once
+    transactionTimeout: 1min
+`,
+  );
+  const functions = new Deno.Command(deno, {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      "--allow-read",
+      `${root}tests/remote/fixtures/sdk_functions.ts`,
+      String(port),
+    ],
+    env: { REMOTE_TEST_OUT: output },
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const child = new Deno.Command(deno, {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-read",
+      "--allow-env",
+      eddy,
+      "run",
+      "--module",
+      moduleFile,
+      "--control-addr",
+      "none",
+    ],
+    cwd: root,
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  let failure: unknown;
+  try {
+    await produce(input, [{ key: "k", value: new TextDecoder().decode(new Uint8Array([0x0a, 1, 0x78])) }]);
+    await waitFor("the remote output", async () => (await readAll(output)).some((r) => r.value === "1:x"), 60_000);
+  } catch (error) {
+    failure = error;
+  }
+  child.kill("SIGTERM");
+  const { code, stderr } = await child.output();
+  functions.kill("SIGTERM");
+  await functions.status;
+  const log = new TextDecoder().decode(stderr);
+  await Deno.remove(moduleFile);
+  await withAdmin(async (admin) => {
+    await admin.deleteTopics({ topics: [input, output, `${group}-mailbox`, `${group}-changelog`] });
+    await admin.deleteGroups([group]).catch(() => {});
+  });
+  if (failure !== undefined) throw new Error(`${(failure as Error).message}; eddy's log:\n${log}`);
+  equal(code, 0, log);
+});
