@@ -59,7 +59,7 @@ export function remoteFunctions(module: ModuleSpec): (typename: string) => Remot
         ? endpoint.transport.payloadMaxBytes
         : MAX_RESPONSE_BYTES,
       client: clients.get(endpoint),
-    });
+    }, Math.max(0, endpoint.maxNumBatchRequests));
     functions.set(typename, remote);
     return remote;
   };

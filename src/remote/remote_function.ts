@@ -40,8 +40,14 @@ export class RemoteFunction implements CallableFunction {
    * @param typename `<namespace>/<name>`.
    * @param url The endpoint URL for this function type.
    * @param options Timeouts, size limit and HTTP client.
+   * @param batchLimit The most messages of one address a request carries (maxNumBatchRequests; 0: no limit).
    */
-  constructor(readonly typename: string, readonly url: string, readonly options: CallOptions) {
+  constructor(
+    readonly typename: string,
+    readonly url: string,
+    readonly options: CallOptions,
+    readonly batchLimit = 1000,
+  ) {
     this.remote = { url, stats: { calls: 0, failures: 0, seconds: 0 } };
   }
 
@@ -50,15 +56,21 @@ export class RemoteFunction implements CallableFunction {
     return this.#specs;
   }
 
-  async call(invocation: Invocation): Promise<InvocationResult> {
+  call(invocation: Invocation): Promise<InvocationResult> {
+    return this.callBatch([invocation]);
+  }
+
+  /** One request for messages of one address (the first one's state): StateFun's batch. */
+  async callBatch(invocations: readonly Invocation[]): Promise<InvocationResult> {
+    const [first] = invocations;
     const sent = this.#specs.map(({ name }) => name);
     const body = encodeToFunction({
-      target: invocation.self,
+      target: first.self,
       state: this.#specs.map(({ name }) => {
-        const value = invocation.state.get(name);
+        const value = first.state.get(name);
         return value === undefined || !value.hasValue ? { name } : { name, value };
       }),
-      invocations: [{ caller: invocation.caller, argument: invocation.argument }],
+      invocations: invocations.map(({ caller, argument }) => ({ caller, argument })),
     });
     const started = performance.now();
     this.remote.stats.calls++;

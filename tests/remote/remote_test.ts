@@ -119,7 +119,8 @@ spec:
         ["test.remote/counter", `http://127.0.0.1:${port}/counter`, 0],
         ["test.remote/echo", `http://127.0.0.1:${port}/echo`, 0],
       ]);
-      ok(remote.every((fn) => fn.calls >= keys.length * 4));
+      // At most one call per message: messages that arrive during an address's call go together in its next one.
+      ok(remote.every((fn) => fn.calls > 0 && fn.calls <= keys.length * 7), JSON.stringify(remote));
       const metrics = await (await createControlApp(app.runtime).request("http://127.0.0.1/metrics")).text();
       match(
         metrics,

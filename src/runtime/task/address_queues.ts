@@ -55,15 +55,29 @@ export class AddressQueues {
     return { key, envelope: this.#queues.get(key)![0] };
   }
 
-  /** The address's message in flight is done: it leaves its queue and epoch, and the address is ready again. */
-  done(key: string): Envelope {
+  /**
+   * The messages queued behind an address's head that may go with it in one call: the same epoch (a call's effects
+   * belong to one epoch: the consistent cut), at most `max` in all with the head (0: no limit).
+   */
+  following(key: string, max: number): Envelope[] {
     const queue = this.#queues.get(key)!;
-    const envelope = queue.shift()!;
-    this.#queued--;
-    envelope.epoch.outstanding--;
+    const epoch = queue[0].epoch;
+    const out: Envelope[] = [];
+    for (let i = 1; i < queue.length && (max <= 0 || out.length + 1 < max) && queue[i].epoch === epoch; i++) {
+      out.push(queue[i]);
+    }
+    return out;
+  }
+
+  /** The address's `count` messages in flight are done: they leave its queue and epoch; the address is ready again. */
+  done(key: string, count = 1): Envelope[] {
+    const queue = this.#queues.get(key)!;
+    const envelopes = queue.splice(0, count);
+    this.#queued -= envelopes.length;
+    for (const envelope of envelopes) envelope.epoch.outstanding--;
     if (queue.length === 0) this.#queues.delete(key);
     else this.#ready.push(key);
-    return envelope;
+    return envelopes;
   }
 
   /** Drops every queued message (the task stopped). */

@@ -18,6 +18,13 @@ export interface CallableFunction {
   readonly valueSpecs: readonly ValueSpec[];
   /** Invokes it once for one message. */
   call(invocation: Invocation): Promise<InvocationResult>;
+  /**
+   * Invokes it once for several messages of one address, in order, on one state (StateFun's batches: messages that
+   * arrived while the address's previous call ran); absent when the function takes one message a call.
+   */
+  callBatch?(invocations: readonly Invocation[]): Promise<InvocationResult>;
+  /** The most messages one batch carries (StateFun's maxNumBatchRequests; 0: no limit). */
+  readonly batchLimit?: number;
   /** In-process or remote, for status and metrics. */
   readonly kind: "in-process" | "remote";
   /** A remote function's endpoint and its calls so far (status and metrics). */

@@ -48,6 +48,8 @@ export async function invokeWithRetries(
   context: InvokerContext,
   envelope: Envelope,
   spec: CallableFunction,
+  /** Messages of the same address and epoch that go with `envelope` in one call (batching functions). */
+  batch: readonly Envelope[],
   apply: (result: InvocationResult, egress: EgressRecord[], reads: StateRead, now: number) => void,
 ): Promise<InvocationOutcome> {
   const { target } = envelope;
@@ -56,12 +58,15 @@ export async function invokeWithRetries(
     const now = context.clock.now();
     try {
       const read = context.state.read(target, spec.valueSpecs, now);
-      const result = await spec.call({
+      const invocations = [envelope, ...batch].map(({ caller, argument }) => ({
         self: target,
-        caller: envelope.caller,
-        argument: envelope.argument,
+        caller,
+        argument,
         state: read.values,
-      });
+      }));
+      const result = invocations.length > 1 && spec.callBatch !== undefined
+        ? await spec.callBatch(invocations)
+        : await spec.call(invocations[0]);
       if (!context.processing()) return { kind: "abandoned" };
       const egress = result.egress.map((message) => routeEgressMessage(message, context.plan.egresses));
       checkTimers(context.state, target, result);

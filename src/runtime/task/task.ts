@@ -247,7 +247,9 @@ export class Task {
       const next = this.#queues.take();
       if (next === undefined) break;
       this.#inFlight++;
-      void this.#run(next.key, next.envelope);
+      const callable = this.#options.functions(next.envelope.target.typename);
+      const batch = callable?.callBatch === undefined ? [] : this.#queues.following(next.key, callable.batchLimit ?? 0);
+      void this.#run(next.key, next.envelope, batch);
     }
   }
 
@@ -255,15 +257,16 @@ export class Task {
     return this.#status === "running" || this.#status === "halting" || this.#status === "draining";
   }
 
-  async #run(key: string, envelope: Envelope): Promise<void> {
-    const ok = await this.#invoke(envelope);
+  async #run(key: string, envelope: Envelope, batch: readonly Envelope[]): Promise<void> {
+    const ok = await this.#invoke(envelope, batch);
     this.#inFlight--;
     if (!ok || !this.#processing()) return;
-    this.#queues.done(key);
-    this.#invocations++;
+    const count = 1 + batch.length;
+    this.#queues.done(key, count);
+    this.#invocations += count;
     const counters = this.#counters(envelope.target.typename);
-    counters.backlog--;
-    counters.in++;
+    counters.backlog -= count;
+    counters.in += count;
     if (this.#ingressPaused && this.#queues.queued <= this.#limits.maxQueued / 2 && this.#status === "running") {
       this.#ingressPaused = false;
       this.#options.flow.resumeIngress();
@@ -273,7 +276,7 @@ export class Task {
   }
 
   /** Invokes with retries and applies the effects; false when the task failed or stopped meanwhile. */
-  async #invoke(envelope: Envelope): Promise<boolean> {
+  async #invoke(envelope: Envelope, batch: readonly Envelope[]): Promise<boolean> {
     const { target } = envelope;
     const spec = this.#options.functions(target.typename);
     if (spec === undefined) {
@@ -296,6 +299,7 @@ export class Task {
       },
       envelope,
       spec,
+      batch,
       (result, egress, read, now) => {
         envelope.epoch.log(read.writes);
         applyEffects(this.#effects, envelope, result, egress, now);
@@ -312,14 +316,16 @@ export class Task {
     });
     const policy = this.#limits.failedMessages;
     if (policy.type === "dead-letter") {
-      this.#deadLettered++;
-      envelope.epoch.records.push(
-        failedMessageRecord(
-          policy.topic,
-          envelope,
-          `${target.typename} failed ${attempts} times: ${describeError(error)}`,
-        ),
-      );
+      for (const failed of [envelope, ...batch]) {
+        this.#deadLettered++;
+        envelope.epoch.records.push(
+          failedMessageRecord(
+            policy.topic,
+            failed,
+            `${target.typename} failed ${attempts} times: ${describeError(error)}`,
+          ),
+        );
+      }
       return true;
     }
     this.#fail({

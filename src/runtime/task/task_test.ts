@@ -290,3 +290,69 @@ Deno.test("task: a failed commit or a fenced one stops the task with that outcom
     await h.task.close();
   }
 });
+
+Deno.test("task: a batching function gets what queued during its call in one call, within one epoch only", async () => {
+  const clock = new ManualClock(1_000_000);
+  const calls: string[][] = [];
+  let release!: () => void;
+  let blocked: Promise<void> | undefined = new Promise<void>((resolve) => release = resolve);
+  const commits: CommitBatch[] = [];
+  const task = new Task({
+    task: 0,
+    taskCount: 1,
+    plan,
+    functions: () => ({
+      typename: "t/counter",
+      kind: "remote",
+      valueSpecs: [],
+      batchLimit: 3,
+      call(invocation) {
+        return this.callBatch!([invocation]);
+      },
+      async callBatch(invocations) {
+        calls.push(invocations.map((i) => new TextDecoder().decode(i.argument.value)));
+        if (blocked !== undefined) await blocked;
+        return { mutations: [], sent: [], delayed: [], egress: [] };
+      },
+    }),
+    committer: {
+      init: () => Promise.resolve(),
+      commit: (batch) => {
+        commits.push(batch);
+        return Promise.resolve();
+      },
+      close: () => Promise.resolve(),
+    },
+    egress: { sendAndWait: () => Promise.resolve(), sendAndForget: () => {} },
+    flow: { pauseIngress: () => {}, resumeIngress: () => {}, pauseAll: () => {} },
+    log: new Logger({ level: "error", write: () => {} }),
+    onStopped: () => {},
+    clock,
+  });
+  task.start([{ groupId: "app", topic: "in", partition: 0, offset: 0 }]);
+  const send = (offset: number, ...values: string[]) =>
+    task.accept({
+      topic: "in",
+      partition: 0,
+      task: 0,
+      records: values.map((value, i) => ({
+        offset: offset + i,
+        key: UTF8.encode("a"),
+        value: UTF8.encode(value),
+        timestamp: 0,
+        headers: {},
+      })),
+      nextOffset: offset + values.length,
+    });
+  send(0, "1"); // in flight, blocked
+  send(1, "2", "3", "4", "5"); // same epoch: batches of at most 3
+  await clock.advance(100); // the epoch closes
+  send(5, "6"); // the next epoch: never in a batch with the ones before
+  blocked = undefined;
+  release();
+  await clock.advance(300);
+  deepEqual(calls, [["1"], ["2", "3", "4"], ["5"], ["6"]]);
+  deepEqual(commits.map((batch) => batch.offsets.map((o) => o.offset)), [[5], [6]]);
+  equal(task.report().invocations, 6);
+  await task.close();
+});
