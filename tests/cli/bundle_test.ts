@@ -8,6 +8,7 @@
 import { equal, match } from "node:assert/strict";
 import { createTopic, kafkaTest, produce, uniqueName, waitFor, withAdmin } from "../kafka/helpers.ts";
 import { readAll } from "../runtime/harness.ts";
+import { freePort, remoteModuleYaml, startFunctions, stringValue } from "../remote/fixtures/remote_app.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const deno = Deno.execPath();
@@ -93,54 +94,13 @@ kafkaTest("dist/eddy.js: validate and a short eddy run of the greeter", async ()
 
 kafkaTest("dist/eddy.js runs a remote module: functions of the official JS SDK over HTTP, no --functions", async () => {
   const eddy = await bundle();
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
+  const port = freePort();
   const input = await createTopic("in");
   const output = await createTopic("out");
   const group = uniqueName("remote");
   const moduleFile = await Deno.makeTempFile({ suffix: ".yaml" });
-  await Deno.writeTextFile(
-    moduleFile,
-    `kind: io.statefun.endpoints.v2/http
-spec:
-  functions: test.remote/*
-  urlPathTemplate: http://127.0.0.1:${port}/{function.name}
----
-kind: io.statefun.kafka.v1/ingress
-spec:
-  id: test.remote/in
-  address: 127.0.0.1:9092
-  consumerGroupId: ${group}
-  startupPosition:
-    type: earliest
-  topics:
-    - topic: ${input}
-      valueType: io.statefun.types/string
-      targets: [test.remote/counter]
----
-kind: io.statefun.kafka.v1/egress
-spec:
-  id: test.remote/out
-  address: 127.0.0.1:9092
-  deliverySemantic:
-    type: exactly-once
-    transactionTimeout: 1min
-`,
-  );
-  const functions = new Deno.Command(deno, {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      `${root}tests/remote/fixtures/sdk_functions.ts`,
-      String(port),
-    ],
-    env: { REMOTE_TEST_OUT: output },
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
+  await Deno.writeTextFile(moduleFile, remoteModuleYaml({ port, group, input }));
+  const functions = startFunctions(port, output);
   const child = new Deno.Command(deno, {
     args: [
       "run",
@@ -160,7 +120,7 @@ spec:
   }).spawn();
   let failure: unknown;
   try {
-    await produce(input, [{ key: "k", value: new TextDecoder().decode(new Uint8Array([0x0a, 1, 0x78])) }]);
+    await produce(input, [{ key: "k", value: stringValue("x") }]);
     await waitFor("the remote output", async () => (await readAll(output)).some((r) => r.value === "1:x"), 60_000);
   } catch (error) {
     failure = error;

@@ -10,40 +10,9 @@ import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { createControlApp } from "../../src/control/app.ts";
 import { serve } from "../../src/serve/serve.ts";
 import { parseModuleSpec } from "../../src/spec/load.ts";
-import { brokers, createTopic, kafkaTest, produce, readBack, uniqueName, waitFor } from "../kafka/helpers.ts";
+import { createTopic, kafkaTest, produce, readBack, uniqueName, waitFor } from "../kafka/helpers.ts";
 import { cleanUp, readAll, testLogger, valuesByKey } from "../runtime/harness.ts";
-
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
-function startFunctions(port: number, out: string): Deno.ChildProcess {
-  return new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "--allow-net",
-      "--allow-env",
-      "--allow-read",
-      new URL("./fixtures/sdk_functions.ts", import.meta.url).pathname,
-      String(port),
-    ],
-    env: { REMOTE_TEST_OUT: out },
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-}
-
-async function listening(port: number): Promise<boolean> {
-  try {
-    (await Deno.connect({ hostname: "127.0.0.1", port })).close();
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { freePort, listening, remoteModuleYaml, startFunctions, stringValue } from "./fixtures/remote_app.ts";
 
 kafkaTest(
   "remote functions (official JS SDK over HTTP): state, messages, delays, egress; an outage loses and repeats nothing",
@@ -52,38 +21,7 @@ kafkaTest(
     const output = await createTopic("out");
     const group = uniqueName("remote");
     const port = freePort();
-    const module = parseModuleSpec(
-      `kind: io.statefun.endpoints.v2/http
-spec:
-  functions: test.remote/*
-  urlPathTemplate: http://127.0.0.1:${port}/{function.name}
-  transport:
-    type: io.statefun.transports.v1/async
-    timeouts:
-      call: 30s
----
-kind: io.statefun.kafka.v1/ingress
-spec:
-  id: test.remote/in
-  address: ${brokers.join(",")}
-  consumerGroupId: ${group}
-  startupPosition:
-    type: earliest
-  topics:
-    - topic: ${input}
-      valueType: io.statefun.types/string
-      targets: [test.remote/counter]
----
-kind: io.statefun.kafka.v1/egress
-spec:
-  id: test.remote/out
-  address: ${brokers.join(",")}
-  deliverySemantic:
-    type: exactly-once
-    transactionTimeout: 1min
-`,
-      "remote-test.yaml",
-    );
+    const module = parseModuleSpec(remoteModuleYaml({ port, group, input }), "remote-test.yaml");
     let functions = startFunctions(port, output);
     await waitFor("the functions to listen", () => listening(port), 30_000);
     const app = await serve({
@@ -94,11 +32,10 @@ spec:
       sessionTimeoutMs: 6_000,
     });
     const keys = ["a", "b", "c", "d"];
-    const string = (text: string) => new Uint8Array([0x0a, text.length, ...new TextEncoder().encode(text)]); // StringWrapper
     const send = (values: string[]) =>
       produce(
         input,
-        keys.flatMap((key) => values.map((value) => ({ key, value: new TextDecoder().decode(string(value)) }))),
+        keys.flatMap((key) => values.map((value) => ({ key, value: stringValue(value) }))),
       );
     try {
       await send(["1", "2", "later"]);
@@ -146,37 +83,7 @@ kafkaTest(
     const output = await createTopic("out");
     const group = uniqueName("remote");
     const port = freePort();
-    const module = parseModuleSpec(
-      `kind: io.statefun.endpoints.v2/http
-spec:
-  functions: test.remote/*
-  urlPathTemplate: http://127.0.0.1:${port}/{function.name}
-  transport:
-    timeouts:
-      call: 1s
----
-kind: io.statefun.kafka.v1/ingress
-spec:
-  id: test.remote/in
-  address: ${brokers.join(",")}
-  consumerGroupId: ${group}
-  startupPosition:
-    type: earliest
-  topics:
-    - topic: ${input}
-      valueType: io.statefun.types/string
-      targets: [test.remote/counter]
----
-kind: io.statefun.kafka.v1/egress
-spec:
-  id: test.remote/out
-  address: ${brokers.join(",")}
-  deliverySemantic:
-    type: exactly-once
-    transactionTimeout: 1min
-`,
-      "remote-outage.yaml",
-    );
+    const module = parseModuleSpec(remoteModuleYaml({ port, group, input, call: "1s" }), "remote-outage.yaml");
     const app = await serve({
       module,
       handleSignals: false,
@@ -186,7 +93,7 @@ spec:
     });
     let functions: Deno.ChildProcess | undefined;
     try {
-      const value = new TextDecoder().decode(new Uint8Array([0x0a, 1, 0x78])); // StringWrapper("x")
+      const value = stringValue("x");
       await produce(input, [{ key: "k", value }]);
       // Nothing listens: every attempt within the 1 s call timeout fails; the task stops there, saying where.
       await waitFor(
