@@ -1,7 +1,8 @@
 /**
  * `deno task bench`: the greeter pipeline on Eddy (both processing
- * guarantees) next to a plain kafkajs consume→produce loop, on the same
- * broker, in the same run. Each pipeline gets fresh topics:
+ * guarantees, and with its functions remote: the official JS SDK over HTTP)
+ * next to a plain kafkajs consume→produce loop, on the same broker, in the
+ * same run. Each pipeline gets fresh topics:
  *
  * - throughput: a backlog of RECORDS records (1000 names), timed from start
  *   until a read_committed reader has seen every output;
@@ -243,6 +244,52 @@ async function startEddy(input: string, output: string, guarantee: "exactly-once
   };
 }
 
+/** Eddy with the greeter's functions served by the official JS SDK (bench/remote_greeter_functions.ts) over HTTP. */
+async function startRemote(input: string, output: string) {
+  const group = `bench-${run}-eddy-remote`;
+  created.push(`${group}-mailbox`, `${group}-changelog`);
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  const server = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "--allow-net",
+      "--allow-env",
+      new URL("./remote_greeter_functions.ts", import.meta.url).pathname,
+      String(port),
+      output,
+    ],
+    stdout: "null",
+    stderr: "inherit",
+  }).spawn();
+  for (let i = 0; i < 200; i++) {
+    try {
+      (await Deno.connect({ hostname: "127.0.0.1", port })).close();
+      break;
+    } catch {
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  }
+  const endpoint = `kind: io.statefun.endpoints.v2/http
+spec:
+  functions: bench.greeter/*
+  urlPathTemplate: http://127.0.0.1:${port}/{function.name}
+---
+`;
+  const app = await serve({
+    module: parseModuleSpec(endpoint + moduleYaml(input, group, "exactly-once"), "bench-remote.yaml"),
+    handleSignals: false,
+    controlAddr: "none",
+    logger: new Logger({ level: (Deno.env.get("BENCH_LOG_LEVEL") ?? "warn") as "warn" }),
+  });
+  return async () => {
+    await app.stop();
+    server.kill("SIGTERM");
+    await server.status;
+  };
+}
+
 interface Result {
   name: string;
   throughput: number;
@@ -302,6 +349,7 @@ const baseline = await measure("kafkajs loop (baseline)", "baseline", startBasel
 const results = [
   await measure("eddy exactly-once", "eo", (input, output) => startEddy(input, output, "exactly-once")),
   await measure("eddy at-least-once", "alo", (input, output) => startEddy(input, output, "at-least-once")),
+  await measure("eddy remote (JS SDK)", "remote", startRemote),
 ];
 console.log("\nratios against the baseline (throughput: higher is better; latency: lower is better)");
 for (const result of results) {
