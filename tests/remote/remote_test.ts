@@ -8,6 +8,7 @@
 
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { createControlApp } from "../../src/control/app.ts";
+import { kafkaEgressMessage, messageBuilder, StateFun } from "../../mod.ts";
 import { serve } from "../../src/serve/serve.ts";
 import { parseModuleSpec } from "../../src/spec/load.ts";
 import { createTopic, kafkaTest, produce, readBack, uniqueName, waitFor } from "../kafka/helpers.ts";
@@ -120,3 +121,55 @@ kafkaTest(
     await cleanUp(group, input, output);
   },
 );
+
+kafkaTest("remote and in-process functions in one module message each other", async () => {
+  const input = await createTopic("in", { partitions: 2 });
+  const output = await createTopic("out");
+  const group = uniqueName("mixed");
+  const port = freePort();
+  // The ingress targets an in-process relay, which messages the remote counter; the counter messages the in-process
+  // sink on "to-local".
+  const yaml = remoteModuleYaml({ port, group, input }).replace(
+    "targets: [test.remote/counter]",
+    "targets: [test.local/relay]",
+  );
+  const functions = new StateFun();
+  functions.bind({
+    typename: "test.local/relay",
+    fn(context, message) {
+      context.send(
+        messageBuilder({ typename: "test.remote/counter", id: context.self.id, value: message.asString()! }),
+      );
+    },
+  });
+  functions.bind({
+    typename: "test.local/sink",
+    fn(context, message) {
+      context.send(kafkaEgressMessage({
+        typename: "test.remote/out",
+        topic: output,
+        key: context.self.id,
+        value: `local:${message.asString()}`,
+      }));
+    },
+  });
+  const server = startFunctions(port, output);
+  await waitFor("the functions to listen", () => listening(port), 30_000);
+  const app = await serve({
+    module: parseModuleSpec(yaml, "mixed.yaml"),
+    functions,
+    handleSignals: false,
+    controlAddr: "none",
+    logger: testLogger(),
+  });
+  try {
+    await produce(input, [{ key: "k", value: stringValue("a") }, { key: "k", value: stringValue("to-local") }]);
+    await readBack(output, 3, 60_000);
+  } finally {
+    await app.stop();
+    server.kill("SIGTERM");
+    await server.status;
+  }
+  deepEqual([...valuesByKey(await readAll(output)).get("k")!].sort(), ["1:a", "2:to-local", "local:2"]);
+  await cleanUp(group, input, output);
+});
