@@ -75,6 +75,7 @@ export function createControlApp(runtime: ControlledApp, options: ControlOptions
 
   app.get("/v1/status", (c) => {
     const status = runtime.status();
+    const remoteFunctions = runtime.remoteFunctions();
     const functions = new Map<
       string,
       { typename: string; kind: string; invocations: number; failures: number; backlog: number }
@@ -120,7 +121,7 @@ export function createControlApp(runtime: ControlledApp, options: ControlOptions
         ...(task.restore === undefined ? {} : { restore: task.restore }),
       })),
       functions: [...functions.values()].map((entry) => {
-        const remote = runtime.remoteFunctions().find((fn) => fn.typename === entry.typename);
+        const remote = remoteFunctions.find((fn) => fn.typename === entry.typename);
         return remote === undefined ? entry : {
           ...entry,
           remote: {

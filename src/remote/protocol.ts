@@ -12,7 +12,14 @@
  * @module
  */
 
-import { ProtoDecodeError, ProtoWriter, readFields } from "../protobuf/wire.ts";
+import {
+  lastField,
+  ProtoDecodeError,
+  type ProtoField,
+  ProtoWriter,
+  readFields,
+  stringField,
+} from "../protobuf/wire.ts";
 import type { Address } from "../sdk/address.ts";
 import { decodeAddress, encodeAddress } from "../sdk/address_codec.ts";
 import { decodeTypedValue, encodeTypedValue, type TypedValue } from "../sdk/typed_value.ts";
@@ -124,7 +131,7 @@ export function decodeToFunction(bytes: Uint8Array): InvocationBatch {
     else if (field.field === 2) {
       const fields = readFields(field.value);
       const value = message(fields, 2);
-      state.push({ name: text(fields, 1), ...(value === undefined ? {} : { value: decodeTypedValue(value) }) });
+      state.push({ name: stringField(fields, 1), ...(value === undefined ? {} : { value: decodeTypedValue(value) }) });
     } else if (field.field === 3) {
       const fields = readFields(field.value);
       const caller = message(fields, 1);
@@ -154,8 +161,8 @@ export function decodeFromFunction(bytes: Uint8Array): FromFunction {
       const spec = readFields(field.value);
       const expiration = message(spec, 2);
       missing.push({
-        name: text(spec, 1),
-        typename: text(spec, 3),
+        name: stringField(spec, 1),
+        typename: stringField(spec, 3),
         expiration: expiration === undefined ? { mode: "none", millis: 0 } : decodeExpiration(expiration),
       });
     }
@@ -173,7 +180,7 @@ export function decodeFromFunction(bytes: Uint8Array): FromFunction {
     const inner = readFields(field.value);
     if (field.field === 1) {
       const type = number(inner, 1);
-      const name = text(inner, 2);
+      const name = stringField(inner, 2);
       if (type === 0) response.mutations.push({ name, kind: "delete" });
       else if (type === 1) {
         response.mutations.push({
@@ -185,7 +192,7 @@ export function decodeFromFunction(bytes: Uint8Array): FromFunction {
     } else if (field.field === 2) {
       response.outgoing.push({ target: address(inner, 1, "an outgoing message"), argument: typed(inner, 2) });
     } else if (field.field === 3) {
-      const token = text(inner, 11);
+      const token = stringField(inner, 11);
       if (number(inner, 10) === 1) {
         if (token === "") throw new ProtoDecodeError("a cancellation request without a cancellation token");
         response.delayed.push({ kind: "cancel", cancellationToken: token });
@@ -201,7 +208,11 @@ export function decodeFromFunction(bytes: Uint8Array): FromFunction {
         });
       }
     } else if (field.field === 4) {
-      response.egress.push({ namespace: text(inner, 1), type: text(inner, 2), argument: typed(inner, 3) });
+      response.egress.push({
+        namespace: stringField(inner, 1),
+        type: stringField(inner, 2),
+        argument: typed(inner, 3),
+      });
     }
   }
   return response;
@@ -217,26 +228,15 @@ function decodeExpiration(bytes: Uint8Array): StateExpiration {
   throw new ProtoDecodeError(`an expiration mode ${mode} that StateFun does not define`);
 }
 
-const UTF8 = new TextDecoder("utf-8", { fatal: true });
-
-function last(fields: ReturnType<typeof readFields>, field: number) {
-  for (let i = fields.length - 1; i >= 0; i--) if (fields[i].field === field) return fields[i];
-  return undefined;
-}
-
-function message(fields: ReturnType<typeof readFields>, field: number): Uint8Array | undefined {
-  const found = last(fields, field);
+/** A length-delimited field's bytes, or undefined when absent (an absent message differs from an empty one). */
+function message(fields: ProtoField[], field: number): Uint8Array | undefined {
+  const found = lastField(fields, field);
   return found?.value instanceof Uint8Array ? found.value : undefined;
 }
 
-function text(fields: ReturnType<typeof readFields>, field: number): string {
-  const bytes = message(fields, field);
-  return bytes === undefined ? "" : UTF8.decode(bytes);
-}
-
 /** A varint field as a number (int64 values beyond 2^53 are refused: no delay or TTL is that long). */
-function number(fields: ReturnType<typeof readFields>, field: number): number {
-  const found = last(fields, field);
+function number(fields: ProtoField[], field: number): number {
+  const found = lastField(fields, field);
   if (found === undefined) return 0;
   if (typeof found.value !== "bigint") throw new ProtoDecodeError(`field ${field} is not a varint`);
   const value = BigInt.asIntN(64, found.value);
@@ -246,12 +246,12 @@ function number(fields: ReturnType<typeof readFields>, field: number): number {
   return Number(value);
 }
 
-function address(fields: ReturnType<typeof readFields>, field: number, what: string): Address {
+function address(fields: ProtoField[], field: number, what: string): Address {
   const bytes = message(fields, field);
   if (bytes === undefined) throw new ProtoDecodeError(`${what} without a target address`);
   return decodeAddress(bytes);
 }
 
-function typed(fields: ReturnType<typeof readFields>, field: number): TypedValue {
+function typed(fields: ProtoField[], field: number): TypedValue {
   return decodeTypedValue(message(fields, field) ?? new Uint8Array());
 }

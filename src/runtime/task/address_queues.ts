@@ -44,15 +44,20 @@ export class AddressQueues {
     }
   }
 
-  /** The next ready address and its first message, now in flight; undefined when none is ready. */
-  take(): { key: string; envelope: Envelope } | undefined {
+  /** The next ready address, its first message now in flight (`head`); undefined when none is ready. */
+  take(): string | undefined {
     if (this.#readyHead >= this.#ready.length) return undefined;
     const key = this.#ready[this.#readyHead++];
     if (this.#readyHead > 1024 && this.#readyHead * 2 > this.#ready.length) {
       this.#ready = this.#ready.slice(this.#readyHead);
       this.#readyHead = 0;
     }
-    return { key, envelope: this.#queues.get(key)![0] };
+    return key;
+  }
+
+  /** An address's first message. */
+  head(key: string): Envelope {
+    return this.#queues.get(key)![0];
   }
 
   /**

@@ -58,15 +58,14 @@ export async function invokeWithRetries(
     const now = context.clock.now();
     try {
       const read = context.state.read(target, spec.valueSpecs, now);
-      const invocations = [envelope, ...batch].map(({ caller, argument }) => ({
-        self: target,
-        caller,
-        argument,
-        state: read.values,
-      }));
-      const result = invocations.length > 1 && spec.callBatch !== undefined
-        ? await spec.callBatch(invocations)
-        : await spec.call(invocations[0]);
+      const invocation = { self: target, caller: envelope.caller, argument: envelope.argument, state: read.values };
+      // The per-record path: an array of invocations only for a batch.
+      const result = batch.length > 0 && spec.callBatch !== undefined
+        ? await spec.callBatch([
+          invocation,
+          ...batch.map(({ caller, argument }) => ({ ...invocation, caller, argument })),
+        ])
+        : await spec.call(invocation);
       if (!context.processing()) return { kind: "abandoned" };
       const egress = result.egress.map((message) => routeEgressMessage(message, context.plan.egresses));
       checkTimers(context.state, target, result);

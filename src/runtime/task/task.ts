@@ -17,10 +17,10 @@ import type { RecordOrigin } from "../routing.ts";
 import { AddressQueues, type Envelope } from "./address_queues.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { applyEffects, deadLetter, type EffectTarget, failedMessageRecord, mailboxRecord } from "./effects.ts";
-import { FinalFailure } from "./callable.ts";
+import { type CallableFunction, FinalFailure } from "./callable.ts";
 import { CommitCycle } from "./commit_cycle.ts";
 import { intakeSource, readRecord } from "./intake.ts";
-import { invokeWithRetries } from "./invoker.ts";
+import { type InvokerContext, invokeWithRetries } from "./invoker.ts";
 import {
   DEFAULT_TASK_LIMITS,
   type FunctionCounters,
@@ -40,6 +40,9 @@ const SWEEP_INTERVAL_MS = 60_000;
 /** Timers fired per tick at most, so a burst of due timers does not starve the rest. */
 const TIMERS_PER_TICK = 10_000;
 
+/** The batch of a function that takes one message a call. */
+const NO_BATCH: readonly Envelope[] = [];
+
 /** One task of the app on this instance. */
 export class Task {
   readonly task: number;
@@ -52,6 +55,7 @@ export class Task {
   readonly #effects: EffectTarget;
   #inFlight = 0;
   readonly #cycle: CommitCycle;
+  readonly #invoker: InvokerContext;
   #status: TaskStatus = "restoring";
   #failure: TaskFailure | undefined;
   #ingressPaused = false;
@@ -79,6 +83,15 @@ export class Task {
     this.#log = options.log;
     this.#clock = options.clock ?? systemClock;
     this.#lastRecommit = this.#lastSweep = this.#clock.now();
+    this.#invoker = {
+      plan: options.plan,
+      state: this.#state,
+      clock: this.#clock,
+      log: this.#log,
+      maxAttempts: this.#limits.maxAttempts,
+      retryBackoffMs: this.#limits.retryBackoffMs,
+      processing: () => this.#processing(),
+    };
     this.#cycle = new CommitCycle({
       task: options.task,
       plan: options.plan,
@@ -244,12 +257,15 @@ export class Task {
 
   #dispatch(): void {
     while (this.#inFlight < this.#limits.maxInFlight && this.#processing()) {
-      const next = this.#queues.take();
-      if (next === undefined) break;
+      const key = this.#queues.take();
+      if (key === undefined) break;
       this.#inFlight++;
-      const callable = this.#options.functions(next.envelope.target.typename);
-      const batch = callable?.callBatch === undefined ? [] : this.#queues.following(next.key, callable.batchLimit ?? 0);
-      void this.#run(next.key, next.envelope, batch);
+      const envelope = this.#queues.head(key);
+      const callable = this.#options.functions(envelope.target.typename);
+      const batch = callable?.callBatch === undefined
+        ? NO_BATCH
+        : this.#queues.following(key, callable.batchLimit ?? 0);
+      void this.#run(key, envelope, callable, batch);
     }
   }
 
@@ -257,8 +273,13 @@ export class Task {
     return this.#status === "running" || this.#status === "halting" || this.#status === "draining";
   }
 
-  async #run(key: string, envelope: Envelope, batch: readonly Envelope[]): Promise<void> {
-    const ok = await this.#invoke(envelope, batch);
+  async #run(
+    key: string,
+    envelope: Envelope,
+    callable: CallableFunction | undefined,
+    batch: readonly Envelope[],
+  ): Promise<void> {
+    const ok = await this.#invoke(envelope, callable, batch);
     this.#inFlight--;
     if (!ok || !this.#processing()) return;
     const count = 1 + batch.length;
@@ -276,27 +297,18 @@ export class Task {
   }
 
   /** Invokes with retries and applies the effects; false when the task failed or stopped meanwhile. */
-  async #invoke(envelope: Envelope, batch: readonly Envelope[]): Promise<boolean> {
+  async #invoke(envelope: Envelope, spec: CallableFunction | undefined, batch: readonly Envelope[]): Promise<boolean> {
     const { target } = envelope;
-    const spec = this.#options.functions(target.typename);
     if (spec === undefined) {
       this.#fail({
-        reason: `no function is bound for ${target.typename} (remote functions come with the HTTP endpoints)`,
+        reason: `no function is bound for ${target.typename}: neither an in-process one nor an HTTP endpoint`,
         origin: envelope.origin,
         address: target.toString(),
       });
       return false;
     }
     const outcome = await invokeWithRetries(
-      {
-        plan: this.#options.plan,
-        state: this.#state,
-        clock: this.#clock,
-        log: this.#log,
-        maxAttempts: this.#limits.maxAttempts,
-        retryBackoffMs: this.#limits.retryBackoffMs,
-        processing: () => this.#processing(),
-      },
+      this.#invoker,
       envelope,
       spec,
       batch,
