@@ -25,6 +25,7 @@ function report(task: number, status: TaskReport["status"] = "running"): TaskRep
     invocations: 10,
     commits: 3,
     ingressPauses: 0,
+    carriedOver: 0,
     addresses: 4,
     timers: 0,
     committedOffsets: {},

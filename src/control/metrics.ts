@@ -122,6 +122,12 @@ export function renderMetrics(
     "Back-pressure pauses of the task's ingress partitions.",
     perTask((task) => task.ingressPauses),
   );
+  out.family(
+    "eddy_task_carried_over_total",
+    "counter",
+    "Messages carried past a commit as pending while their call ran on (a slow remote function).",
+    perTask((task) => task.carriedOver),
+  );
   const remote = runtime.remoteFunctions();
   const remoteLabels = (fn: typeof remote[number]): Labels => ({ app, function_type: fn.typename, url: fn.url });
   out.family(

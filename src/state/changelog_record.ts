@@ -4,12 +4,15 @@
  * every pending timer. A deletion, a fired timer or a cancelled one is a
  * tombstone for its key, so compaction keeps exactly the live entries.
  *
- * Key: `ChangelogKey { StateKey state = 1 | TimerKey timer = 2 }` with
- * `StateKey { Address address = 1; string name = 2 }` and
+ * Key: `ChangelogKey { StateKey state = 1 | TimerKey timer = 2 | PendingKey pending = 3 }` with
+ * `StateKey { Address address = 1; string name = 2 }`,
  * `TimerKey { Address sender = 1; string id = 2 }` (id = the cancellation
- * token, or a unique id for untokened timers; tokens are scoped to the sender).
- * Values: `StateEntry { TypedValue value = 1; int64 written_at = 2; int64 called_at = 3 }`
- * and `TimerEntry { int64 fire_at = 1; Address target = 2; TypedValue argument = 3 }` (times: epoch ms).
+ * token, or a unique id for untokened timers; tokens are scoped to the sender) and
+ * `PendingKey { int64 seq = 1 }` (a message whose record is committed but whose call is not done yet).
+ * Values: `StateEntry { TypedValue value = 1; int64 written_at = 2; int64 called_at = 3 }`,
+ * `TimerEntry { int64 fire_at = 1; Address target = 2; TypedValue argument = 3 }` (times: epoch ms) and
+ * `PendingEntry { Address target = 1; Address caller = 2; TypedValue argument = 3; string topic = 4;
+ * int32 partition = 5; int64 offset = 6 }` (the message and the record it came from).
  * docs/internal-topics.md describes the format.
  *
  * @module
@@ -23,7 +26,8 @@ import { decodeTypedValue, encodeTypedValue, type TypedValue } from "../sdk/type
 /** What a changelog key names. */
 export type ChangelogKey =
   | { kind: "state"; address: Address; name: string }
-  | { kind: "timer"; sender: Address; id: string };
+  | { kind: "timer"; sender: Address; id: string }
+  | { kind: "pending"; seq: number };
 
 /** The latest value of a state. */
 export interface StateEntry {
@@ -45,8 +49,26 @@ export interface TimerEntry {
   argument: TypedValue;
 }
 
+/**
+ * A message carried past a commit: its record's offset is committed, its call is not done (a slow remote function).
+ * A restore queues it again, before anything newer of its address.
+ */
+export interface PendingEntry {
+  /** Its target. */
+  target: Address;
+  /** The sending function; null for fired timers and ingress records. */
+  caller: Address | null;
+  /** Its value. */
+  argument: TypedValue;
+  /** The record it came from. */
+  origin: { topic: string; partition: number; offset: number };
+}
+
 /** Encodes a changelog key (deterministic: the same key always gives the same bytes, as compaction needs). */
 export function encodeChangelogKey(key: ChangelogKey): Uint8Array {
+  if (key.kind === "pending") {
+    return new ProtoWriter().bytes(3, new ProtoWriter().varint(1, key.seq).finish(), true).finish();
+  }
   const inner = key.kind === "state"
     ? new ProtoWriter().bytes(1, encodeAddress(key.address), true).string(2, key.name).finish()
     : new ProtoWriter().bytes(1, encodeAddress(key.sender), true).string(2, key.id).finish();
@@ -60,10 +82,11 @@ export function encodeChangelogKey(key: ChangelogKey): Uint8Array {
  */
 export function decodeChangelogKey(bytes: Uint8Array): ChangelogKey {
   const [outer] = readFields(bytes);
-  if (outer === undefined || !(outer.value instanceof Uint8Array) || (outer.field !== 1 && outer.field !== 2)) {
+  if (outer === undefined || !(outer.value instanceof Uint8Array) || outer.field < 1 || outer.field > 3) {
     throw new ProtoDecodeError("not a changelog key");
   }
   const fields = readFields(outer.value);
+  if (outer.field === 3) return { kind: "pending", seq: int64(fields, 1) };
   const address = lastField(fields, 1)?.value;
   if (!(address instanceof Uint8Array)) throw new ProtoDecodeError("a changelog key needs an address");
   return outer.field === 1
@@ -100,6 +123,31 @@ export function decodeTimerEntry(bytes: Uint8Array): TimerEntry {
     throw new ProtoDecodeError("a timer entry needs a target and an argument");
   }
   return { fireAt: int64(fields, 1), target: decodeAddress(target), argument: decodeTypedValue(argument) };
+}
+
+/** Encodes a pending message. */
+export function encodePendingEntry(entry: PendingEntry): Uint8Array {
+  const writer = new ProtoWriter().bytes(1, encodeAddress(entry.target), true);
+  if (entry.caller !== null) writer.bytes(2, encodeAddress(entry.caller), true);
+  return writer.bytes(3, encodeTypedValue(entry.argument), true).string(4, entry.origin.topic)
+    .varint(5, entry.origin.partition).varint(6, entry.origin.offset).finish();
+}
+
+/** Decodes a pending message. */
+export function decodePendingEntry(bytes: Uint8Array): PendingEntry {
+  const fields = readFields(bytes);
+  const target = lastField(fields, 1)?.value;
+  const caller = lastField(fields, 2)?.value;
+  const argument = lastField(fields, 3)?.value;
+  if (!(target instanceof Uint8Array) || !(argument instanceof Uint8Array)) {
+    throw new ProtoDecodeError("a pending entry needs a target and an argument");
+  }
+  return {
+    target: decodeAddress(target),
+    caller: caller instanceof Uint8Array ? decodeAddress(caller) : null,
+    argument: decodeTypedValue(argument),
+    origin: { topic: stringField(fields, 4), partition: int64(fields, 5), offset: int64(fields, 6) },
+  };
 }
 
 function int64(fields: ReturnType<typeof readFields>, field: number): number {

@@ -4,9 +4,11 @@ import { toTypedValue } from "../sdk/typed_value.ts";
 import { INT_TYPE, STRING_TYPE } from "../sdk/types.ts";
 import {
   decodeChangelogKey,
+  decodePendingEntry,
   decodeStateEntry,
   decodeTimerEntry,
   encodeChangelogKey,
+  encodePendingEntry,
   encodeStateEntry,
   encodeTimerEntry,
 } from "./changelog_record.ts";
@@ -37,4 +39,17 @@ Deno.test("state and timer entries round-trip", () => {
   deepEqual(decodeTimerEntry(encodeTimerEntry(timer)), timer);
   equal(decodeStateEntry(encodeStateEntry({ ...state, writtenAt: 0, calledAt: 0 })).writtenAt, 0);
   throws(() => decodeTimerEntry(new Uint8Array()), /needs a target/);
+});
+
+Deno.test("pending messages round-trip: keys by sequence number, entries with their origin", () => {
+  for (const seq of [0, 1, 2 ** 40]) {
+    deepEqual(decodeChangelogKey(encodeChangelogKey({ kind: "pending", seq })), { kind: "pending", seq });
+  }
+  notDeepEqual(encodeChangelogKey({ kind: "pending", seq: 1 }), encodeChangelogKey({ kind: "pending", seq: 2 }));
+  const origin = { topic: "names", partition: 3, offset: 9_007_199_254_740 };
+  const fromIngress = { target: ada, caller: null, argument: toTypedValue("hi", STRING_TYPE), origin };
+  deepEqual(decodePendingEntry(encodePendingEntry(fromIngress)), fromIngress);
+  const fromFunction = { ...fromIngress, caller: Address.fromParts("com.example", "relay", "1") };
+  deepEqual(decodePendingEntry(encodePendingEntry(fromFunction)), fromFunction);
+  throws(() => decodePendingEntry(new Uint8Array()), /needs a target/);
 });

@@ -19,11 +19,14 @@ import type { StateMutation } from "../sdk/storage.ts";
 import type { TypedValue } from "../sdk/typed_value.ts";
 import {
   decodeChangelogKey,
+  decodePendingEntry,
   decodeStateEntry,
   decodeTimerEntry,
   encodeChangelogKey,
+  encodePendingEntry,
   encodeStateEntry,
   encodeTimerEntry,
+  type PendingEntry,
 } from "./changelog_record.ts";
 import { TimerHeap } from "./timer_heap.ts";
 
@@ -72,11 +75,34 @@ export interface StateRead {
 export class TaskState {
   readonly #addresses = new Map<string, { address: Address; values: Map<string, StoredValue> }>();
   readonly #timers = new Map<string, PendingTimer>();
+  readonly #restoredPending = new Map<number, PendingEntry>();
+  #nextPendingSeq = 0;
   readonly #heap = new TimerHeap<string>();
 
   /** Addresses with at least one value. */
   get addressCount(): number {
     return this.#addresses.size;
+  }
+
+  /**
+   * Persists a message that is carried past a commit (its record's offset commits, its call is not done): the
+   * write that keeps it, and its sequence number (restores queue pending messages in this order).
+   */
+  addPending(entry: PendingEntry): { seq: number; write: ChangelogWrite } {
+    const seq = this.#nextPendingSeq++;
+    return { seq, write: pendingWrite(seq, entry) };
+  }
+
+  /** The tombstone of a pending message whose call is done. */
+  pendingDone(seq: number): ChangelogWrite {
+    return pendingWrite(seq, null);
+  }
+
+  /** The pending messages a restore found, in the order they were persisted (each returned once). */
+  takeRestoredPending(): { seq: number; entry: PendingEntry }[] {
+    const pending = [...this.#restoredPending].sort(([a], [b]) => a - b).map(([seq, entry]) => ({ seq, entry }));
+    this.#restoredPending.clear();
+    return pending;
   }
 
   /** Pending timers. */
@@ -101,6 +127,12 @@ export class TaskState {
         persistedCalledAt: entry.calledAt,
         restored: true,
       });
+      return;
+    }
+    if (decoded.kind === "pending") {
+      this.#nextPendingSeq = Math.max(this.#nextPendingSeq, decoded.seq + 1);
+      if (value === null) this.#restoredPending.delete(decoded.seq);
+      else this.#restoredPending.set(decoded.seq, decodePendingEntry(value));
       return;
     }
     const id = timerId(decoded.sender, decoded.id);
@@ -270,6 +302,14 @@ function timerId(sender: Address, id: string): string {
 
 function timerTombstone(sender: Address, id: string): ChangelogWrite {
   return { id: timerId(sender, id), key: encodeChangelogKey({ kind: "timer", sender, id }), value: null };
+}
+
+function pendingWrite(seq: number, entry: PendingEntry | null): ChangelogWrite {
+  return {
+    id: `p\u0000${seq}`,
+    key: encodeChangelogKey({ kind: "pending", seq }),
+    value: entry === null ? null : encodePendingEntry(entry),
+  };
 }
 
 function stateWrite(address: Address, name: string, entry: StoredValue | null): ChangelogWrite {

@@ -181,6 +181,16 @@ export function valuesByKey(records: TestRecord[]): Map<string, string[]> {
  * control API on a free port; stderr is piped (the log), stdout dropped.
  */
 export function spawnCounterApp(moduleFile: string, outTopic: string, ...extraArgs: string[]): Deno.ChildProcess {
+  return spawnCounterAppWith({}, moduleFile, outTopic, ...extraArgs);
+}
+
+/** spawnCounterApp with more environment for the child (EDDY_TEST_HANG_ON). */
+export function spawnCounterAppWith(
+  env: Record<string, string>,
+  moduleFile: string,
+  outTopic: string,
+  ...extraArgs: string[]
+): Deno.ChildProcess {
   return new Deno.Command(Deno.execPath(), {
     args: [
       "run",
@@ -195,7 +205,7 @@ export function spawnCounterApp(moduleFile: string, outTopic: string, ...extraAr
       "127.0.0.1:0",
       ...extraArgs,
     ],
-    env: { EDDY_TEST_OUT_TOPIC: outTopic },
+    env: { EDDY_TEST_OUT_TOPIC: outTopic, ...env },
     stdout: "null",
     stderr: "piped",
   }).spawn();

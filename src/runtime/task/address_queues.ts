@@ -8,15 +8,23 @@
 import { addressKey } from "../../state/task_state.ts";
 import type { MailboxMessage } from "../mailbox_record.ts";
 import type { RecordOrigin } from "../routing.ts";
-import type { Epoch } from "./epoch.ts";
+import { Epoch } from "./epoch.ts";
 
 /** A message queued for an address, with the epoch it belongs to and the record it came from. */
 export interface Envelope extends MailboxMessage {
-  /** The epoch that was open when it arrived: its effects go there. */
+  /**
+   * The epoch that was open when it arrived: its effects go there. A message carried past a commit is in no epoch
+   * (`CARRIED`): its effects go to the epoch open when its call is done.
+   */
   epoch: Epoch;
   /** The record it came from. */
   origin: RecordOrigin;
+  /** Set once it is persisted as pending (carried past a commit): the changelog entry to delete when it is done. */
+  pendingSeq?: number;
 }
+
+/** The epoch of messages carried past a commit: it never commits, and nothing waits for it. */
+export const CARRIED: Epoch = new Epoch();
 
 /** The queues of a task's addresses. */
 export class AddressQueues {
@@ -30,18 +38,23 @@ export class AddressQueues {
     return this.#queued;
   }
 
-  /** Queues a message for its address (counted in its epoch until done). */
-  enqueue(envelope: Envelope): void {
+  /** Queues a message for its address (counted in its epoch until done); the address's key and queue length. */
+  enqueue(envelope: Envelope): { key: string; length: number } {
     const key = addressKey(envelope.target);
     const queue = this.#queues.get(key);
-    envelope.epoch.outstanding++;
+    if (envelope.epoch !== CARRIED) envelope.epoch.outstanding++;
     this.#queued++;
     if (queue === undefined) {
       this.#queues.set(key, [envelope]);
       this.#ready.push(key);
-    } else {
-      queue.push(envelope);
+      return { key, length: 1 };
     }
+    return { key, length: queue.push(envelope) };
+  }
+
+  /** Messages queued for an address (its call in flight included). */
+  length(key: string): number {
+    return this.#queues.get(key)?.length ?? 0;
   }
 
   /** The next ready address, its first message now in flight (`head`); undefined when none is ready. */
@@ -79,10 +92,27 @@ export class AddressQueues {
     const queue = this.#queues.get(key)!;
     const envelopes = queue.splice(0, count);
     this.#queued -= envelopes.length;
-    for (const envelope of envelopes) envelope.epoch.outstanding--;
+    for (const envelope of envelopes) if (envelope.epoch !== CARRIED) envelope.epoch.outstanding--;
     if (queue.length === 0) this.#queues.delete(key);
     else this.#ready.push(key);
     return envelopes;
+  }
+
+  /**
+   * Takes the queued messages of epoch `from` (in flight or waiting) out of it, in queue order, into `CARRIED`: `from`
+   * may then commit without them.
+   */
+  carry(from: Epoch): Envelope[] {
+    const moved: Envelope[] = [];
+    for (const queue of this.#queues.values()) {
+      for (const envelope of queue) {
+        if (envelope.epoch !== from) continue;
+        envelope.epoch = CARRIED;
+        moved.push(envelope);
+      }
+    }
+    from.outstanding -= moved.length;
+    return moved;
   }
 
   /** Drops every queued message (the task stopped). */

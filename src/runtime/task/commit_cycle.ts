@@ -69,9 +69,15 @@ export class CommitCycle {
     return [this.#closed, this.#open].filter((epoch) => epoch !== undefined && !epoch.empty).length;
   }
 
+  /** The epoch that closed and waits for its messages or its commit, if one. */
+  get closed(): Epoch | undefined {
+    return this.#committing ? undefined : this.#closed;
+  }
+
   /** Closes the open epoch when it holds anything and none is waiting; then commits the closed one if it can. */
-  tick(closeOpen: boolean): void {
+  tick(closeOpen: boolean, now: number): void {
     if (closeOpen && this.#closed === undefined && !this.#open.empty) {
+      this.#open.closedAt = now;
       this.#closed = this.#open;
       this.#open = new Epoch();
     }

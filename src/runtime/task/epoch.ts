@@ -16,6 +16,8 @@ import type { GroupOffset, OutgoingRecord } from "../ports.ts";
 export class Epoch {
   /** Envelopes of this epoch not yet done. */
   outstanding = 0;
+  /** When it closed (it takes nothing new after), on the task's clock. */
+  closedAt: number | undefined;
   /** Changelog writes by key: a later write of a key replaces an earlier one (compaction would anyway). */
   readonly changelog = new Map<string, ChangelogWrite>();
   /** Mailbox records and exactly-once egress records, in order. */

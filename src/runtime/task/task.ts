@@ -14,11 +14,12 @@ import { describeError, type Logger } from "../logger.ts";
 import type { MailboxMessage } from "../mailbox_record.ts";
 import { CommitError, type GroupOffset, type OutgoingRecord, type RecordHandoff } from "../ports.ts";
 import type { RecordOrigin } from "../routing.ts";
-import { AddressQueues, type Envelope } from "./address_queues.ts";
+import { AddressQueues, CARRIED, type Envelope } from "./address_queues.ts";
 import { type Clock, systemClock } from "./clock.ts";
 import { applyEffects, deadLetter, type EffectTarget, failedMessageRecord, mailboxRecord } from "./effects.ts";
 import { type CallableFunction, FinalFailure } from "./callable.ts";
 import { CommitCycle } from "./commit_cycle.ts";
+import type { Epoch } from "./epoch.ts";
 import { intakeSource, readRecord } from "./intake.ts";
 import { type InvokerContext, invokeWithRetries } from "./invoker.ts";
 import {
@@ -59,8 +60,13 @@ export class Task {
   #status: TaskStatus = "restoring";
   #failure: TaskFailure | undefined;
   #ingressPaused = false;
+  /** Addresses with more messages waiting than their function's batch limit (StateFun's back-pressure). */
+  readonly #overfull = new Set<string>();
   #invocations = 0;
   #ingressPauses = 0;
+  #carriedOver = 0;
+  /** Queued messages persisted as pending (carried past a commit, or restored). */
+  #pendingQueued = 0;
   readonly #functions = new Map<string, FunctionCounters>();
   restoredRecords = 0;
   /** Set by the runtime while it restores the task. */
@@ -141,7 +147,14 @@ export class Task {
       this.#positions.set(`${position.topic}/${position.partition}`, position);
       this.#cycle.open.commitOffset(position);
     }
+    // Messages a previous owner carried past its last commit come first: they precede anything not committed.
+    for (const { seq, entry } of this.#state.takeRestoredPending()) {
+      const { target, caller, argument, origin } = entry;
+      this.#enqueue({ target, caller, argument, origin, epoch: CARRIED, pendingSeq: seq });
+      this.#pendingQueued++;
+    }
     this.#stopTicker = this.#clock.every(this.#limits.commitIntervalMs, () => this.#tick());
+    this.#dispatch();
   }
 
   /** Takes records fetched for the task. */
@@ -178,7 +191,7 @@ export class Task {
       }
     }
     this.#setOffset({ groupId, topic: handoff.topic, partition: handoff.partition, offset: handoff.nextOffset });
-    if (!this.#ingressPaused && this.#queues.queued > this.#limits.maxQueued) {
+    if (!this.#ingressPaused && (this.#queues.queued > this.#limits.maxQueued || this.#overfull.size > 0)) {
       this.#ingressPaused = true;
       this.#ingressPauses++;
       this.#options.flow.pauseIngress();
@@ -203,6 +216,8 @@ export class Task {
     this.#status = "closed";
     this.#stopTicker?.();
     this.#queues.clear();
+    this.#pendingQueued = 0;
+    this.#overfull.clear();
     await this.#options.committer.close();
   }
 
@@ -230,6 +245,7 @@ export class Task {
       invocations: this.#invocations,
       commits: this.#cycle.commits,
       ingressPauses: this.#ingressPauses,
+      carriedOver: this.#carriedOver,
       addresses: this.#state.addressCount,
       timers: this.#state.timerCount,
       committedOffsets: Object.fromEntries(this.#cycle.committed),
@@ -251,8 +267,17 @@ export class Task {
   }
 
   #enqueue(envelope: Envelope): void {
-    this.#queues.enqueue(envelope);
+    const { key, length } = this.#queues.enqueue(envelope);
     this.#counters(envelope.target.typename).backlog++;
+    if (length > 1 && this.#batchFull(this.#options.functions(envelope.target.typename), length)) {
+      this.#overfull.add(key); // accept() pauses the ingress
+    }
+  }
+
+  /** Whether as many messages wait behind an address's call as its next request may carry (maxNumBatchRequests). */
+  #batchFull(callable: CallableFunction | undefined, length: number): boolean {
+    const limit = callable?.callBatch === undefined ? 0 : callable.batchLimit ?? 0;
+    return limit > 0 && length - 1 >= limit;
   }
 
   #dispatch(): void {
@@ -288,7 +313,11 @@ export class Task {
     const counters = this.#counters(envelope.target.typename);
     counters.backlog -= count;
     counters.in += count;
-    if (this.#ingressPaused && this.#queues.queued <= this.#limits.maxQueued / 2 && this.#status === "running") {
+    if (this.#overfull.has(key) && !this.#batchFull(callable, this.#queues.length(key))) this.#overfull.delete(key);
+    if (
+      this.#ingressPaused && this.#overfull.size === 0 && this.#queues.queued <= this.#limits.maxQueued / 2 &&
+      this.#status === "running"
+    ) {
       this.#ingressPaused = false;
       this.#options.flow.resumeIngress();
     }
@@ -313,7 +342,7 @@ export class Task {
       spec,
       batch,
       (result, egress, read, now) => {
-        envelope.epoch.log(read.writes);
+        this.#settlePending(envelope, batch).log(read.writes);
         applyEffects(this.#effects, envelope, result, egress, now);
       },
     );
@@ -328,6 +357,7 @@ export class Task {
     });
     const policy = this.#limits.failedMessages;
     if (policy.type === "dead-letter") {
+      this.#settlePending(envelope, batch);
       for (const failed of [envelope, ...batch]) {
         this.#deadLettered++;
         envelope.epoch.records.push(
@@ -382,7 +412,47 @@ export class Task {
         for (const offset of this.#positions.values()) this.#cycle.open.commitOffset(offset);
       }
     }
-    this.#cycle.tick(this.#processing());
+    const closed = this.#cycle.closed;
+    if (
+      closed !== undefined && closed.outstanding > 0 && this.#processing() &&
+      now - closed.closedAt! >= this.#limits.carryOverAfterMs
+    ) this.#carryOver(closed);
+    this.#cycle.tick(this.#processing(), now);
+  }
+
+  /**
+   * Lets a closed epoch commit without the messages still not done (a slow remote call, or those queued behind it):
+   * they move to the open epoch, and each is persisted as pending in the closed epoch's changelog. Its offsets then
+   * commit with the messages kept: a restore queues them again, before anything newer (DESIGN.md: the consistent cut
+   * with work carried over, as StateFun keeps in-flight requests in its checkpoint).
+   */
+  #carryOver(closed: Epoch): void {
+    const carried = this.#queues.carry(closed);
+    for (const envelope of carried) {
+      const { target, caller, argument, origin } = envelope;
+      const { seq, write } = this.#state.addPending({ target, caller, argument, origin });
+      envelope.pendingSeq = seq;
+      closed.log([write]);
+    }
+    this.#pendingQueued += carried.length;
+    this.#carriedOver += carried.length;
+    this.#log.debug("carried messages past a commit", { messages: carried.length });
+  }
+
+  /**
+   * The epoch a call's effects go to: its message's, or for carried messages the one open now, which also takes the
+   * tombstones of their pending entries.
+   */
+  #settlePending(envelope: Envelope, batch: readonly Envelope[]): Epoch {
+    if (envelope.epoch !== CARRIED) return envelope.epoch;
+    const epoch = this.#cycle.open;
+    for (const done of [envelope, ...batch]) {
+      done.epoch = epoch;
+      epoch.log([this.#state.pendingDone(done.pendingSeq!)]);
+      this.#pendingQueued--;
+    }
+    epoch.outstanding += 1 + batch.length; // counted until done, like its own messages
+    return epoch;
   }
 
   #fireTimers(now: number): void {
@@ -416,7 +486,8 @@ export class Task {
 
   #checkDrained(): void {
     if (this.#drained === undefined) return;
-    const idle = this.#cycle.idle && this.#queues.queued === 0;
+    // Messages persisted as pending need not be waited for: the next owner runs them.
+    const idle = this.#cycle.idle && this.#queues.queued === this.#pendingQueued;
     if (idle || !this.#processing()) {
       this.#stopTicker?.();
       this.#drained();
@@ -448,6 +519,8 @@ export class Task {
     this.#options.flow.pauseAll();
     this.#cycle.discard();
     this.#queues.clear();
+    this.#pendingQueued = 0;
+    this.#overfull.clear();
     this.#checkDrained();
   }
 }

@@ -59,7 +59,13 @@ interface Harness {
 
 function harness(
   fn: (context: Parameters<Parameters<StateFun["bind"]>[0]["fn"]>[0], text: string) => void | Promise<void>,
-  options: { taskCount?: number; limits?: Partial<TaskLimits>; commit?: (batch: CommitBatch) => Promise<void> } = {},
+  options: {
+    taskCount?: number;
+    limits?: Partial<TaskLimits>;
+    commit?: (batch: CommitBatch) => Promise<void>;
+    /** Commits of a previous owner whose changelog records the task restores before it starts. */
+    restore?: CommitBatch[];
+  } = {},
 ): Harness {
   const clock = new ManualClock(1_000_000);
   const commits: CommitBatch[] = [];
@@ -98,6 +104,9 @@ function harness(
     limits: { retryBackoffMs: 100, ...options.limits },
     clock,
   });
+  for (const record of (options.restore ?? []).flatMap((batch) => batch.records)) {
+    if (record.topic === plan.changelogTopic) task.state.restore(record.key as Uint8Array, record.value as Uint8Array);
+  }
   task.start([{ groupId: "app", topic: "in", partition: 0, offset: 0 }]);
   const send = (partition: number, offset: number, ...records: [string | null, string][]) => {
     const consumed: ConsumedRecord[] = records.map(([key, value], i) => ({
@@ -166,6 +175,65 @@ Deno.test("task: a slow invocation holds its own epoch; later epochs wait, other
   deepEqual(outputs(h.commits[1]), ["fast:2:2"]);
   deepEqual(offsetsOf(h.commits[1]), ["in/0@3"]);
   await h.task.close();
+});
+
+Deno.test("task: messages still running after carryOverAfterMs are carried past the commit as pending", async () => {
+  let release!: () => void;
+  const blocked = new Promise<void>((resolve) => release = resolve);
+  const h = harness(async (context, text) => {
+    if (context.self.id === "slow") await blocked;
+    counter(context, text);
+  }, { limits: { carryOverAfterMs: 300 } });
+  h.send(0, 0, ["slow", "1"], ["fast", "1"], ["slow", "2"]);
+  await h.clock.advance(300);
+  equal(h.commits.length, 0, "within carryOverAfterMs the epoch waits for its messages");
+  await h.clock.advance(100);
+  equal(h.commits.length, 1, "then it commits without them");
+  deepEqual(outputs(h.commits[0]), ["fast:1:1"]);
+  deepEqual(offsetsOf(h.commits[0]), ["in/0@3"], "the offsets after every record of the epoch");
+  const pending = h.commits[0].records.filter((r) => r.topic === plan.changelogTopic && r.value !== null);
+  equal(pending.length, 3, "fast's state, and the two slow messages persisted as pending");
+  equal(h.task.report().carriedOver, 2);
+  h.send(0, 3, ["fast", "2"]);
+  await h.clock.advance(100);
+  deepEqual(outputs(h.commits[1]), ["fast:2:2"], "other addresses commit while the slow call runs");
+  release();
+  await h.clock.advance(100);
+  deepEqual(h.commits.slice(2).flatMap(outputs), ["slow:1:1", "slow:2:2"]);
+  const tombstones = h.commits.slice(2).flatMap((batch) => batch.records)
+    .filter((r) => r.topic === plan.changelogTopic && r.value === null);
+  equal(tombstones.length, 2, "each pending entry is deleted in the commit of its effects");
+  await h.task.close();
+});
+
+Deno.test("task: a restore queues carried messages first and each runs once", async () => {
+  let release!: () => void;
+  const blocked = new Promise<void>((resolve) => release = resolve);
+  const first = harness(async (context, text) => {
+    if (context.self.id === "slow") await blocked;
+    counter(context, text);
+  }, { limits: { carryOverAfterMs: 100 } });
+  first.send(0, 0, ["slow", "1"], ["slow", "2"]);
+  await first.clock.advance(200);
+  equal(first.commits.length, 1);
+  deepEqual(offsetsOf(first.commits[0]), ["in/0@2"]);
+  await first.task.close(); // the owner dies with the call running: its effects never commit
+  release();
+  const seen: string[] = [];
+  const next = harness((context, text) => {
+    seen.push(`${context.self.id}:${text}`);
+    counter(context, text);
+  }, { restore: first.commits });
+  next.send(0, 2, ["slow", "3"]); // newer than the carried ones: runs after them
+  await next.clock.advance(100);
+  deepEqual(seen, ["slow:1", "slow:2", "slow:3"]);
+  deepEqual(next.commits.flatMap(outputs), ["slow:1:1", "slow:2:2", "slow:3:3"]);
+  const restoredAgain = harness(counter, { restore: [...first.commits, ...next.commits] });
+  await restoredAgain.clock.advance(100);
+  equal(restoredAgain.task.report().invocations, 0, "their tombstones committed: a later restore finds none pending");
+  deepEqual(restoredAgain.commits.flatMap(outputs), []);
+  await restoredAgain.task.close();
+  await next.task.close();
 });
 
 Deno.test("task: a throwing function is retried with backoff on the clock and applied once", async () => {
@@ -291,12 +359,13 @@ Deno.test("task: a failed commit or a fenced one stops the task with that outcom
   }
 });
 
-Deno.test("task: a batching function gets what queued during its call in one call, within one epoch only", async () => {
+Deno.test("task: a batching function gets what queued during its call in one call, within one epoch only; a full batch pauses the ingress", async () => {
   const clock = new ManualClock(1_000_000);
   const calls: string[][] = [];
   let release!: () => void;
   let blocked: Promise<void> | undefined = new Promise<void>((resolve) => release = resolve);
   const commits: CommitBatch[] = [];
+  const flow: string[] = [];
   const task = new Task({
     task: 0,
     taskCount: 1,
@@ -324,7 +393,11 @@ Deno.test("task: a batching function gets what queued during its call in one cal
       close: () => Promise.resolve(),
     },
     egress: { sendAndWait: () => Promise.resolve(), sendAndForget: () => {} },
-    flow: { pauseIngress: () => {}, resumeIngress: () => {}, pauseAll: () => {} },
+    flow: {
+      pauseIngress: () => flow.push("pause"),
+      resumeIngress: () => flow.push("resume"),
+      pauseAll: () => flow.push("pause-all"),
+    },
     log: new Logger({ level: "error", write: () => {} }),
     onStopped: () => {},
     clock,
@@ -345,13 +418,17 @@ Deno.test("task: a batching function gets what queued during its call in one cal
       nextOffset: offset + values.length,
     });
   send(0, "1"); // in flight, blocked
-  send(1, "2", "3", "4", "5"); // same epoch: batches of at most 3
+  send(1, "2", "3"); // same epoch: batches of at most 3
+  deepEqual(flow, []);
+  send(3, "4", "5");
+  deepEqual(flow, ["pause"], "as many waiting as a batch carries: StateFun's back-pressure (maxNumBatchRequests)");
   await clock.advance(100); // the epoch closes
   send(5, "6"); // the next epoch: never in a batch with the ones before
   blocked = undefined;
   release();
   await clock.advance(300);
   deepEqual(calls, [["1"], ["2", "3", "4"], ["5"], ["6"]]);
+  deepEqual(flow, ["pause", "resume"]);
   deepEqual(commits.map((batch) => batch.offsets.map((o) => o.offset)), [[5], [6]]);
   equal(task.report().invocations, 6);
   await task.close();

@@ -36,6 +36,12 @@ export interface TaskFlow {
 export interface TaskLimits {
   /** How often an epoch is closed and committed (default 100 ms). */
   commitIntervalMs: number;
+  /**
+   * How long a closed epoch waits for its messages before those still not done are carried past its commit
+   * (persisted as pending in its changelog, their effects going to a later epoch): a slow remote call then delays
+   * no other address's commit by more than this (default 1000 ms).
+   */
+  carryOverAfterMs: number;
   /** Invocations running at once (default 64). */
   maxInFlight: number;
   /** Queued messages above which the ingress partitions pause (default 10 000). */
@@ -60,6 +66,7 @@ export type RecordPolicy = { type: "stop" } | { type: "skip" } | { type: "dead-l
 /** Defaults of TaskLimits. */
 export const DEFAULT_TASK_LIMITS: TaskLimits = {
   commitIntervalMs: 100,
+  carryOverAfterMs: 1000,
   maxInFlight: 64,
   maxQueued: 10_000,
   maxAttempts: 5,
@@ -119,6 +126,8 @@ export interface TaskReport {
   commits: number;
   /** Times the ingress partitions were paused for back-pressure. */
   ingressPauses: number;
+  /** Messages carried past a commit (persisted as pending while their call ran on). */
+  carriedOver: number;
   /** Addresses with state. */
   addresses: number;
   /** Pending timers. */
