@@ -4,6 +4,10 @@
  * by the type's name; its call timeout, response size limit and TLS files come from the transport. Checked when the
  * app starts: an endpoint Eddy cannot call is refused with its file:line.
  *
+ * `http+unix` and `https+unix` URLs name a Unix domain socket as StateFun's OkHttp transport reads them: the path up to
+ * and including the first segment that ends in `.sock` is the socket file, the rest is the request path
+ * (`http+unix:///run/functions.sock/statefun` → POST /statefun on /run/functions.sock).
+ *
  * @module
  */
 
@@ -33,18 +37,15 @@ const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
  * @throws {RemoteEndpointError} for an endpoint that cannot be called (a URL scheme or TLS file Eddy cannot use).
  */
 export function remoteFunctions(module: ModuleSpec): (typename: string) => RemoteFunction | undefined {
-  const clients = new Map<HttpEndpointSpec, Deno.HttpClient | undefined>();
+  const clients = new Map<string, Deno.HttpClient | undefined>();
+  const clientFor = (endpoint: HttpEndpointSpec, socket: string | undefined) => {
+    const key = `${module.endpoints.indexOf(endpoint)}\u0000${socket ?? ""}`;
+    if (!clients.has(key)) clients.set(key, httpClient(endpoint, socket));
+    return clients.get(key);
+  };
   for (const endpoint of module.endpoints) {
-    const url = urlFor(endpoint, "probe");
-    if (!/^https?:$/.test(url.protocol)) {
-      throw new RemoteEndpointError(
-        endpoint,
-        url.protocol.endsWith("+unix:")
-          ? "http+unix and https+unix URLs are not supported yet: serve the function on a TCP port"
-          : `the URL scheme ${JSON.stringify(url.protocol)} is not http or https`,
-      );
-    }
-    clients.set(endpoint, httpClient(endpoint));
+    const { socket } = target(endpoint, "probe");
+    clientFor(endpoint, socket); // TLS files are read now: a bad one stops the start
   }
   const functions = new Map<string, RemoteFunction | undefined>();
   return (typename) => {
@@ -53,32 +54,71 @@ export function remoteFunctions(module: ModuleSpec): (typename: string) => Remot
     const [namespace, name] = [typename.slice(0, slash), typename.slice(slash + 1)];
     const endpoint = module.endpoints.find((e) => e.functions.namespace === namespace && e.functions.name === name) ??
       module.endpoints.find((e) => e.functions.namespace === namespace && e.functions.name === "*");
-    const remote = endpoint === undefined ? undefined : new RemoteFunction(typename, urlFor(endpoint, name).href, {
+    if (endpoint === undefined) {
+      functions.set(typename, undefined);
+      return undefined;
+    }
+    const { url, socket, requestUrl } = target(endpoint, name);
+    const remote = new RemoteFunction(typename, url, {
+      ...(requestUrl === undefined ? {} : { requestUrl }),
       callTimeoutMs: endpoint.transport.timeouts.callMs,
       maxResponseBytes: endpoint.transport.type === "io.statefun.transports.v1/async"
         ? endpoint.transport.payloadMaxBytes
         : MAX_RESPONSE_BYTES,
-      client: clients.get(endpoint),
+      client: clientFor(endpoint, socket),
+      ...(endpoint.transport.type === "io.statefun.transports.v1/async" ? {} : {
+        socketTimeouts: {
+          connectMs: endpoint.transport.timeouts.connectMs,
+          readMs: endpoint.transport.timeouts.readMs,
+          writeMs: endpoint.transport.timeouts.writeMs,
+        },
+      }),
     }, Math.max(0, endpoint.maxNumBatchRequests));
     functions.set(typename, remote);
     return remote;
   };
 }
 
-function urlFor(endpoint: HttpEndpointSpec, name: string): URL {
+/**
+ * Where a function type's requests go: its URL (as written, `{function.name}` replaced: errors and status name it)
+ * and, for a `+unix` URL, the socket file and the URL sent on it (host `localhost`).
+ */
+function target(endpoint: HttpEndpointSpec, name: string): { url: string; socket?: string; requestUrl?: string } {
   const text = endpoint.urlPathTemplate.replaceAll("{function.name}", name);
+  let url: URL;
   try {
-    return new URL(text);
+    url = new URL(text);
   } catch {
     throw new RemoteEndpointError(endpoint, `${JSON.stringify(text)} is not a URL`);
   }
+  if (/^https?:$/.test(url.protocol)) return { url: url.href };
+  if (url.protocol !== "http+unix:" && url.protocol !== "https+unix:") {
+    throw new RemoteEndpointError(
+      endpoint,
+      `the URL scheme ${JSON.stringify(url.protocol)} is not http, https, http+unix or https+unix`,
+    );
+  }
+  const segments = url.pathname.split("/");
+  const sock = segments.findIndex((segment) => segment.endsWith(".sock"));
+  if (sock < 0) {
+    throw new RemoteEndpointError(endpoint, `${text}: a Unix domain socket URL needs a path segment ending in .sock`);
+  }
+  const socket = decodeURIComponent(segments.slice(0, sock + 1).join("/"));
+  const path = `/${segments.slice(sock + 1).join("/")}`;
+  const scheme = url.protocol === "https+unix:" ? "https" : "http";
+  return { url: text, socket, requestUrl: `${scheme}://localhost${path}${url.search}` };
 }
 
-/** A Deno HTTP client with the endpoint's TLS files, or undefined for the default one. */
-function httpClient(endpoint: HttpEndpointSpec): Deno.HttpClient | undefined {
-  if (endpoint.transport.type !== "io.statefun.transports.v1/async") return undefined;
+/** A Deno HTTP client with the endpoint's TLS files and Unix socket, or undefined for the default one. */
+function httpClient(endpoint: HttpEndpointSpec, socket: string | undefined): Deno.HttpClient | undefined {
+  const proxy = socket === undefined ? {} : { proxy: { transport: "unix" as const, path: socket } };
+  if (endpoint.transport.type !== "io.statefun.transports.v1/async") {
+    return socket === undefined ? undefined : Deno.createHttpClient(proxy);
+  }
   const { trustCaCerts, clientCert, clientKey, clientKeyPassword } = endpoint.transport.tls;
-  if (trustCaCerts === undefined && clientCert === undefined) return undefined;
+  if (trustCaCerts === undefined && clientCert === undefined) {
+    return socket === undefined ? undefined : Deno.createHttpClient(proxy);
+  }
   if (clientKeyPassword !== undefined) {
     throw new RemoteEndpointError(endpoint, "client_key_password is not supported: use an unencrypted PEM key");
   }
@@ -93,6 +133,7 @@ function httpClient(endpoint: HttpEndpointSpec): Deno.HttpClient | undefined {
     }
   };
   return Deno.createHttpClient({
+    ...proxy,
     ...(trustCaCerts === undefined ? {} : { caCerts: [read("trust_cacerts", trustCaCerts)] }),
     ...(clientCert === undefined || clientKey === undefined
       ? {}

@@ -5,7 +5,11 @@
  * endpoint's call timeout) is spent; each attempt may use what is left of it. What the last attempt saw is in the
  * error, with the URL.
  *
- * Deno's fetch has no separate connect timeout: the connect timeout bounds nothing more than the call does here.
+ * The OkHttp transport's socket timeouts bound each attempt too: it must get its response within connect + write + read
+ * (OkHttp gives each phase its own bound; Deno's fetch does not show where a request is, so their sum), and no more than
+ * the read timeout may pass between chunks of the body. A function slower than that fails its attempt and is retried,
+ * as on StateFun. Deno's fetch has no separate connect timeout, so the async transport's `connect` bounds nothing more
+ * than its call timeout does.
  *
  * @module
  */
@@ -34,14 +38,21 @@ export interface CallOptions {
   callTimeoutMs: number;
   /** The largest response body accepted. */
   maxResponseBytes: number;
-  /** A Deno HTTP client (TLS settings), if not the default. */
+  /** A Deno HTTP client (TLS settings, a Unix socket), if not the default. */
   client?: Deno.HttpClient;
+  /** OkHttp's socket timeouts (connect, read, write), ms; absent for the async transport. */
+  socketTimeouts?: { connectMs: number; readMs: number; writeMs: number };
+  /** The URL requests go to when it is not the one errors name (a `+unix` URL is sent to `http://localhost/…`). */
+  requestUrl?: string;
   /** Time (tests pass a clock that can be moved; default performance.now). */
   now?: () => number;
 }
 
 /** One failed attempt. */
 class AttemptError extends Error {}
+
+/** An attempt cut short because the call's budget was spent. */
+class BudgetSpent extends AttemptError {}
 
 /**
  * POSTs `body` to `url` until an attempt succeeds or the budget is spent.
@@ -58,6 +69,9 @@ export async function postWithRetries<T>(
   const deadline = now() + options.callTimeoutMs;
   let attempts = 0;
   let reason = "no attempt";
+  let cutShort = false;
+  /** What the latest attempt met that was not cut short by the call's budget. */
+  let earlier: string | undefined;
   for (;;) {
     const remaining = deadline - now();
     if (remaining < 1) break;
@@ -71,23 +85,80 @@ export async function postWithRetries<T>(
       }
     } catch (error) {
       reason = error instanceof AttemptError ? error.message : describe(error, remaining);
+      cutShort = error instanceof BudgetSpent;
+      if (!cutShort) earlier = reason;
     }
     const backoff = Math.min(2 * 2 ** Math.min(attempts, 20), deadline - now());
     if (backoff < 1) break;
     await new Promise((resolve) => setTimeout(resolve, backoff));
   }
-  throw new RemoteCallError(url, attempts, reason);
+  const before = cutShort && earlier !== undefined ? ` (the attempts before: ${earlier})` : "";
+  throw new RemoteCallError(url, attempts, reason + before);
+}
+
+/** Aborts an attempt when the call's budget is spent, or when the socket timeout of the step it waits on passes. */
+class AttemptTimer {
+  readonly controller = new AbortController();
+  readonly #call: ReturnType<typeof setTimeout>;
+  #stall: ReturnType<typeof setTimeout> | undefined;
+  /** Why it aborted, if it did. */
+  reason: AttemptError | undefined;
+
+  constructor(callMs: number) {
+    this.#call = setTimeout(
+      () => this.#abort(new BudgetSpent(`no response within ${Math.round(callMs)} ms`)),
+      Math.max(1, callMs),
+    );
+  }
+
+  /** (Re)arms the socket timeout: the next step must happen within `ms`. */
+  stall(ms: number | undefined, what: string): void {
+    if (this.#stall !== undefined) clearTimeout(this.#stall);
+    if (ms === undefined) return;
+    this.#stall = setTimeout(() => this.#abort(new AttemptError(`${what} within ${ms} ms`)), Math.max(1, ms));
+  }
+
+  clear(): void {
+    clearTimeout(this.#call);
+    if (this.#stall !== undefined) clearTimeout(this.#stall);
+  }
+
+  #abort(reason: AttemptError): void {
+    this.reason = reason;
+    this.controller.abort(reason);
+  }
 }
 
 async function attempt(url: string, body: Uint8Array, timeoutMs: number, options: CallOptions): Promise<Uint8Array> {
-  const response = await fetch(url, {
-    method: "POST",
-    headers: { "content-type": CONTENT_TYPE, accept: CONTENT_TYPE, "user-agent": "statefun" },
-    body: body as BodyInit,
-    signal: AbortSignal.timeout(Math.max(1, Math.floor(timeoutMs))),
-    ...(options.client === undefined ? {} : { client: options.client }),
-  });
-  const bytes = await readBody(response, options.maxResponseBytes);
+  const timer = new AttemptTimer(Math.floor(timeoutMs));
+  const socket = options.socketTimeouts;
+  try {
+    timer.stall(
+      socket === undefined ? undefined : socket.connectMs + socket.writeMs + socket.readMs,
+      "no response (connect + write + read timeouts)",
+    );
+    const response = await fetch(options.requestUrl ?? url, {
+      method: "POST",
+      headers: { "content-type": CONTENT_TYPE, accept: CONTENT_TYPE, "user-agent": "statefun" },
+      body: body as BodyInit,
+      signal: timer.controller.signal,
+      ...(options.client === undefined ? {} : { client: options.client }),
+    });
+    const bytes = await readBody(
+      response,
+      options.maxResponseBytes,
+      () => timer.stall(socket?.readMs, "no data (read timeout)"),
+    );
+    return checked(response, bytes);
+  } catch (error) {
+    if (timer.reason !== undefined) throw timer.reason;
+    throw error;
+  } finally {
+    timer.clear();
+  }
+}
+
+function checked(response: Response, bytes: Uint8Array): Uint8Array {
   if (response.status < 200 || response.status > 299) {
     throw new AttemptError(`HTTP ${response.status}${preview(bytes)}`);
   }
@@ -100,11 +171,13 @@ async function attempt(url: string, body: Uint8Array, timeoutMs: number, options
   return bytes;
 }
 
-async function readBody(response: Response, max: number): Promise<Uint8Array> {
+async function readBody(response: Response, max: number, progress: () => void): Promise<Uint8Array> {
+  progress();
   if (response.body === null) return new Uint8Array();
   const chunks: Uint8Array[] = [];
   let size = 0;
   for await (const chunk of response.body) {
+    progress();
     size += chunk.length;
     if (size > max) {
       await response.body.cancel().catch(() => {});

@@ -81,3 +81,43 @@ Deno.test("http client: a refused connection is retried, then fails naming it", 
     (error: Error) => error instanceof RemoteCallError && error.attempts > 1 && /refused|connect/i.test(error.message),
   );
 });
+
+Deno.test("http client: OkHttp's socket timeouts fail an attempt that waits too long, within the call budget", async () => {
+  const socketTimeouts = { connectMs: 20, writeMs: 20, readMs: 60 };
+  const slowAnswer = () => new Promise<Response>((resolve) => setTimeout(() => resolve(ok(new Uint8Array([42]))), 300));
+  await withServer(slowAnswer, async (url, count) => {
+    await rejects(
+      () => postWithRetries(url, new Uint8Array(), { ...options, callTimeoutMs: 250, socketTimeouts }, parse),
+      (error: Error) => {
+        match(error.message, /no response \(connect \+ write \+ read timeouts\) within 100 ms/);
+        return true;
+      },
+    );
+    equal(count() >= 2, true, "retried within the call timeout");
+  });
+  await new Promise((resolve) => setTimeout(resolve, 350)); // the handlers' timers end
+  let stalled: ReturnType<typeof setTimeout> | undefined;
+  const stallingBody = () =>
+    new Response(
+      new ReadableStream({
+        start(controller) {
+          controller.enqueue(new Uint8Array([42]));
+          stalled = setTimeout(() => controller.close(), 300); // headers and a first chunk, then silence
+        },
+      }),
+      { headers: { "content-type": CONTENT_TYPE } },
+    );
+  await withServer(stallingBody, async (url) => {
+    await rejects(
+      () => postWithRetries(url, new Uint8Array(), { ...options, callTimeoutMs: 150, socketTimeouts }, parse),
+      /no data \(read timeout\) within 60 ms/,
+    );
+  });
+  clearTimeout(stalled);
+  equal(
+    (await postWithRetries("http://127.0.0.1:1/never", new Uint8Array(), { ...options, callTimeoutMs: 0 }, parse)
+      .catch((error) => error)).attempts,
+    0,
+    "no budget: no attempt",
+  );
+});

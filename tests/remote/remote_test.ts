@@ -3,7 +3,8 @@
  * its handler in another process (tests/remote/fixtures/sdk_functions.ts); Eddy runs the module with no in-process
  * functions. State declared only in the SDK, a message to a second function, a delayed message and a cancelled one,
  * an exactly-once Kafka egress; then the endpoint is down for longer than a commit interval while records keep
- * coming, and comes back: every output once (read_committed), in order per key.
+ * coming (its messages are carried past commits as pending), and comes back: every output once (read_committed), in
+ * order per key.
  */
 
 import { deepEqual, equal, match, ok } from "node:assert/strict";
@@ -51,6 +52,8 @@ kafkaTest(
       functions = startFunctions(port, output);
       await readBack(output, keys.length * 6, 60_000);
       equal(app.runtime.status().tasks.every((task) => task.status === "running"), true, "no task stopped");
+      // The outage outlasted carryOverAfterMs (1 s): the waiting messages were carried past commits as pending.
+      ok(app.runtime.status().tasks.some((task) => task.carriedOver > 0), "messages carried over during the outage");
       // Status and metrics show the endpoints: every call succeeded in the end (retried through the outage).
       const remote = app.runtime.remoteFunctions();
       deepEqual(remote.map((fn) => [fn.typename, fn.url, fn.failures]), [
@@ -171,5 +174,29 @@ kafkaTest("remote and in-process functions in one module message each other", as
     await server.status;
   }
   deepEqual([...valuesByKey(await readAll(output)).get("k")!].sort(), ["1:a", "2:to-local", "local:2"]);
+  await cleanUp(group, input, output);
+});
+
+kafkaTest("remote functions: a state the SDK declares with expireAfterWrite expires on Eddy's clock", async () => {
+  const input = await createTopic("in");
+  const output = await createTopic("out");
+  const group = uniqueName("remote-ttl");
+  const port = freePort();
+  const module = parseModuleSpec(remoteModuleYaml({ port, group, input, target: "test.remote/ttl" }), "ttl.yaml");
+  const functions = startFunctions(port, output);
+  await waitFor("the functions to listen", () => listening(port), 30_000);
+  const app = await serve({ module, handleSignals: false, controlAddr: "none", logger: testLogger() });
+  try {
+    await produce(input, [{ key: "k", value: stringValue("a") }, { key: "k", value: stringValue("b") }]);
+    await readBack(output, 2, 60_000);
+    await new Promise((resolve) => setTimeout(resolve, 1_500)); // past the 1 s TTL of the last write
+    await produce(input, [{ key: "k", value: stringValue("c") }]);
+    await readBack(output, 3, 60_000);
+  } finally {
+    await app.stop();
+    functions.kill("SIGTERM");
+    await functions.status;
+  }
+  deepEqual(valuesByKey(await readAll(output)).get("k"), ["visits:1", "visits:2", "visits:1"]);
   await cleanUp(group, input, output);
 });
