@@ -1,52 +1,14 @@
 /**
- * The remote greeter's functions, written with the official StateFun JS SDK (npm apache-flink-statefun 3.3.0) and
- * served by its own Node HTTP handler — exactly what runs behind a StateFun cluster. Eddy calls them over HTTP.
+ * The remote greeter's functions (sdk_functions.ts, written with the official StateFun JS SDK) served by the SDK's own
+ * Node HTTP handler — exactly what runs behind a StateFun cluster. Eddy calls them over HTTP.
  *
  * `deno run --allow-net --allow-env examples/remote_greeter/functions.ts [port]` (default 18000)
  */
 
 import * as http from "node:http";
-import { kafkaEgressMessage, messageBuilder, StateFun } from "./deps.ts";
+import { statefun } from "./sdk_functions.ts";
 
-const PersonType = StateFun.jsonType("com.example.remote/Person");
-const GreetingType = StateFun.jsonType("com.example.remote/Greeting");
 const port = Number(Deno.args[0] ?? 18000);
-const greetings = Deno.env.get("REMOTE_GREETER_TOPIC") ?? "remote-greetings";
-
-const statefun = new StateFun();
-
-// Counts greetings per name; the state is declared here only (Eddy learns it from the SDK's first answer).
-statefun.bind({
-  typename: "com.example.remote/greeter",
-  specs: [{ name: "seen", type: StateFun.intType() }],
-  // deno-lint-ignore no-explicit-any
-  fn(context: any, message: any) {
-    const person = message.as(PersonType);
-    const seen = (context.storage.seen ?? 0) + 1;
-    context.storage.seen = seen;
-    context.send(messageBuilder({
-      typename: "com.example.remote/deliverer",
-      id: person.name,
-      value: { name: person.name, seen },
-      valueType: GreetingType,
-    }));
-  },
-});
-
-// Writes the greeting to Kafka.
-statefun.bind({
-  typename: "com.example.remote/deliverer",
-  // deno-lint-ignore no-explicit-any
-  fn(context: any, message: any) {
-    const { name, seen } = message.as(GreetingType);
-    context.send(kafkaEgressMessage({
-      typename: "com.example.remote/greetings",
-      topic: greetings,
-      key: name,
-      value: `Hello ${name} #${seen}`,
-    }));
-  },
-});
 
 http.createServer(statefun.handler()).listen(port, "127.0.0.1", () => {
   console.error(`remote greeter functions at http://127.0.0.1:${port}/`);

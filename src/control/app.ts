@@ -7,13 +7,11 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
 import { bodyLimit, Hono } from "../deps.ts";
 import type { OffsetResetTarget } from "../runtime/status.ts";
 import { taskOfId } from "../runtime/routing.ts";
 import { Address } from "../sdk/address.ts";
-import type { TypedValue } from "../sdk/typed_value.ts";
-import { JsonType, type Type } from "../sdk/types.ts";
+import { describeState } from "../sdk/describe_state.ts";
 import { VERSION } from "../version.ts";
 import { bearerMatches } from "./auth.ts";
 import { renderMetrics } from "./metrics.ts";
@@ -194,12 +192,7 @@ export function createControlApp(runtime: ControlledApp, options: ControlOptions
     if (owned === undefined) {
       return fail(c, "conflict", `the address belongs to task ${task}, which this instance does not run`);
     }
-    const stored = owned.state.peek(address);
-    const values: Record<string, unknown> = {};
-    for (const valueSpec of spec.valueSpecs) {
-      const typed = stored.get(valueSpec.name);
-      if (typed !== undefined) values[valueSpec.name] = describeValue(typed, valueSpec.type);
-    }
+    const values = describeState(owned.state.peek(address), spec.valueSpecs);
     return c.json({ function: typename, id, task, values });
   });
 
@@ -216,15 +209,4 @@ export function createControlApp(runtime: ControlledApp, options: ControlOptions
   app.notFound((c) => fail(c, "not-found", `no route ${c.req.method} ${c.req.path}`));
   app.onError((error, c) => errorResponse(c, error));
   return app;
-}
-
-/** A state value for people: built-in and JSON types decoded, others as base64 with their typename. */
-// deno-lint-ignore no-explicit-any
-function describeValue(typed: TypedValue, type: Type<any>): unknown {
-  const builtIn = typed.typename.startsWith("io.statefun.types/");
-  if ((builtIn || type instanceof JsonType) && typed.typename === type.typename) {
-    const value = type.deserialize(Buffer.from(typed.value));
-    return { typename: typed.typename, value: typeof value === "bigint" ? value.toString() : value };
-  }
-  return { typename: typed.typename, base64: Buffer.from(typed.value).toString("base64") };
 }

@@ -32,11 +32,15 @@ export class RemoteEndpointError extends Error {
 const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 
 /**
- * The remote functions of a module, by type; one RemoteFunction per type (its registered states are shared).
+ * The remote functions of a module, by type; one RemoteFunction per type (its registered states are shared). An
+ * endpoint for which `handlers` gives a function is called through it instead of HTTP (the test kit).
  *
  * @throws {RemoteEndpointError} for an endpoint that cannot be called (a URL scheme or TLS file Eddy cannot use).
  */
-export function remoteFunctions(module: ModuleSpec): (typename: string) => RemoteFunction | undefined {
+export function remoteFunctions(
+  module: ModuleSpec,
+  handlers?: (endpoint: HttpEndpointSpec) => ((body: Uint8Array) => Promise<Uint8Array>) | undefined,
+): (typename: string) => RemoteFunction | undefined {
   const clients = new Map<string, Deno.HttpClient | undefined>();
   const clientFor = (endpoint: HttpEndpointSpec, socket: string | undefined) => {
     const key = `${module.endpoints.indexOf(endpoint)}\u0000${socket ?? ""}`;
@@ -44,6 +48,7 @@ export function remoteFunctions(module: ModuleSpec): (typename: string) => Remot
     return clients.get(key);
   };
   for (const endpoint of module.endpoints) {
+    if (handlers?.(endpoint) !== undefined) continue;
     const { socket } = target(endpoint, "probe");
     clientFor(endpoint, socket); // TLS files are read now: a bad one stops the start
   }
@@ -57,6 +62,16 @@ export function remoteFunctions(module: ModuleSpec): (typename: string) => Remot
     if (endpoint === undefined) {
       functions.set(typename, undefined);
       return undefined;
+    }
+    const handler = handlers?.(endpoint);
+    if (handler !== undefined) {
+      const remote = new RemoteFunction(typename, endpoint.urlPathTemplate.replaceAll("{function.name}", name), {
+        callTimeoutMs: endpoint.transport.timeouts.callMs,
+        maxResponseBytes: Infinity,
+        transport: handler,
+      }, Math.max(0, endpoint.maxNumBatchRequests));
+      functions.set(typename, remote);
+      return remote;
     }
     const { url, socket, requestUrl } = target(endpoint, name);
     const remote = new RemoteFunction(typename, url, {

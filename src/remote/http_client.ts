@@ -40,6 +40,11 @@ export interface CallOptions {
   maxResponseBytes: number;
   /** A Deno HTTP client (TLS settings, a Unix socket), if not the default. */
   client?: Deno.HttpClient;
+  /**
+   * Instead of HTTP: a function from request bytes to response bytes (the test kit's in-process endpoints), called
+   * once per request; what it throws fails the call at once.
+   */
+  transport?: (body: Uint8Array) => Promise<Uint8Array>;
   /** OkHttp's socket timeouts (connect, read, write), ms; absent for the async transport. */
   socketTimeouts?: { connectMs: number; readMs: number; writeMs: number };
   /** The URL requests go to when it is not the one errors name (a `+unix` URL is sent to `http://localhost/…`). */
@@ -65,6 +70,19 @@ export async function postWithRetries<T>(
   options: CallOptions,
   parse: (bytes: Uint8Array) => T,
 ): Promise<T> {
+  if (options.transport !== undefined) {
+    let bytes: Uint8Array;
+    try {
+      bytes = await options.transport(body);
+    } catch (error) {
+      throw new RemoteCallError(url, 1, error instanceof Error ? error.message : String(error));
+    }
+    try {
+      return parse(bytes);
+    } catch (error) {
+      throw new RemoteCallError(url, 1, `the response body cannot be read: ${(error as Error).message}`);
+    }
+  }
   const now = options.now ?? (() => performance.now());
   const deadline = now() + options.callTimeoutMs;
   let attempts = 0;

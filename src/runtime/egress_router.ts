@@ -65,5 +65,5 @@ export function routeEgressMessage(
     throw new EgressError(egress.id, `a record for egress ${egress.id} cannot be decoded: ${(error as Error).message}`);
   }
   if (decoded.topic === "") throw new EgressError(egress.id, `a record for egress ${egress.id} names no topic`);
-  return { egress, record: { topic: decoded.topic, key: decoded.key, value: decoded.value } };
+  return { egress, record: { topic: decoded.topic, key: decoded.key, value: decoded.value, egress: egress.id } };
 }

@@ -62,6 +62,8 @@ export interface OutgoingRecord {
   value: Uint8Array | string | null;
   /** Headers. */
   headers?: Record<string, string | Uint8Array>;
+  /** The egress id, for a record a function sent to an egress (not written to Kafka: reports and the test kit). */
+  egress?: string;
 }
 
 /** An offset to commit for a group, in the same transaction. */

@@ -8,7 +8,8 @@
  * @module
  */
 
-import { type CallableFunction, inProcess } from "./task/callable.ts";
+import type { CallableFunction } from "./task/callable.ts";
+import { FunctionBindings } from "./function_bindings.ts";
 import { type AppPlan, planApp } from "./app_plan.ts";
 import { ChangelogRestorer } from "./changelog_restorer.ts";
 import { EgressSinks } from "./egress_sinks.ts";
@@ -44,7 +45,7 @@ export class Runtime {
   /** Ingresses an operator paused (their topics are not fetched). */
   readonly #pausedIngresses = new Set<string>();
   /** Functions by type, in-process or remote, as first looked up. */
-  readonly #callables = new Map<string, CallableFunction>();
+  readonly #bindings: FunctionBindings;
   /** When the instance started (epoch ms). */
   readonly startedAt: number = Date.now();
   /** Resolves with an error when the runtime cannot go on (the consumer crashed for good). */
@@ -57,6 +58,7 @@ export class Runtime {
    */
   constructor(options: RuntimeOptions) {
     this.#options = options;
+    this.#bindings = new FunctionBindings(options.functions, options.remote);
     this.plan = planApp(options.module, options.appId);
     this.#log = (options.logger ?? new Logger()).with({ app: this.plan.appId });
     this.#guarantee = options.processingGuarantee ?? "exactly-once";
@@ -83,7 +85,7 @@ export class Runtime {
   async start(): Promise<void> {
     const { plan } = this;
     const admin = this.#kafka.admin;
-    this.#checkFunctions();
+    this.#bindings.checkTargets(this.plan);
     for (const warning of this.#kafka.warnings) this.#log.warn(warning);
     try {
       await admin.connect();
@@ -197,19 +199,12 @@ export class Runtime {
 
   /** The binding of a function type. */
   functionSpec(typename: string): CallableFunction | undefined {
-    // In-process wins over a remote binding of the same type: a user's own code overrides the module.
-    let callable = this.#callables.get(typename);
-    if (callable === undefined) {
-      const spec = this.#options.functions?.functionSpec(typename);
-      callable = spec !== undefined ? inProcess(spec) : this.#options.remote?.(typename);
-      if (callable !== undefined) this.#callables.set(typename, callable);
-    }
-    return callable;
+    return this.#bindings.resolve(typename);
   }
 
   /** The remote functions called so far, with their endpoint URL and calls. */
   remoteFunctions(): { typename: string; url: string; calls: number; failures: number; seconds: number }[] {
-    return [...this.#callables.values()].flatMap((callable) =>
+    return this.#bindings.resolved().flatMap((callable) =>
       callable.remote === undefined
         ? []
         : [{ typename: callable.typename, url: callable.remote.url, ...callable.remote.stats }]
@@ -367,19 +362,6 @@ export class Runtime {
       unroutableRecordsByIngress: this.#options.unroutableRecordsByIngress ?? {},
       failedMessages: this.#options.failedMessages ?? DEFAULT_TASK_LIMITS.failedMessages,
     };
-  }
-
-  #checkFunctions(): void {
-    for (const route of this.plan.routes.values()) {
-      for (const target of route.targets) {
-        if (this.functionSpec(target) !== undefined) continue;
-        const at = `${route.ingress.at.file}:${route.ingress.at.line}`;
-        throw new RuntimeError(
-          `ingress ${route.ingress.id} (${at}) sends to ${target}, but no function is bound for it: neither an ` +
-            `in-process one (--functions) nor an HTTP endpoint of the module`,
-        );
-      }
-    }
   }
 
   #onConsumerError(error: unknown): void {

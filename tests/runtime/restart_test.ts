@@ -1,8 +1,9 @@
 /**
  * What survives a restart: startup positions apply on the first start only,
  * state continues after a graceful stop, a SIGKILL in the middle of a stream
- * loses and duplicates nothing under exactly-once, delayed messages fire after
- * a restart (cancelled ones never), and state expires.
+ * loses and duplicates nothing under exactly-once, and delayed messages fire after
+ * a restart (cancelled ones never). State expiry, which needs no broker, is tested with the test kit
+ * (src/testing/test_app_test.ts) and in src/state/task_state_test.ts.
  */
 
 import { deepEqual, equal } from "node:assert/strict";
@@ -192,39 +193,6 @@ kafkaTest("delayed messages fire after a restart; cancelled ones never", async (
     await stopApp(second);
   }
   deepEqual((await readAll(output)).map((record) => record.value), ["fired t3", "fired t1"]);
-  await cleanUp(group, input, output);
-});
-
-kafkaTest("a state value expires after write", async () => {
-  const input = await createTopic("in");
-  const output = await createTopic("out");
-  const group = uniqueName("app");
-  const functions = new StateFun();
-  functions.bind({
-    typename: "test.eddy/expiring",
-    specs: [{ name: "v", type: StateFun.intType(), expireAfterWrite: 1500 }],
-    fn(context, message) {
-      if (message.as(TEXT) === "set") context.storage.v = 1;
-      else {
-        const value = String(context.storage.v ?? "none");
-        context.send(kafkaEgressMessage({ typename: OUT, topic: output, key: "k", value }));
-      }
-    },
-  });
-  const app = await startApp({
-    group,
-    topics: [{ topic: input, targets: ["test.eddy/expiring"] }],
-    egresses: [{ id: OUT, delivery: "exactly-once" }],
-  }, functions);
-  try {
-    await produce(input, [{ key: "k", value: "set" }, { key: "k", value: "get" }]);
-    await readBack(output, 1);
-    await new Promise((resolve) => setTimeout(resolve, 2000));
-    await produce(input, [{ key: "k", value: "get" }]);
-    deepEqual((await readBack(output, 2)).map((record) => record.value), ["1", "none"]);
-  } finally {
-    await stopApp(app);
-  }
   await cleanUp(group, input, output);
 });
 
