@@ -1,8 +1,9 @@
 /**
  * The runtime on the real broker: per-address order under concurrency,
  * fan-out, messages between functions within and across tasks, records in
- * the "wrong" partition, retries, and tasks stopping at what they cannot
- * process while the others go on.
+ * the "wrong" partition, egresses of every delivery semantic, large backlogs,
+ * back-pressure and shutdowns. Retries and tasks stopping at what they cannot
+ * process run on the test kit (processing_kit_test.ts): no broker needed.
  */
 
 import { deepEqual, equal, match, ok } from "node:assert/strict";
@@ -76,103 +77,6 @@ kafkaTest("fan-out, function-to-function messages within and across tasks, misro
     deepEqual(byKey.get(`x-${id}`), ["1:relayed hi"], `x-${id}`);
   }
   equal(byKey.size, ids.length * 2);
-  await cleanUp(group, input, output);
-});
-
-kafkaTest("a throwing function is retried and its later success counts once", async () => {
-  const input = await createTopic("in");
-  const output = await createTopic("out");
-  const group = uniqueName("app");
-  const attempts = new Map<string, number>();
-  const functions = new StateFun();
-  functions.bind({
-    typename: "test.eddy/flaky",
-    specs: [{ name: "n", type: StateFun.intType() }],
-    fn(context, message) {
-      const value = message.as(TEXT)!;
-      const attempt = (attempts.get(value) ?? 0) + 1;
-      attempts.set(value, attempt);
-      context.storage.n = (context.storage.n ?? 0) + 1;
-      if (value === "flaky" && attempt < 3) throw new Error(`attempt ${attempt} fails`);
-      context.send(
-        kafkaEgressMessage({ typename: OUT, topic: output, key: "k", value: `${context.storage.n}:${value}` }),
-      );
-    },
-  });
-  await produce(input, [{ key: "k", value: "first" }, { key: "k", value: "flaky" }, { key: "k", value: "last" }]);
-  const app = await startApp(
-    {
-      group,
-      topics: [{ topic: input, targets: ["test.eddy/flaky"] }],
-      egresses: [{ id: OUT, delivery: "exactly-once" }],
-    },
-    functions,
-  );
-  try {
-    await readBack(output, 3);
-  } finally {
-    await stopApp(app);
-  }
-  deepEqual(valuesByKey(await readAll(output)).get("k"), ["1:first", "2:flaky", "3:last"]);
-  equal(attempts.get("flaky"), 3);
-  await cleanUp(group, input, output);
-});
-
-kafkaTest("an unroutable record stops its task at that record; other tasks go on", async () => {
-  const input = await createTopic("in", { partitions: 2 });
-  const output = await createTopic("out");
-  const group = uniqueName("app");
-  const keysOf = (task: number) =>
-    Array.from({ length: 100 }, (_, i) => `k${i}`).filter((key) => partitionOfKey(UTF8.encode(key), 2) === task);
-  const [zero, one] = [keysOf(0), keysOf(1)];
-  await produce(input, [
-    { key: zero[0], value: "before", partition: 0 },
-    { key: null, value: "no key", partition: 0 },
-    { key: zero[1], value: "after", partition: 0 },
-    { key: one[0], value: "other task", partition: 1 },
-    { key: one[1], value: "other task", partition: 1 },
-  ]);
-  const app = await startApp(
-    {
-      group,
-      topics: [{ topic: input, targets: ["test.eddy/counter"] }],
-      egresses: [{ id: OUT, delivery: "exactly-once" }],
-    },
-    counterFunctions(output),
-  );
-  try {
-    await readBack(output, 3);
-    await waitFor("task 0 to stop", () => app.runtime.task(0)?.status === "failed");
-    const report = app.runtime.task(0)!.report();
-    deepEqual(report.failure?.origin, { topic: input, partition: 0, offset: 1 });
-    match(report.failure!.reason, /cannot route the record at .*\/0@1: null key/);
-    equal(report.committedOffsets[`${input}/0`], 1);
-    equal(app.runtime.task(1)?.status, "running");
-  } finally {
-    await stopApp(app);
-  }
-  const values = [...valuesByKey(await readAll(output)).values()].flat();
-  deepEqual(values.sort(), ["1:before", "1:other task", "1:other task"]);
-  await cleanUp(group, input, output);
-});
-
-kafkaTest("an egress id the module does not define fails the invocation, and the task stops there", async () => {
-  const input = await createTopic("in");
-  const output = await createTopic("out");
-  const group = uniqueName("app");
-  const app = await startApp(
-    { group, topics: [{ topic: input, targets: ["test.eddy/counter"] }], egresses: [{ id: OUT, delivery: "none" }] },
-    counterFunctions(output, "test.eddy/missing"),
-  );
-  try {
-    await produce(input, [{ key: "k", value: "x" }]);
-    await waitFor("the task to stop", () => app.runtime.task(0)?.status === "failed");
-    const failure = app.runtime.task(0)!.report().failure!;
-    match(failure.reason, /no egress with id test.eddy\/missing: the module defines test.eddy\/out/);
-    equal(failure.address, "test.eddy/counter/k");
-  } finally {
-    await stopApp(app);
-  }
   await cleanUp(group, input, output);
 });
 
