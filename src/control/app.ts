@@ -14,6 +14,7 @@ import { Address } from "../sdk/address.ts";
 import { describeState } from "../sdk/describe_state.ts";
 import { VERSION } from "../version.ts";
 import { bearerMatches } from "./auth.ts";
+import { addDashboardRoutes, DASHBOARD_PATHS } from "./dashboard.ts";
 import { renderMetrics } from "./metrics.ts";
 import { requestGuard } from "./request_guard.ts";
 import type { ControlledApp } from "./controlled_app.ts";
@@ -49,7 +50,8 @@ export function createControlApp(runtime: ControlledApp, options: ControlOptions
   );
   app.use("*", async (c, next) => {
     const mutating = c.req.method !== "GET" && c.req.method !== "HEAD";
-    if ((mutating || options.protectReads) && token !== undefined) {
+    const reads = options.protectReads && !DASHBOARD_PATHS.has(c.req.path);
+    if ((mutating || reads) && token !== undefined) {
       if (!bearerMatches(c.req.header("authorization"), token)) {
         return fail(c, "unauthorized", "a valid bearer token is required (Authorization: Bearer <token>)");
       }
@@ -64,6 +66,7 @@ export function createControlApp(runtime: ControlledApp, options: ControlOptions
     }),
   );
 
+  addDashboardRoutes(app);
   app.get("/health", (c) => c.json({ status: "ok" }));
   app.get("/ready", (c) => {
     const ready = runtime.isReady();

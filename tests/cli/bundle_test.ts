@@ -5,7 +5,7 @@
  * examples/greeter/functions.ts) until a greeting comes back, then stops it with SIGTERM.
  */
 
-import { equal, match } from "node:assert/strict";
+import { equal, match, ok } from "node:assert/strict";
 import { createTopic, kafkaTest, produce, uniqueName, waitFor, withAdmin } from "../kafka/helpers.ts";
 import { readAll } from "../runtime/harness.ts";
 import { freePort, remoteModuleYaml, startFunctions, stringValue } from "../remote/fixtures/remote_app.ts";
@@ -52,6 +52,7 @@ kafkaTest("dist/eddy.js: validate and a short eddy run of the greeter", async ()
     .replace("- topic: names", `- topic: ${names}`);
   const moduleFile = await Deno.makeTempFile({ suffix: ".yaml" });
   await Deno.writeTextFile(moduleFile, module);
+  const controlPort = freePort();
   const child = new Deno.Command(deno, {
     args: [
       "run",
@@ -63,7 +64,7 @@ kafkaTest("dist/eddy.js: validate and a short eddy run of the greeter", async ()
       "--functions",
       "examples/greeter/functions.ts",
       "--control-addr",
-      "none",
+      `127.0.0.1:${controlPort}`,
     ],
     cwd: root,
     stdout: "null",
@@ -77,6 +78,11 @@ kafkaTest("dist/eddy.js: validate and a short eddy run of the greeter", async ()
       async () => (await readAll("greetings")).some((record) => record.value === `Hello ${name} #1`),
       60_000,
     );
+    // The dashboard's page, stylesheet and script are embedded in the bundle.
+    for (const [path, marker] of [["/", "dashboard.js"], ["/dashboard.css", "--bar"], ["/dashboard.js", "syncRows"]]) {
+      const text = await (await fetch(`http://127.0.0.1:${controlPort}${path}`)).text();
+      ok(text.includes(marker), `${path} from the bundle`);
+    }
   } catch (error) {
     failure = error;
   }
