@@ -220,3 +220,30 @@ Deno.test("test kit: errors name what the test got wrong", async () => {
     /the endpoint com\.example\.remote\/\* \(.*module\.yaml:\d+\) has no handler/,
   );
 });
+
+Deno.test("test kit: an ingress record whose value does not decode as its type stops the task at that record", async () => {
+  const app = await createTestApp({ module: GREETER, functions: greeterFunctions, tasks: 1 }); // one task: one order
+  app.send(NAMES, person("Ada"), { key: "Bob", value: "{not json" }, person("Ada"));
+  await app.run();
+  const [failure] = app.failures();
+  equal(failure.address, "com.example.greeter/greeter/Bob");
+  match(failure.reason, /com\.example\.greeter\/greeter failed 5 times: .*JSON/);
+  equal(failure.origin?.topic, "names");
+  equal(typeof failure.origin?.offset, "number");
+  // Nothing of Bob is applied; the Ada records around it are, once each (the retries outlasted carryOverAfterMs, so
+  // Bob's message was carried past a commit as pending: a restart meets it first, and stops there again).
+  const greetings = app.egress(GREETINGS).map((record) => record.value);
+  deepEqual(greetings, ["Hello Ada #1", "Hello Ada #2"].slice(0, greetings.length));
+  ok(greetings.length >= 1);
+  deepEqual(app.state("com.example.greeter/greeter", "Bob"), {});
+  await app.crash();
+  deepEqual(app.failures().map(({ address, origin }) => ({ address, origin })), [{
+    address: failure.address,
+    origin: failure.origin,
+  }]);
+  deepEqual(
+    app.egress(GREETINGS).map((record) => record.value),
+    ["Hello Ada #1", "Hello Ada #2"].slice(0, greetings.length),
+  );
+  await app.close();
+});
