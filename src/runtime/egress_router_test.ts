@@ -21,7 +21,12 @@ Deno.test("a kafkaEgressMessage becomes a record of its egress; an empty key mea
     egresses,
   );
   deepEqual(routed.egress, egress);
-  deepEqual(routed.record, { topic: "greetings", key: "Ada", value: new TextEncoder().encode("Hello Ada") });
+  deepEqual(routed.record, {
+    topic: "greetings",
+    key: "Ada",
+    value: new TextEncoder().encode("Hello Ada"),
+    egress: "com.example/out",
+  });
   const keyless = routeEgressMessage(
     kafkaEgressMessage({ typename: "com.example/out", topic: "greetings", value: "hi" }),
     egresses,
