@@ -93,6 +93,7 @@ export {
 export { type AppPlan, type IngressRoute } from "./src/runtime/app_plan.ts";
 export { type InternalTopicSettings } from "./src/runtime/internal_topics.ts";
 export { type RecordOrigin } from "./src/runtime/routing.ts";
+export type { AppFingerprint, GroupMember, MemberInfo } from "./src/runtime/group_member.ts";
 export {
   type CallableFunction,
   FinalFailure,

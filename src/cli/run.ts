@@ -56,6 +56,9 @@ Options (flag, then environment variable; the flag wins):
                                   required for a non-loopback address
   --control-allowed-hosts <h,…>   host names the control API answers to   EDDY_CONTROL_ALLOWED_HOSTS
                                   (besides loopback names and IPs)
+  --control-advertised-url <url>  the control URL other instances use     EDDY_CONTROL_ADVERTISED_URL
+                                  (default: the bound address; 0.0.0.0
+                                  becomes this host's name)
   -h, --help                      show this help
 
 Brokers come from the module (the ingresses' address). Durations are StateFun
@@ -80,6 +83,7 @@ const FLAGS = {
   "internal-topic-config": { type: "string" },
   "control-token": { type: "string" },
   "control-allowed-hosts": { type: "string" },
+  "control-advertised-url": { type: "string" },
 } as const;
 
 /** Runs `eddy run`. */
@@ -150,6 +154,7 @@ export async function runCommand(args: string[], output: CliOutput): Promise<num
       >,
       controlToken: option("control-token"),
       controlAllowedHosts: option("control-allowed-hosts")?.split(",").map((host) => host.trim()).filter((h) => h),
+      controlAdvertisedUrl: option("control-advertised-url"),
     });
     return await app.finished;
   } catch (error) {

@@ -39,6 +39,7 @@ interface Status {
     failure?: { reason: string };
   }[];
   functions: { typename: string; invocations: number; failures: number; backlog: number }[];
+  group?: { instance: string | null; client: string; controlUrl: string | null; tasks: number[]; self: boolean }[];
 }
 
 interface Offsets {
@@ -104,6 +105,16 @@ export async function statusCommand(args: string[], output: CliOutput): Promise<
       output.out(
         `  function ${fn.typename}: ${fn.invocations} invocations, ${fn.failures} failures, backlog ${fn.backlog}`,
       );
+    }
+    if (status.group !== undefined && status.group.length > 0) {
+      output.out(`group of ${status.group.length} members`);
+      const rows = status.group.map((member) => [
+        `${member.instance ?? "-"}${member.self ? " (this)" : ""}`,
+        member.controlUrl ?? "-",
+        member.tasks.length === 0 ? "-" : member.tasks.join(","),
+        member.client,
+      ]);
+      output.out(table([["INSTANCE", "CONTROL", "TASKS", "CLIENT"], ...rows]));
     }
     for (const ingress of status.ingresses) {
       output.out(`ingress ${ingress.id} (group ${ingress.groupId}, ${ingress.state})`);

@@ -15,6 +15,7 @@ import { describeState } from "../sdk/describe_state.ts";
 import { VERSION } from "../version.ts";
 import { bearerMatches } from "./auth.ts";
 import { addDashboardRoutes, DASHBOARD_PATHS } from "./dashboard.ts";
+import { forwardRead, forwardToAll } from "./group_calls.ts";
 import { renderMetrics } from "./metrics.ts";
 import { requestGuard } from "./request_guard.ts";
 import type { ControlledApp } from "./controlled_app.ts";
@@ -74,7 +75,7 @@ export function createControlApp(runtime: ControlledApp, options: ControlOptions
     return c.json({ ready, restoring }, ready ? 200 : 503);
   });
 
-  app.get("/v1/status", (c) => {
+  app.get("/v1/status", async (c) => {
     const status = runtime.status();
     const remoteFunctions = runtime.remoteFunctions();
     const functions = new Map<
@@ -97,8 +98,17 @@ export function createControlApp(runtime: ControlledApp, options: ControlOptions
         functions.set(typename, entry);
       }
     }
+    const group = await runtime.group().catch(() => []);
     return c.json({
       version: VERSION,
+      instance: runtime.instanceId,
+      group: group.map((member) => ({
+        instance: member.info?.instanceId ?? null,
+        client: member.client,
+        controlUrl: member.info?.controlUrl ?? null,
+        tasks: member.tasks,
+        self: member.info?.instanceId === runtime.instanceId,
+      })),
       uptimeSeconds: Math.round((Date.now() - runtime.startedAt) / 1000),
       appId: status.appId,
       module: runtime.moduleFile,
@@ -140,16 +150,23 @@ export function createControlApp(runtime: ControlledApp, options: ControlOptions
     const id = `${c.req.param("namespace")}/${c.req.param("name")}`;
     return c.json({ ingress: id, partitions: await runtime.ingressOffsets(id) });
   });
-  app.post("/v1/ingresses/:namespace/:name/pause", (c) => {
-    const id = `${c.req.param("namespace")}/${c.req.param("name")}`;
-    runtime.pauseIngress(id);
-    return c.json({ ingress: id, state: "paused" });
-  });
-  app.post("/v1/ingresses/:namespace/:name/resume", (c) => {
-    const id = `${c.req.param("namespace")}/${c.req.param("name")}`;
-    runtime.resumeIngress(id);
-    return c.json({ ingress: id, state: "running" });
-  });
+  // Pause and resume apply to the whole app: this instance, then every other member (each applies its part).
+  for (const [action, state] of [["pause", "paused"], ["resume", "running"]] as const) {
+    app.post(`/v1/ingresses/:namespace/:name/${action}`, async (c) => {
+      const id = `${c.req.param("namespace")}/${c.req.param("name")}`;
+      if (action === "pause") runtime.pauseIngress(id);
+      else runtime.resumeIngress(id);
+      const local = { instance: runtime.instanceId, url: runtime.controlUrl ?? "", ok: true, status: 200 };
+      if (c.req.query("scope") === "instance") return c.json({ ingress: id, state, instances: [local] });
+      const others = await forwardToAll(
+        await runtime.group(),
+        runtime.instanceId,
+        c.req.path,
+        c.req.header("authorization"),
+      );
+      return c.json({ ingress: id, state, instances: [local, ...others] }, others.every((r) => r.ok) ? 200 : 502);
+    });
+  }
   app.post("/v1/ingresses/:namespace/:name/offsets", async (c) => {
     const id = `${c.req.param("namespace")}/${c.req.param("name")}`;
     let body: unknown;
@@ -183,7 +200,7 @@ export function createControlApp(runtime: ControlledApp, options: ControlOptions
     return c.json({ task, status: "restarting" });
   });
 
-  app.get("/v1/functions/:namespace/:type/state", (c) => {
+  app.get("/v1/functions/:namespace/:type/state", async (c) => {
     const typename = `${c.req.param("namespace")}/${c.req.param("type")}`;
     const id = c.req.query("id");
     if (id === undefined) return fail(c, "bad-request", "the query parameter id is required", "id");
@@ -193,7 +210,23 @@ export function createControlApp(runtime: ControlledApp, options: ControlOptions
     const task = taskOfId(id, runtime.taskCount);
     const owned = runtime.task(task);
     if (owned === undefined) {
-      return fail(c, "conflict", `the address belongs to task ${task}, which this instance does not run`);
+      // Another member owns it: ask that member (once: a forwarded read is not forwarded again).
+      const owner = c.req.query("scope") === "instance"
+        ? undefined
+        : (await runtime.group()).find((member) => member.tasks.includes(task) && member.info?.controlUrl);
+      if (owner === undefined) {
+        return fail(c, "conflict", `the address belongs to task ${task}, which no reachable member runs`);
+      }
+      const query = new URLSearchParams({ id, scope: "instance" });
+      try {
+        const answer = await forwardRead(owner, `${c.req.path}?${query}`, c.req.header("authorization"));
+        return new Response(answer.body, {
+          status: answer.status,
+          headers: { "content-type": "application/json", "x-eddy-answered-by": owner.info!.instanceId },
+        });
+      } catch (error) {
+        return fail(c, "bad-gateway", (error as Error).message);
+      }
     }
     const values = describeState(owned.state.peek(address), spec.valueSpecs);
     return c.json({ function: typename, id, task, values });

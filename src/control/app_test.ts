@@ -45,6 +45,9 @@ function fakeApp() {
   const paused = new Set<string>();
   const app: ControlledApp = {
     startedAt: Date.now(),
+    instanceId: "instance-1",
+    controlUrl: undefined,
+    group: () => Promise.resolve([]),
     taskCount: 2,
     processingGuarantee: "exactly-once",
     moduleFile: "module.yaml",

@@ -26,4 +26,7 @@ export type ControlledApp = Pick<
   | "restartTask"
   | "functionSpec"
   | "task"
+  | "instanceId"
+  | "controlUrl"
+  | "group"
 >;

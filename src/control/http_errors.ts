@@ -12,7 +12,7 @@ import type { ErrorBody } from "./schemas.ts";
 /** A stable error code of the control API. */
 export type ErrorCode = z.infer<typeof ErrorBody>["error"]["code"];
 
-const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 500> = {
+const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 500 | 502> = {
   "bad-request": 400,
   unauthorized: 401,
   forbidden: 403,
@@ -21,6 +21,7 @@ const STATUS: Record<ErrorCode, 400 | 401 | 403 | 404 | 409 | 413 | 415 | 500> =
   "too-large": 413,
   "unsupported-media-type": 415,
   internal: 500,
+  "bad-gateway": 502,
 };
 
 /** The error response of a code, with a message and, for a bad body, the field. */

@@ -18,6 +18,7 @@ export function openApiDocument(): Record<string, unknown> {
     ) => [code, { description: "error", content: json(ErrorBody) }]),
   );
   const ok = (description: string) => ({ "200": { description }, ...errors });
+  const scope = { name: "scope", in: "query", required: false, schema: { type: "string", enum: ["instance"] } };
   const ingress = [
     { name: "namespace", in: "path", required: true, schema: { type: "string" } },
     { name: "name", in: "path", required: true, schema: { type: "string" } },
@@ -30,7 +31,13 @@ export function openApiDocument(): Record<string, unknown> {
     paths: {
       "/health": { get: { summary: "The process is alive", responses: ok("alive") } },
       "/ready": { get: { summary: "Joined the group and every owned task restored", responses: ok("ready") } },
-      "/v1/status": { get: { summary: "App, ingresses, tasks, egresses, functions", responses: ok("status") } },
+      "/": { get: { summary: "The dashboard (HTML; no token needed: it holds no data)", responses: ok("text/html") } },
+      "/v1/status": {
+        get: {
+          summary: "App, group members with their tasks, ingresses, tasks, egresses, functions",
+          responses: ok("status"),
+        },
+      },
       "/v1/ingresses/{namespace}/{name}/offsets": {
         get: {
           summary: "Committed, log-end and last-stable offsets, lag and owner per partition",
@@ -45,10 +52,19 @@ export function openApiDocument(): Record<string, unknown> {
         },
       },
       "/v1/ingresses/{namespace}/{name}/pause": {
-        post: { summary: "Stop fetching", parameters: ingress, responses: ok("paused") },
+        post: {
+          summary:
+            "Stop fetching, on every member of the app (scope=instance: this one only); the answer says per instance",
+          parameters: [...ingress, scope],
+          responses: { ...ok("paused"), "502": { description: "a member could not apply it (named)" } },
+        },
       },
       "/v1/ingresses/{namespace}/{name}/resume": {
-        post: { summary: "Fetch again", parameters: ingress, responses: ok("running") },
+        post: {
+          summary: "Fetch again, on every member of the app (scope=instance: this one only)",
+          parameters: [...ingress, scope],
+          responses: { ...ok("running"), "502": { description: "a member could not apply it (named)" } },
+        },
       },
       "/v1/tasks/{task}/restart": {
         post: {
@@ -59,7 +75,7 @@ export function openApiDocument(): Record<string, unknown> {
       },
       "/v1/functions/{namespace}/{type}/state": {
         get: {
-          summary: "The state values of one address",
+          summary: "The state values of one address (asked of the member that owns it, if another)",
           parameters: [
             { name: "namespace", in: "path", required: true, schema: { type: "string" } },
             { name: "type", in: "path", required: true, schema: { type: "string" } },

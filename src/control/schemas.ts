@@ -37,6 +37,7 @@ export const ErrorBody = z.object({
       "too-large",
       "unsupported-media-type",
       "internal",
+      "bad-gateway",
     ]),
     message: z.string(),
     field: z.string().optional(),

@@ -7,7 +7,9 @@
  */
 
 import { type ClusterAdmin, type PartitionOffsets, TopicMismatchError, type TopicSpec } from "../runtime/ports.ts";
+import type { GroupMember } from "../runtime/group_member.ts";
 import { type Admin, AssignerProtocol, type Kafka } from "./kafkajs.ts";
+import { decodeMemberData, tasksOfAssignment } from "./task_assignor.ts";
 
 type ClusterFactory = (options: { isolationLevel: number }) => {
   connect(): Promise<void>;
@@ -158,6 +160,28 @@ export class KafkaAdmin implements ClusterAdmin {
       }
     }
     return owners;
+  }
+
+  /** The members of the app's group: who each says it is, and the tasks it owns (partition p is task p mod N). */
+  async groupView(groupId: string, taskCount: number): Promise<GroupMember[]> {
+    const { groups } = await this.#admin.describeGroups([groupId]);
+    return (groups[0]?.members ?? []).map((member) => {
+      const assignment = member.memberAssignment.length === 0
+        ? {}
+        : AssignerProtocol.MemberAssignment.decode(member.memberAssignment)?.assignment ?? {};
+      let info;
+      try {
+        info = decodeMemberData(AssignerProtocol.MemberMetadata.decode(member.memberMetadata)?.userData).info;
+      } catch {
+        info = undefined; // another client's metadata: shown without what an Eddy says of itself
+      }
+      return {
+        memberId: member.memberId,
+        client: `${member.clientId}@${member.clientHost}`,
+        ...(info === undefined ? {} : { info }),
+        tasks: tasksOfAssignment(assignment, taskCount),
+      };
+    }).sort((a, b) => (a.tasks[0] ?? Infinity) - (b.tasks[0] ?? Infinity) || a.memberId.localeCompare(b.memberId));
   }
 
   /** Deletes consumer groups with their committed offsets; groups that do not exist are skipped. */

@@ -46,7 +46,9 @@ export class AppConsumer implements AppConsumerPort {
     const sessionTimeout = settings.sessionTimeoutMs ?? options.sessionTimeoutMs ?? 6_000;
     this.#consumer = options.kafka.consumer({
       groupId: options.groupId,
-      partitionAssigners: [taskAssignor({ taskCount: options.taskCount, ownedTasks: () => this.#tasks })],
+      partitionAssigners: [
+        taskAssignor({ taskCount: options.taskCount, ownedTasks: () => this.#tasks, member: options.member }),
+      ],
       sessionTimeout,
       heartbeatInterval: settings.heartbeatIntervalMs ?? Math.max(100, Math.floor(sessionTimeout / 10)),
       rebalanceTimeout: settings.rebalanceTimeoutMs ?? Math.max(sessionTimeout * 2, 10_000),

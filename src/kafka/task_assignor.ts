@@ -5,13 +5,17 @@
  * partition of a task are always consumed by the same instance.
  *
  * Sticky: each member sends the tasks it owns in its subscription userData and
- * the leader keeps them where balance allows (see task_balance.ts).
+ * the leader keeps them where balance allows (see task_balance.ts). The userData
+ * also says who the member is (instance id, control URL) and the fingerprint of
+ * its app (runtime/group_member.ts): a member whose app differs from the leader's
+ * gets no task.
  *
  * @module
  */
 
 import { Buffer } from "node:buffer";
 import { AssignerProtocol, type PartitionAssigner } from "./kafkajs.ts";
+import { fingerprintDifference, type MemberInfo } from "../runtime/group_member.ts";
 import { assignTasks } from "./task_balance.ts";
 
 /** The assignor's protocol name; every member of an app's group must use it. */
@@ -24,6 +28,16 @@ export interface TaskAssignorOptions {
   taskCount: number;
   /** The tasks this member owns now (sent to the leader so it can keep them). */
   ownedTasks(): readonly number[];
+  /** Who this member is and which app it runs (sent to every member; the leader compares fingerprints). */
+  member?(): MemberInfo;
+}
+
+/** What a member's subscription userData says. */
+export interface MemberData {
+  /** The tasks it owned. */
+  tasks: number[];
+  /** Who it is, if it says (Eddy before fingerprints did not). */
+  info?: MemberInfo;
 }
 
 /**
@@ -55,26 +69,39 @@ export function taskAssignor(options: TaskAssignorOptions): PartitionAssigner {
         metadata: AssignerProtocol.MemberMetadata.encode({
           version: VERSION,
           topics,
-          userData: encodeTasks(options.ownedTasks()),
+          userData: encodeMemberData({ tasks: [...options.ownedTasks()], info: options.member?.() }),
         }),
       };
     },
 
     assign({ members }) {
+      const mine = options.member?.().fingerprint;
+      const refused = new Set<string>();
       const subscriptions = new Map(members.map(({ memberId, memberMetadata }) => {
         const metadata = AssignerProtocol.MemberMetadata.decode(memberMetadata);
-        let owned: number[] = [];
+        let data: MemberData = { tasks: [] };
         try {
-          owned = decodeTasks(metadata?.userData);
+          data = decodeMemberData(metadata?.userData);
         } catch (error) {
           logger.warn("ignoring unreadable task ownership in a subscription", { memberId, error: String(error) });
         }
-        return [memberId, { topics: metadata?.topics ?? [], owned }];
+        const difference = mine === undefined
+          ? undefined
+          : fingerprintDifference(mine, data.info?.fingerprint, { mine: "the group", theirs: "the member" });
+        if (difference !== undefined) {
+          refused.add(memberId);
+          logger.error(`member ${memberId} runs another app and gets no task: ${difference}`, { memberId });
+        }
+        return [memberId, { topics: metadata?.topics ?? [], owned: data.tasks }];
       }));
       const tasks = assignTasks(
-        [...subscriptions].map(([memberId, { owned }]) => ({ memberId, owned })),
+        [...subscriptions].filter(([memberId]) => !refused.has(memberId)).map(([memberId, { owned }]) => ({
+          memberId,
+          owned,
+        })),
         taskCount,
       );
+      for (const memberId of refused) tasks.set(memberId, []);
       return Promise.resolve([...tasks].map(([memberId, owned]) => {
         const mine = new Set(owned);
         const assignment: Record<string, number[]> = {};
@@ -90,7 +117,7 @@ export function taskAssignor(options: TaskAssignorOptions): PartitionAssigner {
           memberAssignment: AssignerProtocol.MemberAssignment.encode({
             version: VERSION,
             assignment,
-            userData: encodeTasks(owned),
+            userData: encodeMemberData({ tasks: owned }),
           }),
         };
       }));
@@ -105,13 +132,20 @@ export function tasksOfAssignment(assignment: Record<string, readonly number[]>,
   return [...tasks].sort((a, b) => a - b);
 }
 
-function encodeTasks(tasks: readonly number[]): Buffer {
-  return Buffer.from(JSON.stringify({ tasks }));
+function encodeMemberData(data: MemberData): Buffer {
+  return Buffer.from(JSON.stringify(data.info === undefined ? { tasks: data.tasks } : data));
 }
 
-function decodeTasks(userData: Buffer | undefined): number[] {
-  if (userData === undefined || userData.length === 0) return [];
-  const { tasks } = JSON.parse(userData.toString("utf8"));
+/**
+ * Reads a member's subscription userData: `{"tasks": [...], "info"?: {...}}` (JSON).
+ *
+ * @throws {TypeError} for userData that is not that.
+ */
+export function decodeMemberData(userData: Buffer | Uint8Array | undefined): MemberData {
+  if (userData === undefined || userData.length === 0) return { tasks: [] };
+  const { tasks, info } = JSON.parse(Buffer.from(userData).toString("utf8"));
   if (!Array.isArray(tasks) || !tasks.every(Number.isInteger)) throw new TypeError("tasks must be integers");
-  return tasks;
+  const valid = typeof info === "object" && info !== null && typeof info.instanceId === "string" &&
+    typeof info.fingerprint === "object" && info.fingerprint !== null;
+  return valid ? { tasks, info } : { tasks };
 }

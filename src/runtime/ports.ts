@@ -7,6 +7,7 @@
  */
 
 import type { ModuleSpec } from "../spec/model.ts";
+import type { GroupMember, MemberInfo } from "./group_member.ts";
 import type { AppPlan } from "./app_plan.ts";
 import type { Logger } from "./logger.ts";
 
@@ -170,6 +171,8 @@ export interface ClusterAdmin {
   setGroupOffsets(groupId: string, topic: string, offsets: { partition: number; offset: number }[]): Promise<void>;
   /** The member that owns each `topic/partition` in a group. */
   groupOwners(groupId: string): Promise<Map<string, string>>;
+  /** The members of the app's group with what each says of itself and the tasks it owns. */
+  groupView(groupId: string, taskCount: number): Promise<GroupMember[]>;
 }
 
 /** What the app consumer tells the runtime, and how it is set up. */
@@ -182,6 +185,8 @@ export interface AppConsumerSetup {
   taskCount: number;
   /** Session timeout (default 6 s). */
   sessionTimeoutMs?: number;
+  /** Who this member is and which app it runs, for the other members. */
+  member?(): MemberInfo;
   /** Called synchronously inside the rebalance (before any fetch of the new generation). */
   onAssignment(change: AssignmentChange): void;
   /** Called synchronously for every fetched batch; must return at once and not throw. */

@@ -10,6 +10,13 @@
 
 import type { CallableFunction } from "./task/callable.ts";
 import { FunctionBindings } from "./function_bindings.ts";
+import {
+  type AppFingerprint,
+  appFingerprint,
+  fingerprintDifference,
+  type GroupMember,
+  type MemberInfo,
+} from "./group_member.ts";
 import { type AppPlan, planApp } from "./app_plan.ts";
 import { ChangelogRestorer } from "./changelog_restorer.ts";
 import { EgressSinks } from "./egress_sinks.ts";
@@ -48,6 +55,11 @@ export class Runtime {
   readonly #bindings: FunctionBindings;
   /** When the instance started (epoch ms). */
   readonly startedAt: number = Date.now();
+  /** This instance's id in the app's group (its members show it). */
+  readonly instanceId: string = crypto.randomUUID();
+  /** Where this instance's control API answers, told to the other members (set before `start()`). */
+  controlUrl: string | undefined;
+  #fingerprint: AppFingerprint | undefined;
   /** Resolves with an error when the runtime cannot go on (the consumer crashed for good). */
   readonly failed: Promise<Error>;
 
@@ -126,6 +138,7 @@ export class Runtime {
     // N is fixed at the first start: the mailbox's partition count records it.
     this.#taskCount = await admin.partitionCount(plan.mailboxTopic) ?? Math.max(...counts.values());
     await ensureInternalTopics(admin, plan, this.#taskCount, this.#options.internalTopics ?? {}, this.#log);
+    this.#fingerprint = appFingerprint(plan, this.#options.module, this.#taskCount);
     const sinks = new EgressSinks(this.#kafka);
     this.#sinks = sinks;
     for (const egress of plan.egresses.values()) {
@@ -137,7 +150,11 @@ export class Runtime {
       topics: [...this.#ingressTopics, plan.mailboxTopic, plan.changelogTopic],
       taskCount: this.#taskCount,
       sessionTimeoutMs: this.#options.sessionTimeoutMs,
-      onAssignment: (change) => this.#manager?.onAssignment(change),
+      member: () => this.member(),
+      onAssignment: (change) => {
+        this.#manager?.onAssignment(change);
+        if (this.#consumer?.tasks.length === 0) void this.#checkRefused();
+      },
       onRecords: (handoff) => this.#manager?.onRecords(handoff),
       onError: (error) => this.#onConsumerError(error),
     });
@@ -164,6 +181,47 @@ export class Runtime {
     this.#log.info(`started: ${this.#taskCount} tasks, processing guarantee ${this.#guarantee}`, {
       ingress: this.#ingressTopics.join(","),
     });
+  }
+
+  /** Who this instance is in the app's group, and which app it runs. */
+  member(): MemberInfo {
+    return {
+      instanceId: this.instanceId,
+      ...(this.controlUrl === undefined ? {} : { controlUrl: this.controlUrl }),
+      fingerprint: this.#fingerprint ?? appFingerprint(this.plan, this.#options.module, this.#taskCount),
+    };
+  }
+
+  /** The members of the app's group, with the tasks each owns (as of the group's current generation). */
+  async group(): Promise<GroupMember[]> {
+    if (this.#state === "starting" || this.#taskCount === 0) return [];
+    return await this.#kafka.admin.groupView(this.plan.appId, this.#taskCount);
+  }
+
+  /**
+   * After a rebalance that gave this instance no task: if a member that owns tasks runs another app, the group's
+   * leader refused this one (task_assignor.ts). Stay and the instance would idle: it stops, saying what differs.
+   */
+  async #checkRefused(): Promise<void> {
+    try {
+      const members = await this.group();
+      const mine = this.member().fingerprint;
+      for (const member of members) {
+        if (member.tasks.length === 0 || member.info?.instanceId === this.instanceId) continue;
+        const names = { mine: "this instance", theirs: "the group" };
+        const difference = fingerprintDifference(mine, member.info?.fingerprint, names);
+        if (difference === undefined) continue;
+        this.#fatal?.(
+          new RuntimeError(
+            `the app's group runs another version of this app (member ${member.info?.instanceId ?? member.memberId} ` +
+              `at ${member.client}), so this instance gets no task: ${difference}`,
+          ),
+        );
+        return;
+      }
+    } catch (error) {
+      this.#log.warn(`could not describe the app's group: ${describeError(error)}`);
+    }
   }
 
   /** What the instance is doing. */

@@ -35,6 +35,8 @@ export interface ServeOptions extends AppOptions {
   controlToken?: string;
   /** Host names the control API answers to besides loopback names, IP addresses and its bind address. */
   controlAllowedHosts?: string[];
+  /** The control URL the other instances of the app use (default: the bound address; 0.0.0.0: this host's name). */
+  controlAdvertisedUrl?: string;
 }
 
 /** A running app. */
@@ -76,16 +78,18 @@ export async function serve(options: ServeOptions): Promise<RunningApp> {
   const log = logger.with({ app: runtime.plan.appId });
   const controlAddr = options.controlAddr ?? "127.0.0.1:9870";
   const controlOptions = { addr: controlAddr, token: options.controlToken, allowedHosts: options.controlAllowedHosts };
-  if (controlAddr !== "none") checkControlOptions(controlOptions); // before joining the group
-  await runtime.start();
   let control: ControlServer | undefined;
   if (controlAddr !== "none") {
-    try {
-      control = startControlServer(runtime, { ...controlOptions, log });
-    } catch (error) {
-      await runtime.stop();
-      throw error;
-    }
+    checkControlOptions(controlOptions); // before joining the group
+    // Bound first: the other members learn this instance's control URL when it joins the group.
+    control = startControlServer(runtime, { ...controlOptions, log });
+    runtime.controlUrl = options.controlAdvertisedUrl ?? advertised(control.url);
+  }
+  try {
+    await runtime.start();
+  } catch (error) {
+    await control?.shutdown();
+    throw error;
   }
   let finish!: (code: number) => void;
   const finished = new Promise<number>((resolve) => finish = resolve);
@@ -115,4 +119,11 @@ export async function serve(options: ServeOptions): Promise<RunningApp> {
     await stop();
   });
   return { runtime, stop, finished, ...(control === undefined ? {} : { controlUrl: control.url }) };
+}
+
+/** A bound URL as other hosts reach it: a wildcard address becomes this host's name. */
+function advertised(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.hostname === "0.0.0.0" || parsed.hostname === "[::]") parsed.hostname = Deno.hostname();
+  return parsed.href.replace(/\/$/, "");
 }

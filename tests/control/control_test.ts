@@ -123,7 +123,8 @@ kafkaTest(
       equal((await textBody.json()).error.code, "unsupported-media-type");
       equal((await get(`/v1/status`)).body.ingresses[0].state, "running", "neither request paused the ingress");
       equal((await post(`${ingress}/offsets`, { to: "earliest" })).status, 409, "a reset needs a paused ingress");
-      deepEqual((await post(`${ingress}/pause`)).body, { ingress: "test.eddy/in", state: "paused" });
+      const self = [{ instance: app.runtime.instanceId, url: app.controlUrl, ok: true, status: 200 }];
+      deepEqual((await post(`${ingress}/pause`)).body, { ingress: "test.eddy/in", state: "paused", instances: self });
       await produce(input, [{ key: "c", value: "p3" }, { key: "a", value: "p4" }]);
       await new Promise((resolve) => setTimeout(resolve, 1000));
       const paused = (await get(`${ingress}/offsets`)).body.partitions as {
@@ -154,7 +155,7 @@ kafkaTest(
       equal(reset.status, 200, JSON.stringify(reset.body));
       match(reset.body.note, /state is not rewound/);
       equal((await readAll(output)).length, before, "nothing processed while paused");
-      deepEqual((await post(`${ingress}/resume`)).body, { ingress: "test.eddy/in", state: "running" });
+      deepEqual((await post(`${ingress}/resume`)).body, { ingress: "test.eddy/in", state: "running", instances: self });
       await readBack(output, 9 + 11); // every record again from the earliest offset
       await waitFor(
         "lag back to 0",
@@ -210,6 +211,12 @@ kafkaTest("control API: OpenAPI document, unknown routes, unknown ingresses", as
     equal(status.code, 0, new TextDecoder().decode(status.stderr));
     match(text, new RegExp(`app ${group} \\(exactly-once\\)`));
     match(text, /TOPIC\s+PARTITION\s+COMMITTED\s+LOG-END\s+LAG\s+OWNER/);
+    match(
+      text,
+      new RegExp(
+        `group of 1 members\\n\\s*INSTANCE\\s+CONTROL\\s+TASKS\\s+CLIENT\\n\\s*${app.runtime.instanceId} \\(this\\)\\s+${app.controlUrl}`,
+      ),
+    );
     match(text, new RegExp(`${input}\\s+0\\s`));
     const nobody = await new Deno.Command(Deno.execPath(), {
       args: ["run", "-A", new URL("../../mod.ts", import.meta.url).pathname, "status", "--url", "http://127.0.0.1:1"],

@@ -142,6 +142,9 @@ function fakeApp(): { app: ControlledApp; calls: string[] } {
   });
   const app: ControlledApp = {
     startedAt: Date.now(),
+    instanceId: "instance-1",
+    controlUrl: undefined,
+    group: () => Promise.resolve([]),
     taskCount: 200,
     processingGuarantee: "exactly-once",
     moduleFile: "module.yaml",

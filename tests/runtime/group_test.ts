@@ -1,0 +1,93 @@
+/**
+ * Several instances as one app, seen from any of them: each member's subscription says who it is and where its
+ * control API answers, so every instance's status shows the whole group; a state read for an address another member
+ * owns is answered through it; pause and resume apply to every member and report per instance; and an instance whose
+ * module differs is given no task and stops, naming the difference, while the others go on.
+ */
+
+import { deepEqual, equal, match, ok } from "node:assert/strict";
+import { serve } from "../../src/serve/serve.ts";
+import { taskOfId } from "../../src/runtime/routing.ts";
+import { createTopic, kafkaTest, produce, readBack, uniqueName, waitFor } from "../kafka/helpers.ts";
+import { counterFunctions, OUT } from "./fixtures/functions.ts";
+import { cleanUp, testLogger, type TestModule, testModule } from "./harness.ts";
+
+function start(module: TestModule, output: string) {
+  return serve({
+    module: testModule(module),
+    functions: counterFunctions(output),
+    handleSignals: false,
+    controlAddr: "127.0.0.1:0",
+    logger: testLogger(),
+    sessionTimeoutMs: 6_000,
+  });
+}
+
+kafkaTest(
+  "any instance shows the group, answers for another's state, pauses the app; another module is refused",
+  async () => {
+    const input = await createTopic("in", { partitions: 4 });
+    const output = await createTopic("out");
+    const group = uniqueName("group");
+    const module: TestModule = {
+      group,
+      topics: [{ topic: input, targets: ["test.eddy/counter"] }],
+      egresses: [{ id: OUT, delivery: "exactly-once" }],
+    };
+    const a = await start(module, output);
+    const b = await start(module, output);
+    try {
+      const status = async (url: string) => await (await fetch(`${url}/v1/status`)).json();
+      await waitFor("both members to own tasks", async () => {
+        const view = await status(a.controlUrl!);
+        return view.group.length === 2 && view.group.every((member: { tasks: number[] }) => member.tasks.length > 0);
+      }, 60_000);
+      const view = await status(b.controlUrl!);
+      deepEqual(view.group.flatMap((member: { tasks: number[] }) => member.tasks).sort(), [0, 1, 2, 3]);
+      deepEqual(
+        view.group.map((member: { controlUrl: string }) => member.controlUrl).sort(),
+        [a.controlUrl, b.controlUrl].sort(),
+      );
+      equal(view.group.filter((member: { self: boolean }) => member.self).length, 1);
+
+      const keys = Array.from({ length: 20 }, (_, i) => `key-${i}`);
+      await produce(input, keys.flatMap((key) => [{ key, value: "x" }, { key, value: "y" }]));
+      await readBack(output, 40, 60_000);
+      // A key of a task that b owns, read through a.
+      const bTasks = new Set(b.runtime.status().tasks.map((task) => task.task));
+      const key = keys.find((k) => bTasks.has(taskOfId(k, 4)))!;
+      const answer = await fetch(`${a.controlUrl}/v1/functions/test.eddy/counter/state?id=${key}`);
+      equal(answer.status, 200);
+      equal(answer.headers.get("x-eddy-answered-by"), b.runtime.instanceId);
+      deepEqual((await answer.json()).values, { n: { typename: "io.statefun.types/int", value: 2 } });
+
+      const paused = await (await fetch(`${a.controlUrl}/v1/ingresses/test.eddy/in/pause`, { method: "POST" })).json();
+      deepEqual(paused.instances.map((r: { ok: boolean }) => r.ok), [true, true]);
+      equal(b.runtime.ingresses()[0].state, "paused", "the other member paused too");
+      const resumed = await (await fetch(`${b.controlUrl}/v1/ingresses/test.eddy/in/resume`, { method: "POST" }))
+        .json();
+      deepEqual(
+        resumed.instances.map((r: { instance: string }) => r.instance).sort(),
+        [a.runtime.instanceId, b.runtime.instanceId].sort(),
+      );
+      equal(a.runtime.ingresses()[0].state, "running");
+
+      // An instance with one more egress routes nothing the same way for sure: it is refused and stops.
+      const other = await start({
+        ...module,
+        egresses: [...module.egresses!, { id: "test.eddy/extra", delivery: "none" }],
+      }, output);
+      const error = await other.runtime.failed;
+      match(error.message, /runs another version of this app .*egresses: only this instance has "test\.eddy\/extra"/);
+      equal(await other.finished, 1);
+      equal(other.runtime.status().tasks.length, 0, "it never took a task");
+      await produce(input, [{ key: "after", value: "z" }]);
+      await readBack(output, 41, 60_000);
+      ok(a.runtime.status().tasks.length + b.runtime.status().tasks.length === 4);
+    } finally {
+      await a.stop();
+      await b.stop();
+    }
+    await cleanUp(group, input, output);
+  },
+);
