@@ -1,8 +1,9 @@
 /**
- * Effects → records: what one invocation did becomes changelog writes (state, timers), mailbox records (messages to
- * other addresses, through the mailbox partition of their task), egress records (in the task's transaction, awaited
- * before its commit, or fire-and-forget by delivery) — all in the epoch of the message that caused them. Also the
- * dead-letter record of a message or record the task gives up on.
+ * Effects → records: what one invocation did becomes changelog writes (state, timers), messages to other addresses
+ * (to an address of the same task: queued in memory, in the same epoch — the epoch then commits only once they are
+ * done, or persists them as pending; to another task's: a record of its mailbox partition), egress records (in the
+ * task's transaction, awaited before its commit, or fire-and-forget by delivery) — all in the epoch of the message
+ * that caused them. Also the dead-letter record of a message or record the task gives up on.
  *
  * @module
  */
@@ -15,7 +16,7 @@ import type { EgressRecord } from "../egress_router.ts";
 import { encodeMailboxMessage, type MailboxMessage } from "../mailbox_record.ts";
 import { partitionOfKey } from "../partitioner.ts";
 import type { OutgoingRecord } from "../ports.ts";
-import type { RecordOrigin } from "../routing.ts";
+import { type RecordOrigin, taskOfId } from "../routing.ts";
 import type { Envelope } from "./address_queues.ts";
 import type { EgressSink, FunctionCounters } from "./types.ts";
 
@@ -37,6 +38,8 @@ export interface EffectTarget {
   counters(typename: string): FunctionCounters;
   /** Records sent per egress id. */
   egressRecords: Map<string, number>;
+  /** Queues a message for an address of this task (the same-task fast path: no mailbox round trip). */
+  deliverLocal(envelope: Envelope): void;
 }
 
 /** Applies one invocation's effects to the state and to the epoch of its message. */
@@ -55,10 +58,14 @@ export function applyEffects(
   }
   epoch.log(task.state.write(target, result.mutations, now));
   for (const message of result.sent) {
-    const record = mailboxRecord(task, { target: message.targetAddress, caller: target, argument: message.typedValue });
-    if (record.partition === task.task) counters.outLocal++;
-    else counters.outRemote++;
-    epoch.records.push(record);
+    const mail = { target: message.targetAddress, caller: target, argument: message.typedValue };
+    if (taskOfId(mail.target.id, task.taskCount) === task.task) {
+      counters.outLocal++;
+      task.deliverLocal({ ...mail, epoch, origin: envelope.origin });
+    } else {
+      counters.outRemote++;
+      epoch.records.push(mailboxRecord(task, mail));
+    }
   }
   for (const effect of result.delayed) {
     if (effect.kind === "cancel") {

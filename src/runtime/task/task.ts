@@ -116,6 +116,7 @@ export class Task {
       egress: options.egress,
       counters: (typename) => this.#counters(typename),
       egressRecords: this.#egressRecords,
+      deliverLocal: (envelope) => this.#enqueue(envelope),
     };
   }
 
