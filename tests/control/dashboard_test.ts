@@ -60,6 +60,10 @@ kafkaTest("dashboard: partitions, pause and resume by button with lag bars, a st
     );
     deepEqual(partitions, [0, 1, 2, 3], "every partition of the ingress");
     equal(await page.isDisabled(".ingress-head button"), true, "changes need the token");
+    await page.waitForFunction(() =>
+      document.querySelector("#group tbody tr td:nth-child(3)")?.textContent === "0, 1, 2, 3"
+    );
+    ok((await page.textContent("#group tbody tr"))!.includes(`${app.runtime.instanceId} (this one)`));
 
     await page.fill("#token", TOKEN);
     await page.press("#token", "Enter");

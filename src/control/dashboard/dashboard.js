@@ -188,6 +188,17 @@ function renderTopic(container, topic, partitions) {
   });
 }
 
+function renderGroup(group) {
+  setCell($("group-summary"), `${group.length} in the app's group`);
+  syncRows($("group").tBodies[0], group, (member) => member.instance ?? member.client, 4, (tr, member) => {
+    const [instance, control, tasks, client] = tr.cells;
+    setCell(instance, `${text(member.instance)}${member.self ? " (this one)" : ""}`, "owner");
+    setCell(control, text(member.controlUrl));
+    setCell(tasks, member.tasks.length === 0 ? "none" : member.tasks.join(", "), "detail");
+    setCell(client, member.client, "owner");
+  });
+}
+
 function renderTasks(tasks) {
   const failed = tasks.filter((task) => task.status === "failed").length;
   setCell($("tasks-summary"), `${tasks.length} on this instance${failed > 0 ? ` · ${failed} stopped` : ""}`);
@@ -270,6 +281,7 @@ function refresh() {
       renderSummary(status);
       const container = $("ingresses");
       status.ingresses.forEach((ingress, i) => renderIngress(container, ingress, offsets[i] ?? []));
+      renderGroup(status.group ?? []);
       renderTasks(status.tasks);
       renderFunctions(status.functions, performance.now());
       renderEgresses(status.egresses);
