@@ -111,6 +111,18 @@ export function renderMetrics(
     perTask((task) => task.restoredRecords),
   );
   out.family(
+    "eddy_task_restore_remaining_records",
+    "gauge",
+    "Changelog records a restoring task has still to read (0 when not restoring).",
+    perTask((task) => task.restore?.remaining ?? 0),
+  );
+  out.family(
+    "eddy_task_restore_records_per_second",
+    "gauge",
+    "The read rate of a restoring task's changelog so far (0 when not restoring).",
+    perTask((task) => task.restore?.recordsPerSecond ?? 0),
+  );
+  out.family(
     "eddy_task_stopped",
     "gauge",
     "1 when the task stopped at a record or a failing function.",

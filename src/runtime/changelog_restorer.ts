@@ -5,7 +5,7 @@
  * @module
  */
 
-import { describeError } from "./logger.ts";
+import { describeError, type Logger } from "./logger.ts";
 import type { AppConsumerPort, ClusterAdmin, ConsumedRecord, RecordHandoff } from "./ports.ts";
 import type { RecordOrigin } from "./routing.ts";
 import type { Task } from "./task/task.ts";
@@ -27,6 +27,9 @@ export class CorruptChangelogError extends Error {
   }
 }
 
+/** How often a long restore logs its progress. */
+const PROGRESS_LOG_MS = 5_000;
+
 /** The changelog reads of the tasks being restored. */
 export class ChangelogRestorer {
   readonly #restoring = new Map<Task, { accept(handoff: RecordHandoff): void; abort(): void }>();
@@ -43,12 +46,29 @@ export class ChangelogRestorer {
    *
    * @throws {Error} naming a changelog record that cannot be read.
    */
-  async restore(task: Task, p: number): Promise<number> {
+  async restore(task: Task, p: number, log?: Logger): Promise<number> {
     const topic = this.topic;
     const offsets = (await this.admin.stableOffsets(topic)).find((o) => o.partition === p);
     if (offsets === undefined || offsets.lastStable <= offsets.low) return 0;
     let restored = 0;
-    task.restoreProgress = { position: offsets.low, until: offsets.lastStable };
+    const started = performance.now();
+    let logged = started;
+    const progress = (position: number) => {
+      const seconds = (performance.now() - started) / 1000;
+      task.restoreProgress = {
+        position,
+        until: offsets.lastStable,
+        remaining: Math.max(0, offsets.lastStable - position),
+        recordsPerSecond: seconds > 0 ? Math.round(restored / seconds) : 0,
+      };
+      if (log !== undefined && performance.now() - logged >= PROGRESS_LOG_MS) {
+        logged = performance.now();
+        const { remaining, recordsPerSecond } = task.restoreProgress;
+        const left = recordsPerSecond > 0 ? `, about ${Math.ceil(remaining / recordsPerSecond)} s left` : "";
+        log.info(`restoring: ${restored} records read, ${remaining} to go, ${recordsPerSecond} records/s${left}`);
+      }
+    };
+    progress(offsets.low);
     try {
       await new Promise<void>((resolve, reject) => {
         this.#restoring.set(task, {
@@ -56,7 +76,7 @@ export class ChangelogRestorer {
             try {
               applyChangelog(task, topic, handoff.records);
               restored += handoff.records.length;
-              task.restoreProgress = { position: handoff.nextOffset, until: offsets.lastStable };
+              progress(handoff.nextOffset);
               if (handoff.nextOffset >= offsets.lastStable) resolve();
             } catch (error) {
               reject(error);

@@ -158,7 +158,7 @@ export class TaskManager {
       if (!current()) return;
       const positions = await this.#startPositions(p, log);
       if (!current()) return;
-      const restored = await this.#options.restorer.restore(task, p);
+      const restored = await this.#options.restorer.restore(task, p, log);
       if (!current()) return;
       task.restoredRecords = restored;
       consumer.startTask(p, positions, [...this.#options.activeIngressTopics(), plan.mailboxTopic]);

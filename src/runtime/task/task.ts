@@ -25,6 +25,7 @@ import { type InvokerContext, invokeWithRetries } from "./invoker.ts";
 import {
   DEFAULT_TASK_LIMITS,
   type FunctionCounters,
+  type RestoreProgress,
   type TaskFailure,
   type TaskLimits,
   type TaskOptions,
@@ -70,7 +71,7 @@ export class Task {
   readonly #functions = new Map<string, FunctionCounters>();
   restoredRecords = 0;
   /** Set by the runtime while it restores the task. */
-  restoreProgress: { position: number; until: number } | undefined;
+  restoreProgress: RestoreProgress | undefined;
   readonly #egressRecords = new Map<string, number>();
   #skipped = 0;
   #deadLettered = 0;

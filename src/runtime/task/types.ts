@@ -141,13 +141,25 @@ export interface TaskReport {
   /** Changelog records read by the last restore. */
   restoredRecords: number;
   /** While restoring: the changelog position reached and the offset to reach. */
-  restore?: { position: number; until: number };
+  restore?: RestoreProgress;
   /** Records functions sent, per egress id. */
   egressRecords: Record<string, number>;
   /** Unroutable records skipped. */
   skipped: number;
   /** Records and messages written to a dead-letter topic. */
   deadLettered: number;
+}
+
+/** How far a task's restore got: the changelog offset reached and the one to reach, its rate and what is left. */
+export interface RestoreProgress {
+  /** The changelog offset reached. */
+  position: number;
+  /** The last-stable offset it reads to. */
+  until: number;
+  /** Changelog records left to read. */
+  remaining: number;
+  /** Records read per second so far. */
+  recordsPerSecond: number;
 }
 
 /** Everything a task needs. */

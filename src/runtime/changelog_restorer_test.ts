@@ -1,0 +1,73 @@
+/**
+ * The restorer with fakes of its ports (no broker): it reads the changelog partition from its low to its last-stable
+ * offset, reports progress (position, remaining, rate) while it goes and logs it, and stops at a record that is not a
+ * changelog record, naming it.
+ */
+
+import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
+import { TaskState } from "../state/task_state.ts";
+import { Address } from "../sdk/address.ts";
+import { toTypedValue } from "../sdk/typed_value.ts";
+import { INT_TYPE } from "../sdk/types.ts";
+import { ChangelogRestorer, CorruptChangelogError } from "./changelog_restorer.ts";
+import { Logger } from "./logger.ts";
+import type { AppConsumerPort, ClusterAdmin, ConsumedRecord } from "./ports.ts";
+import type { Task } from "./task/task.ts";
+
+const TOPIC = "app-changelog";
+
+function fakes(low: number, lastStable: number) {
+  const calls: string[] = [];
+  const admin = {
+    stableOffsets: () => Promise.resolve([{ partition: 0, low, lastStable }]),
+  } as unknown as ClusterAdmin;
+  const consumer = {
+    seek: (topic: string, partition: number, offset: number) => calls.push(`seek ${topic}/${partition}@${offset}`),
+    resumeTask: (task: number) => calls.push(`resume ${task}`),
+    pauseTask: (task: number) => calls.push(`pause ${task}`),
+  } as unknown as AppConsumerPort;
+  const task = { task: 0, state: new TaskState(), restoreProgress: undefined } as unknown as Task;
+  return { calls, restorer: new ChangelogRestorer(admin, consumer, TOPIC), task };
+}
+
+function writes(from: number, count: number): ConsumedRecord[] {
+  const state = new TaskState();
+  return Array.from({ length: count }, (_, i) => {
+    const [write] = state.write(Address.fromParts("t", "fn", `id-${from + i}`), [{
+      name: "n",
+      kind: "modify",
+      value: toTypedValue(i, INT_TYPE),
+    }], 0);
+    return { offset: from + i, key: write.key, value: write.value, timestamp: 0, headers: {} };
+  });
+}
+
+Deno.test("restorer: reads to the last-stable offset, with progress while it goes", async () => {
+  const { calls, restorer, task } = fakes(10, 30);
+  const lines: string[] = [];
+  const restoring = restorer.restore(task, 0, new Logger({ level: "info", write: (line) => lines.push(line) }));
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  deepEqual(calls, [`seek ${TOPIC}/0@10`, "resume 0"]);
+  equal(task.restoreProgress?.remaining, 20);
+  restorer.accept(task, { topic: TOPIC, partition: 0, task: 0, records: writes(10, 10), nextOffset: 20 });
+  equal(task.restoreProgress?.position, 20);
+  equal(task.restoreProgress?.remaining, 10);
+  ok(task.restoreProgress!.recordsPerSecond > 0);
+  restorer.accept(task, { topic: TOPIC, partition: 0, task: 0, records: writes(20, 10), nextOffset: 30 });
+  equal(await restoring, 20);
+  equal(task.state.addressCount, 20);
+  equal(calls.at(-1), "pause 0");
+});
+
+Deno.test("restorer: a record that is not a changelog record stops the restore, naming it", async () => {
+  const { restorer, task } = fakes(0, 5);
+  const restoring = restorer.restore(task, 0);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  const garbage = { offset: 3, key: new Uint8Array([0xff, 0x01]), value: null, timestamp: 0, headers: {} };
+  restorer.accept(task, { topic: TOPIC, partition: 0, task: 0, records: [garbage], nextOffset: 4 });
+  await rejects(restoring, (error: Error) => {
+    equal(error instanceof CorruptChangelogError, true);
+    match(error.message, /the record at app-changelog\/0@3 is not an Eddy changelog record/);
+    return true;
+  });
+});
