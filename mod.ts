@@ -105,6 +105,7 @@ export type { StateMutation } from "./src/sdk/storage.ts";
 export {
   type FunctionCounters,
   type RecordPolicy,
+  type RestoreProgress,
   type TaskFailure,
   type TaskLimits,
   type TaskReport,
