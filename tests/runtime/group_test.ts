@@ -2,7 +2,8 @@
  * Several instances as one app, seen from any of them: each member's subscription says who it is and where its
  * control API answers, so every instance's status shows the whole group; a state read for an address another member
  * owns is answered through it; pause and resume apply to every member and report per instance; and an instance whose
- * module differs is given no task and stops, naming the difference, while the others go on.
+ * module differs is given no task and stops, naming the difference, while the others go on. A rolling restart (each
+ * instance stopped gracefully and started again while records arrive) loses and duplicates nothing.
  */
 
 import { deepEqual, equal, match, ok } from "node:assert/strict";
@@ -10,7 +11,7 @@ import { serve } from "../../src/serve/serve.ts";
 import { taskOfId } from "../../src/runtime/routing.ts";
 import { createTopic, kafkaTest, produce, readBack, uniqueName, waitFor } from "../kafka/helpers.ts";
 import { counterFunctions, OUT } from "./fixtures/functions.ts";
-import { cleanUp, testLogger, type TestModule, testModule } from "./harness.ts";
+import { cleanUp, readAll, testLogger, type TestModule, testModule, valuesByKey } from "./harness.ts";
 
 function start(module: TestModule, output: string) {
   return serve({
@@ -91,3 +92,47 @@ kafkaTest(
     await cleanUp(group, input, output);
   },
 );
+
+kafkaTest("a rolling restart of two instances with the same module loses and duplicates nothing", async () => {
+  const input = await createTopic("in", { partitions: 4 });
+  const output = await createTopic("out", { partitions: 4 });
+  const group = uniqueName("rolling");
+  const module: TestModule = {
+    group,
+    topics: [{ topic: input, targets: ["test.eddy/counter"] }],
+    egresses: [{ id: OUT, delivery: "exactly-once" }],
+  };
+  const keys = Array.from({ length: 20 }, (_, k) => `key-${k}`);
+  const rounds = 60;
+  // A stream of rounds (one record per key each) while the instances restart one after the other.
+  let produced = 0;
+  const producing = (async () => {
+    for (let round = 0; round < rounds; round++, produced++) {
+      await produce(input, keys.map((key) => ({ key, value: String(round) })));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  let a = await start(module, output);
+  let b = await start(module, output);
+  try {
+    for (const which of ["a", "b"] as const) {
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      ok(produced < rounds, `the restart of ${which} comes mid-stream (${produced} of ${rounds} rounds sent)`);
+      const old = which === "a" ? a : b;
+      const report = await old.stop();
+      equal(report.clean, true, `${which} stopped cleanly: ${report.abandoned.join("; ")}`);
+      const fresh = await start(module, output);
+      if (which === "a") a = fresh;
+      else b = fresh;
+    }
+    await producing;
+    await readBack(output, keys.length * rounds, 90_000);
+  } finally {
+    await a.stop();
+    await b.stop();
+  }
+  const byKey = valuesByKey(await readAll(output));
+  const expected = Array.from({ length: rounds }, (_, i) => `${i + 1}:${i}`);
+  for (const key of keys) deepEqual(byKey.get(key), expected, key);
+  await cleanUp(group, input, output);
+});
