@@ -297,6 +297,23 @@ interface Result {
   p99: number;
   outputs: number;
   rssMiB: number;
+  /** The longest the event loop was blocked (a 50 ms timer's lateness): heartbeats cannot go out meanwhile. */
+  maxStallMs: number;
+}
+
+/** Measures how late a 50 ms timer fires: the longest the event loop was blocked. */
+function stallMonitor(): () => number {
+  let max = 0;
+  let expected = performance.now() + 50;
+  const timer = setInterval(() => {
+    const now = performance.now();
+    max = Math.max(max, now - expected);
+    expected = now + 50;
+  }, 50);
+  return () => {
+    clearInterval(timer);
+    return Math.round(max);
+  };
 }
 
 function percentile(values: number[], p: number): number {
@@ -313,6 +330,7 @@ async function measure(
   await produceBacklog(input, RECORDS);
   const reader = new Reader(kafka, output);
   await reader.start();
+  const stalls = stallMonitor();
   const began = performance.now();
   const stop = await start(input, output);
   await reader.until(RECORDS);
@@ -322,6 +340,7 @@ async function measure(
   await reader.until(RECORDS + paced);
   const latencies = reader.latencies.slice(backlogLatencies);
   const rssMiB = Deno.memoryUsage().rss / 2 ** 20;
+  const maxStallMs = stalls();
   await stop();
   await reader.stop();
   const result: Result = {
@@ -331,12 +350,14 @@ async function measure(
     p99: percentile(latencies, 99),
     outputs: reader.count,
     rssMiB,
+    maxStallMs,
   };
   console.log(
     `${name.padEnd(22)} ${result.throughput.toFixed(0).padStart(8)} rec/s   p50 ${
       String(result.p50).padStart(5)
     } ms   ` +
-      `p99 ${String(result.p99).padStart(5)} ms   (${reader.count} outputs, rss ${rssMiB.toFixed(0)} MiB)`,
+      `p99 ${String(result.p99).padStart(5)} ms   (${reader.count} outputs, rss ${rssMiB.toFixed(0)} MiB, ` +
+      `longest loop stall ${maxStallMs} ms)`,
   );
   return result;
 }

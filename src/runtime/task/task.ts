@@ -42,6 +42,9 @@ const SWEEP_INTERVAL_MS = 60_000;
 /** Timers fired per tick at most, so a burst of due timers does not starve the rest. */
 const TIMERS_PER_TICK = 10_000;
 
+/** How long invocations may run back to back before the task lets the event loop turn (timers, I/O, heartbeats). */
+const YIELD_AFTER_MS = 20;
+
 /** The batch of a function that takes one message a call. */
 const NO_BATCH: readonly Envelope[] = [];
 
@@ -66,6 +69,9 @@ export class Task {
   #invocations = 0;
   #ingressPauses = 0;
   #carriedOver = 0;
+  /** When the current run of invocations without a turn of the event loop began. */
+  #burstStarted: number | undefined;
+  #yielding = false;
   /** Queued messages persisted as pending (carried past a commit, or restored). */
   #pendingQueued = 0;
   readonly #functions = new Map<string, FunctionCounters>();
@@ -328,8 +334,32 @@ export class Task {
       this.#ingressPaused = false;
       this.#options.flow.resumeIngress();
     }
-    this.#dispatch();
+    this.#dispatchOrYield();
     if (envelope.epoch.outstanding === 0) this.#cycle.commitIfReady();
+  }
+
+  /**
+   * Starts the next invocations — unless this burst has held the event loop for YIELD_AFTER_MS: in-process functions
+   * that do not await anything finish in microtasks, so a backlog would run for seconds without timers or I/O (the
+   * consumer's heartbeats among them: an instance was expelled from its group so). Then the rest starts after the
+   * loop's turn.
+   */
+  #dispatchOrYield(): void {
+    const now = performance.now();
+    if (this.#burstStarted === undefined) {
+      this.#burstStarted = now;
+      setTimeout(() => this.#burstStarted = undefined, 0); // runs once the loop gets a turn: the burst is over
+    }
+    if (now - this.#burstStarted < YIELD_AFTER_MS) {
+      this.#dispatch();
+      return;
+    }
+    if (this.#yielding) return;
+    this.#yielding = true;
+    setTimeout(() => {
+      this.#yielding = false;
+      this.#dispatch();
+    }, 0);
   }
 
   /** Invokes with retries and applies the effects; false when the task failed or stopped meanwhile. */
