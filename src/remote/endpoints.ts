@@ -12,6 +12,7 @@
  */
 
 import type { HttpEndpointSpec, ModuleSpec } from "../spec/model.ts";
+import type { CallOptions } from "./http_client.ts";
 import { RemoteFunction } from "./remote_function.ts";
 
 /** An endpoint Eddy cannot call as written. */
@@ -63,32 +64,27 @@ export function remoteFunctions(
       functions.set(typename, undefined);
       return undefined;
     }
-    const handler = handlers?.(endpoint);
-    if (handler !== undefined) {
-      const remote = new RemoteFunction(typename, endpoint.urlPathTemplate.replaceAll("{function.name}", name), {
-        callTimeoutMs: endpoint.transport.timeouts.callMs,
-        maxResponseBytes: Infinity,
-        transport: handler,
-      }, Math.max(0, endpoint.maxNumBatchRequests));
-      functions.set(typename, remote);
-      return remote;
-    }
     const { url, socket, requestUrl } = target(endpoint, name);
-    const remote = new RemoteFunction(typename, url, {
-      ...(requestUrl === undefined ? {} : { requestUrl }),
-      callTimeoutMs: endpoint.transport.timeouts.callMs,
-      maxResponseBytes: endpoint.transport.type === "io.statefun.transports.v1/async"
-        ? endpoint.transport.payloadMaxBytes
-        : MAX_RESPONSE_BYTES,
-      client: clientFor(endpoint, socket),
-      ...(endpoint.transport.type === "io.statefun.transports.v1/async" ? {} : {
-        socketTimeouts: {
-          connectMs: endpoint.transport.timeouts.connectMs,
-          readMs: endpoint.transport.timeouts.readMs,
-          writeMs: endpoint.transport.timeouts.writeMs,
-        },
-      }),
-    }, Math.max(0, endpoint.maxNumBatchRequests));
+    const { transport } = endpoint;
+    const handler = handlers?.(endpoint);
+    const options: CallOptions = handler !== undefined
+      ? { callTimeoutMs: transport.timeouts.callMs, maxResponseBytes: Infinity, transport: handler }
+      : {
+        ...(requestUrl === undefined ? {} : { requestUrl }),
+        callTimeoutMs: transport.timeouts.callMs,
+        maxResponseBytes: transport.type === "io.statefun.transports.v1/async"
+          ? transport.payloadMaxBytes
+          : MAX_RESPONSE_BYTES,
+        client: clientFor(endpoint, socket),
+        ...(transport.type === "io.statefun.transports.v1/async" ? {} : {
+          socketTimeouts: {
+            connectMs: transport.timeouts.connectMs,
+            readMs: transport.timeouts.readMs,
+            writeMs: transport.timeouts.writeMs,
+          },
+        }),
+      };
+    const remote = new RemoteFunction(typename, url, options, Math.max(0, endpoint.maxNumBatchRequests));
     functions.set(typename, remote);
     return remote;
   };

@@ -71,16 +71,10 @@ export async function postWithRetries<T>(
   parse: (bytes: Uint8Array) => T,
 ): Promise<T> {
   if (options.transport !== undefined) {
-    let bytes: Uint8Array;
     try {
-      bytes = await options.transport(body);
+      return parsed(await options.transport(body), parse);
     } catch (error) {
       throw new RemoteCallError(url, 1, error instanceof Error ? error.message : String(error));
-    }
-    try {
-      return parse(bytes);
-    } catch (error) {
-      throw new RemoteCallError(url, 1, `the response body cannot be read: ${(error as Error).message}`);
     }
   }
   const now = options.now ?? (() => performance.now());
@@ -95,12 +89,7 @@ export async function postWithRetries<T>(
     if (remaining < 1) break;
     attempts++;
     try {
-      const bytes = await attempt(url, body, remaining, options);
-      try {
-        return parse(bytes);
-      } catch (error) {
-        throw new AttemptError(`the response body cannot be read: ${error instanceof Error ? error.message : error}`);
-      }
+      return parsed(await attempt(url, body, remaining, options), parse);
     } catch (error) {
       reason = error instanceof AttemptError ? error.message : describe(error, remaining);
       cutShort = error instanceof BudgetSpent;
@@ -112,6 +101,15 @@ export async function postWithRetries<T>(
   }
   const before = cutShort && earlier !== undefined ? ` (the attempts before: ${earlier})` : "";
   throw new RemoteCallError(url, attempts, reason + before);
+}
+
+/** The parsed response; what does not parse is the attempt's failure. */
+function parsed<T>(bytes: Uint8Array, parse: (bytes: Uint8Array) => T): T {
+  try {
+    return parse(bytes);
+  } catch (error) {
+    throw new AttemptError(`the response body cannot be read: ${error instanceof Error ? error.message : error}`);
+  }
 }
 
 /** Aborts an attempt when the call's budget is spent, or when the socket timeout of the step it waits on passes. */

@@ -29,10 +29,19 @@ interface NodeResponse {
  * A remote handler that calls a Node.js request handler in process.
  *
  * @example
- * ```ts ignore
- * import { StateFun } from "npm:apache-flink-statefun@3.3.0";
- * const statefun = new StateFun(); // … statefun.bind(…)
- * const app = await createTestApp({ module: "module.yaml", remote: { "com.example/*": fromNodeHandler(statefun.handler()) } });
+ * ```ts
+ * import { createTestApp, fromNodeHandler } from "./mod.ts";
+ * // The remote greeter's functions, written with the official JS SDK (npm apache-flink-statefun).
+ * import { statefun } from "../../examples/remote_greeter/sdk_functions.ts";
+ *
+ * const app = await createTestApp({
+ *   module: "examples/remote_greeter/module.yaml",
+ *   remote: { "com.example.remote/*": fromNodeHandler(statefun.handler()) },
+ * });
+ * app.send("com.example.remote/names", { key: "Ada", value: '{"name":"Ada"}' });
+ * await app.run();
+ * console.log(app.egress("com.example.remote/greetings").map((record) => record.value)); // ["Hello Ada #1"]
+ * await app.close();
  * ```
  */
 export function fromNodeHandler(

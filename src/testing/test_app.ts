@@ -453,7 +453,7 @@ export class TestApp {
       const slot = this.#slots[p];
       if (slot.task.status !== "running") continue;
       for (const [topic, position] of slot.positions) {
-        if (slot.paused === "all" || (slot.paused === "ingress" && topic !== this.plan.mailboxTopic)) continue;
+        if (!this.#fetching(slot, topic)) continue;
         const { records, next } = this.#log.read(topic, p, position, "read_committed");
         if (next === position) continue;
         slot.positions.set(topic, next);
@@ -469,10 +469,14 @@ export class TestApp {
       if (!slot.task.idle) return false;
       if (slot.task.status !== "running") return true;
       return [...slot.positions].every(([topic, position]) =>
-        slot.paused === "all" || (slot.paused === "ingress" && topic !== this.plan.mailboxTopic) ||
-        this.#log.read(topic, p, position, "read_committed").next === position
+        !this.#fetching(slot, topic) || this.#log.read(topic, p, position, "read_committed").next === position
       );
     });
+  }
+
+  /** Whether a task's consumer fetches a topic now (pauseIngress leaves the mailbox flowing). */
+  #fetching(slot: Slot, topic: string): boolean {
+    return slot.paused === "none" || (slot.paused === "ingress" && topic === this.plan.mailboxTopic);
   }
 }
 
