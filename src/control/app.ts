@@ -126,7 +126,7 @@ export function createControlApp(runtime: ControlledApp, options: ControlOptions
         inFlight: task.inFlight,
         invocations: task.invocations,
         commits: task.commits,
-        addresses: task.addresses,
+        stateValues: task.stateValues,
         timers: task.timers,
         restoredRecords: task.restoredRecords,
         ...(task.restore === undefined ? {} : { restore: task.restore }),
@@ -228,7 +228,7 @@ export function createControlApp(runtime: ControlledApp, options: ControlOptions
         return fail(c, "bad-gateway", (error as Error).message);
       }
     }
-    const values = describeState(owned.state.peek(address), spec.valueSpecs);
+    const values = describeState(owned.state.peek(address, spec.valueSpecs), spec.valueSpecs);
     return c.json({ function: typename, id, task, values });
   });
 

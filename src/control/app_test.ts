@@ -26,7 +26,7 @@ function report(task: number, status: TaskReport["status"] = "running"): TaskRep
     commits: 3,
     ingressPauses: 0,
     carriedOver: 0,
-    addresses: 4,
+    stateValues: 4,
     timers: 0,
     committedOffsets: {},
     functions: { "t/counter": { in: 10, outLocal: 1, outRemote: 2, outEgress: 10, failures: 0, backlog: 2 } },

@@ -8,8 +8,8 @@
  */
 
 import { CompressionTypes, type Kafka, Partitioners, type Producer } from "./kafkajs.ts";
-import type { OutgoingRecord, RecordWriter } from "../runtime/ports.ts";
-import { chunkRecords, toTopicMessages } from "./outgoing_records.ts";
+import type { OutgoingRecord, RecordWriter, WrittenOffsets } from "../runtime/ports.ts";
+import { addWrittenOffsets, chunkRecords, toTopicMessages } from "./outgoing_records.ts";
 
 /** Options of an egress producer. */
 export interface EgressProducerOptions {
@@ -51,13 +51,16 @@ export class EgressProducer implements RecordWriter {
    * Sends records in order and resolves when every broker acknowledged them
    * (acks=all); rejects with the first failure.
    */
-  async send(records: readonly OutgoingRecord[]): Promise<void> {
+  async send(records: readonly OutgoingRecord[]): Promise<WrittenOffsets> {
+    const written = new Map<string, number>();
     for (const chunk of chunkRecords(records, this.#maxRequestBytes)) {
-      await this.#producer.sendBatch({
+      const metadata = await this.#producer.sendBatch({
         acks: -1,
         compression: this.#compression,
         topicMessages: toTopicMessages(chunk),
       });
+      addWrittenOffsets(written, chunk, metadata);
     }
+    return written;
   }
 }

@@ -109,3 +109,36 @@ function toBuffer(data: Uint8Array | string | null): Buffer | string | null {
   if (data === null || typeof data === "string") return data;
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
+
+/** What kafkajs reports per partition of a produce request. */
+export interface ProducedPartition {
+  /** The topic. */
+  topicName: string;
+  /** The partition. */
+  partition: number;
+  /** The offset of the first record the request wrote there (a string of an int64). */
+  baseOffset?: string;
+}
+
+/**
+ * Adds to `written` the offset of the last record a request wrote to each partition that Eddy chose for its records
+ * (kafkajs reports the first offset per partition; the records of one request land there in order, one after another).
+ */
+export function addWrittenOffsets(
+  written: Map<string, number>,
+  records: readonly OutgoingRecord[],
+  produced: readonly ProducedPartition[],
+): void {
+  const counts = new Map<string, number>();
+  for (const { topic, partition } of records) {
+    if (partition === undefined) continue;
+    const key = `${topic}/${partition}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  for (const { topicName, partition, baseOffset } of produced) {
+    const key = `${topicName}/${partition}`;
+    const count = counts.get(key);
+    if (count === undefined || baseOffset === undefined || Number(baseOffset) < 0) continue;
+    written.set(key, Math.max(written.get(key) ?? -1, Number(baseOffset) + count - 1));
+  }
+}

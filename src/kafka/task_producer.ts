@@ -10,8 +10,14 @@
  */
 
 import { type Kafka, Partitioners, type Producer } from "./kafkajs.ts";
-import { type CommitBatch, CommitError, type GroupOffset, type TaskCommitter } from "../runtime/ports.ts";
-import { chunkRecords, toTopicMessages } from "./outgoing_records.ts";
+import {
+  type CommitBatch,
+  CommitError,
+  type GroupOffset,
+  type TaskCommitter,
+  type WrittenOffsets,
+} from "../runtime/ports.ts";
+import { addWrittenOffsets, chunkRecords, toTopicMessages } from "./outgoing_records.ts";
 
 /** Options of a task producer. */
 export interface TaskProducerOptions {
@@ -80,15 +86,16 @@ export class TaskProducer implements TaskCommitter {
    * unknown; the producer is discarded, and `fenced` says whether the task was
    * taken over.
    */
-  async commit(batch: CommitBatch): Promise<void> {
+  async commit(batch: CommitBatch): Promise<WrittenOffsets> {
     const chunks = chunkRecords(batch.records, this.#options.maxRequestBytes);
     await this.init();
     const producer = this.#producer!;
     let transaction;
+    const written = new Map<string, number>();
     try {
       transaction = await producer.transaction();
       for (const chunk of chunks) {
-        await transaction.sendBatch({ topicMessages: toTopicMessages(chunk) });
+        addWrittenOffsets(written, chunk, await transaction.sendBatch({ topicMessages: toTopicMessages(chunk) }));
       }
       for (const [groupId, topics] of offsetsByGroup(batch.offsets)) {
         await transaction.sendOffsets({ consumerGroupId: groupId, topics });
@@ -99,6 +106,7 @@ export class TaskProducer implements TaskCommitter {
       await this.#discard();
       throw new CommitError(this.transactionalId, isFencing(error), error);
     }
+    return written;
   }
 
   /** Disconnects. */

@@ -14,6 +14,7 @@ import {
   type GroupOffset,
   type RecordWriter,
   type TaskCommitter,
+  type WrittenOffsets,
 } from "./ports.ts";
 
 /** Commits a task's records, then its offsets. */
@@ -41,9 +42,9 @@ export class AtLeastOnceCommitter implements TaskCommitter {
    *
    * @throws {CommitError} when either failed (never fenced).
    */
-  async commit(batch: CommitBatch): Promise<void> {
+  async commit(batch: CommitBatch): Promise<WrittenOffsets> {
     try {
-      await this.producer.send(batch.records);
+      const written = await this.producer.send(batch.records);
       await this.commitAppOffsets(batch.offsets.filter((offset) => offset.groupId === this.appGroupId));
       const others = new Map<string, GroupOffset[]>();
       for (const offset of batch.offsets) {
@@ -56,6 +57,7 @@ export class AtLeastOnceCommitter implements TaskCommitter {
       for (const offsets of others.values()) {
         await this.admin.setGroupOffsets(offsets[0].groupId, offsets[0].topic, offsets);
       }
+      return written;
     } catch (error) {
       throw new CommitError(this.name, false, error);
     }

@@ -55,7 +55,7 @@ Deno.test("restorer: reads to the last-stable offset, with progress while it goe
   ok(task.restoreProgress!.recordsPerSecond > 0);
   restorer.accept(task, { topic: TOPIC, partition: 0, task: 0, records: writes(20, 10), nextOffset: 30 });
   equal(await restoring, 20);
-  equal(task.state.addressCount, 20);
+  equal(task.state.valueCount, 20);
   equal(calls.at(-1), "pause 0");
 });
 

@@ -79,6 +79,9 @@ export interface GroupOffset {
   offset: number;
 }
 
+/** The offset of the last record written to each partition, by `topic/partition`. */
+export type WrittenOffsets = ReadonlyMap<string, number>;
+
 /** What one commit writes. */
 export interface CommitBatch {
   /** Records, in order. */
@@ -105,8 +108,8 @@ export class CommitError extends Error {
 export interface TaskCommitter {
   /** Prepares (and, for transactions, fences older producers of the task). */
   init(): Promise<void>;
-  /** Writes records and commits offsets. */
-  commit(batch: CommitBatch): Promise<void>;
+  /** Writes records and commits offsets; reports where the records landed when the client says. */
+  commit(batch: CommitBatch): Promise<WrittenOffsets | void>;
   /** Releases the committer. */
   close(): Promise<void>;
 }
@@ -225,8 +228,8 @@ export interface AppConsumerPort {
 
 /** Writes records and resolves once every broker acknowledged them (an idempotent producer). */
 export interface RecordWriter {
-  /** Writes the records. */
-  send(records: readonly OutgoingRecord[]): Promise<void>;
+  /** Writes the records; reports where those with a partition landed. */
+  send(records: readonly OutgoingRecord[]): Promise<WrittenOffsets>;
   /** Disconnects. */
   disconnect(): Promise<void>;
 }

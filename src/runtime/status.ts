@@ -6,6 +6,7 @@
  */
 
 import type { Address } from "../sdk/address.ts";
+import type { ValueSpec } from "../sdk/function_spec.ts";
 import type { TypedValue } from "../sdk/typed_value.ts";
 import type { TaskReport, TaskStatus } from "./task/types.ts";
 
@@ -17,8 +18,8 @@ export interface TaskView {
   readonly status: TaskStatus;
   /** Its counters, offsets and failure. */
   report(): TaskReport;
-  /** Its state: an address's values as stored. */
-  readonly state: { peek(address: Address): Map<string, TypedValue> };
+  /** Its state: an address's values for the given states, as stored. */
+  readonly state: { peek(address: Address, specs: readonly ValueSpec[]): Map<string, TypedValue> };
 }
 
 /** What the runtime reports. */

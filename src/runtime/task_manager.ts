@@ -164,7 +164,7 @@ export class TaskManager {
       consumer.startTask(p, positions, [...this.#options.activeIngressTopics(), plan.mailboxTopic]);
       task.start(positions);
       log.info(`task started (${restored} changelog records restored)`, {
-        addresses: task.state.addressCount,
+        stateValues: task.state.valueCount,
         timers: task.state.timerCount,
       });
     } catch (error) {

@@ -1,19 +1,18 @@
 /**
- * The state a task holds in memory: the state values of its addresses and its
- * pending timers. Every change returns the changelog writes that make it
- * durable; restore replays those writes. Expiration is checked when an address
- * is called and by a periodic sweep.
+ * A task's state: its state values, read through the writes of epochs not committed yet onto its state store (which
+ * holds only what commits made durable), and its pending timers and carried messages, in memory. Every change
+ * returns the changelog writes that make it durable; the commit cycle logs them in their epoch and, once the epoch
+ * committed, applies them to the store. Restore replays changelog records into the store.
  *
- * `expireAfterCall` needs the time of the last call, and writing it to the
- * changelog at every call would double the writes. Eddy rewrites an entry's
- * `called_at` only when it is older than a tenth of the TTL, and after a restore
- * takes the last call to be `called_at` plus that tenth: a value never expires
- * early, and at most a tenth of its TTL late.
+ * `expireAfterCall` needs the time of the last call, and writing it to the changelog at every call would double the
+ * writes. Eddy rewrites an entry's `called_at` only when it is older than a tenth of the TTL and keeps the exact time
+ * of recent calls in memory; without it (after a restore, or a minute after the call) the last call is taken to be
+ * `called_at` plus that tenth: a value never expires early, and at most a tenth of its TTL late.
  *
  * @module
  */
 
-import type { Address } from "../sdk/address.ts";
+import { Address } from "../sdk/address.ts";
 import type { ValueSpec } from "../sdk/function_spec.ts";
 import type { StateMutation } from "../sdk/storage.ts";
 import type { TypedValue } from "../sdk/typed_value.ts";
@@ -27,18 +26,13 @@ import {
   encodeStateEntry,
   encodeTimerEntry,
   type PendingEntry,
+  type StateEntry,
 } from "./changelog_record.ts";
+import { MemoryStateStore } from "./memory_store.ts";
+import type { ChangelogWrite, Checkpoint, StateStore } from "./state_store.ts";
 import { TimerHeap } from "./timer_heap.ts";
 
-/** One changelog record to write; `id` identifies the key, so later writes of an epoch replace earlier ones. */
-export interface ChangelogWrite {
-  /** A string form of the key. */
-  id: string;
-  /** The key bytes. */
-  key: Uint8Array;
-  /** The value bytes, or null for a tombstone. */
-  value: Uint8Array | null;
-}
+export type { ChangelogWrite } from "./state_store.ts";
 
 /** A pending delayed message. */
 export interface PendingTimer {
@@ -54,15 +48,6 @@ export interface PendingTimer {
   argument: TypedValue;
 }
 
-interface StoredValue {
-  value: TypedValue;
-  writtenAt: number;
-  /** The last call as known in memory; after a restore, `persistedCalledAt` plus the slack applies. */
-  calledAt: number;
-  persistedCalledAt: number;
-  restored: boolean;
-}
-
 /** What reading an address's state found. */
 export interface StateRead {
   /** The live values by state name. */
@@ -71,17 +56,41 @@ export interface StateRead {
   writes: ChangelogWrite[];
 }
 
+/** Writes not yet in the store, by record id: the epochs not committed, newest first. */
+export type UnflushedWrites = () => Iterable<ReadonlyMap<string, ChangelogWrite>>;
+
+/** Exact call times older than this are forgotten (the estimate from `called_at` applies, never early). */
+const CALL_TIMES_KEPT_MS = 60_000;
+
 /** The state values and timers of one task. */
 export class TaskState {
-  readonly #addresses = new Map<string, { address: Address; values: Map<string, StoredValue> }>();
+  readonly #store: StateStore;
+  readonly #unflushed: UnflushedWrites;
+  /** The last call of values with `expireAfterCall`, when more recent than the one persisted. */
+  readonly #calledAt = new Map<string, number>();
   readonly #timers = new Map<string, PendingTimer>();
   readonly #restoredPending = new Map<number, PendingEntry>();
   #nextPendingSeq = 0;
   readonly #heap = new TimerHeap<string>();
 
-  /** Addresses with at least one value. */
-  get addressCount(): number {
-    return this.#addresses.size;
+  /**
+   * @param store The committed state (a local store brings its timers and pending messages along).
+   * @param unflushed The writes of epochs not committed yet.
+   */
+  constructor(store: StateStore = new MemoryStateStore(), unflushed: UnflushedWrites = () => []) {
+    this.#store = store;
+    this.#unflushed = unflushed;
+    for (const { key, value } of store.records()) this.#restoreInMemory(key, value);
+  }
+
+  /** The store of committed state. */
+  get store(): StateStore {
+    return this.#store;
+  }
+
+  /** State values committed. */
+  get valueCount(): number {
+    return this.#store.size;
   }
 
   /**
@@ -111,96 +120,100 @@ export class TaskState {
   }
 
   /**
-   * Applies one changelog record during restore (records in offset order; a null value deletes).
+   * Applies changelog records read during restore (in offset order; a null value deletes) and the checkpoint they
+   * bring the store to.
    *
-   * @throws {ProtoDecodeError} for a record that is not a changelog record.
+   * @throws {ChangelogRecordError} naming the index of a record that is not a changelog record (none is applied).
    */
+  restoreRecords(
+    records: Iterable<{ key: Uint8Array | null; value: Uint8Array | null }>,
+    checkpoint?: Checkpoint,
+  ): void {
+    const writes: ChangelogWrite[] = [];
+    let index = 0;
+    for (const { key, value } of records) {
+      try {
+        if (key === null) throw new Error("a changelog record without key");
+        writes.push({ id: this.#restoreInMemory(key, value), key, value });
+      } catch (error) {
+        throw new ChangelogRecordError(index, error);
+      }
+      index++;
+    }
+    this.#store.apply(writes, checkpoint);
+  }
+
+  /** Applies one changelog record (tests and the test kit). */
   restore(key: Uint8Array, value: Uint8Array | null): void {
-    const decoded = decodeChangelogKey(key);
-    if (decoded.kind === "state") {
-      if (value === null) return this.#delete(decoded.address, decoded.name);
-      const entry = decodeStateEntry(value);
-      this.#values(decoded.address, true).set(decoded.name, {
-        value: entry.value,
-        writtenAt: entry.writtenAt,
-        calledAt: entry.calledAt,
-        persistedCalledAt: entry.calledAt,
-        restored: true,
-      });
-      return;
-    }
-    if (decoded.kind === "pending") {
-      this.#nextPendingSeq = Math.max(this.#nextPendingSeq, decoded.seq + 1);
-      if (value === null) this.#restoredPending.delete(decoded.seq);
-      else this.#restoredPending.set(decoded.seq, decodePendingEntry(value));
-      return;
-    }
-    const id = timerId(decoded.sender, decoded.id);
-    if (value === null) {
-      this.#timers.delete(id);
-      return;
-    }
-    const entry = decodeTimerEntry(value);
-    this.#addTimer({ sender: decoded.sender, id: decoded.id, ...entry });
+    this.restoreRecords([{ key, value }]);
+  }
+
+  /** Commits: the writes of an epoch that committed reach the store, with the checkpoint they bring it to. */
+  flush(writes: Iterable<ChangelogWrite>, checkpoint?: Checkpoint): void {
+    this.#store.apply(writes, checkpoint);
   }
 
   /** The live values of an address for a call at `now`; expired values are deleted and call times refreshed. */
   read(address: Address, specs: readonly ValueSpec[], now: number): StateRead {
     const values = new Map<string, TypedValue>();
     const writes: ChangelogWrite[] = [];
-    const stored = this.#values(address, false);
-    if (stored === undefined) return { values, writes };
     for (const spec of specs) {
-      const entry = stored.get(spec.name);
+      const id = stateId(address, spec.name);
+      const entry = this.#lookup(id);
+      const expired = entry !== undefined && this.#isExpired(id, entry, spec, now);
+      // This call counts as the last one (also for a value it is about to write).
+      if (spec.expireAfterCall > 0) this.#calledAt.set(id, now);
       if (entry === undefined) continue;
-      if (isExpired(entry, spec, now)) {
-        this.#delete(address, spec.name);
+      if (expired) {
         writes.push(stateWrite(address, spec.name, null));
         continue;
       }
       values.set(spec.name, entry.value);
-      if (spec.expireAfterCall > 0) {
-        entry.calledAt = now;
-        entry.restored = false;
-        if (now - entry.persistedCalledAt >= slack(spec.expireAfterCall)) {
-          entry.persistedCalledAt = now;
-          writes.push(stateWrite(address, spec.name, entry));
-        }
+      if (spec.expireAfterCall > 0 && now - entry.calledAt >= slack(spec.expireAfterCall)) {
+        writes.push(stateWrite(address, spec.name, { ...entry, calledAt: now }));
       }
     }
     return { values, writes };
   }
 
-  /** Applies an invocation's state mutations at `now`. */
+  /** The writes of an invocation's state mutations at `now`. */
   write(address: Address, mutations: readonly StateMutation[], now: number): ChangelogWrite[] {
     return mutations.map((mutation) => {
-      if (mutation.kind === "delete") {
-        this.#delete(address, mutation.name);
-        return stateWrite(address, mutation.name, null);
-      }
-      const entry = { value: mutation.value, writtenAt: now, calledAt: now, persistedCalledAt: now, restored: false };
-      this.#values(address, true).set(mutation.name, entry);
-      return stateWrite(address, mutation.name, entry);
+      if (mutation.kind === "delete") return stateWrite(address, mutation.name, null);
+      return stateWrite(address, mutation.name, { value: mutation.value, writtenAt: now, calledAt: now });
     });
   }
 
-  /** The stored values of an address (for the control API and tests), expired or not. */
-  peek(address: Address): Map<string, TypedValue> {
-    const stored = this.#values(address, false);
-    return new Map([...stored ?? []].map(([name, entry]) => [name, entry.value]));
+  /** The values an address holds for these states (the control API and tests), expired or not. */
+  peek(address: Address, specs: readonly ValueSpec[]): Map<string, TypedValue> {
+    const values = new Map<string, TypedValue>();
+    for (const spec of specs) {
+      const entry = this.#lookup(stateId(address, spec.name));
+      if (entry !== undefined) values.set(spec.name, entry.value);
+    }
+    return values;
   }
 
-  /** Deletes every expired value of every address whose specs are known; returns the tombstones. */
+  /**
+   * The tombstones of every committed value that expired, of the function types whose specs are known (values
+   * written since the last commit are fresh).
+   */
   sweepExpired(specsOf: (typename: string) => readonly ValueSpec[] | undefined, now: number): ChangelogWrite[] {
+    for (const [id, calledAt] of this.#calledAt) if (now - calledAt >= CALL_TIMES_KEPT_MS) this.#calledAt.delete(id);
     const writes: ChangelogWrite[] = [];
-    for (const { address, values } of [...this.#addresses.values()]) {
-      const specs = specsOf(address.typename);
-      if (specs === undefined) continue;
-      for (const spec of specs) {
-        const entry = values.get(spec.name);
-        if (entry !== undefined && isExpired(entry, spec, now)) {
-          this.#delete(address, spec.name);
-          writes.push(stateWrite(address, spec.name, null));
+    const unflushed = [...this.#unflushed()];
+    for (const typename of this.#store.stateTypes()) {
+      const specs = specsOf(typename)?.filter((spec) => spec.expireAfterCall > 0 || spec.expireAfterWrite > 0);
+      if (specs === undefined || specs.length === 0) continue;
+      const byName = new Map(specs.map((spec) => [spec.name, spec]));
+      for (const [id, bytes] of this.#store.stateOf(typename)) {
+        const { name } = parseStateId(id);
+        const spec = byName.get(name);
+        if (spec === undefined || unflushed.some((writes) => writes.has(id))) continue;
+        const entry = decodeStateEntry(bytes);
+        if (this.#isExpired(id, entry, spec, now)) {
+          this.#calledAt.delete(id);
+          writes.push({ id, key: stateKeyOfId(id), value: null });
         }
       }
     }
@@ -251,6 +264,47 @@ export class TaskState {
     return due;
   }
 
+  /** A state value through the uncommitted epochs, newest first, then the store. */
+  #lookup(id: string): StateEntry | undefined {
+    for (const writes of this.#unflushed()) {
+      const write = writes.get(id);
+      if (write !== undefined) return write.value === null ? undefined : decodeStateEntry(write.value);
+    }
+    const bytes = this.#store.get(id);
+    return bytes === undefined ? undefined : decodeStateEntry(bytes);
+  }
+
+  #isExpired(id: string, entry: StateEntry, spec: ValueSpec, now: number): boolean {
+    if (spec.expireAfterWrite > 0 && now >= entry.writtenAt + spec.expireAfterWrite) return true;
+    if (spec.expireAfterCall > 0) {
+      const lastCall = this.#calledAt.get(id) ?? entry.calledAt + slack(spec.expireAfterCall);
+      if (now >= lastCall + spec.expireAfterCall) return true;
+    }
+    return false;
+  }
+
+  /**
+   * Decodes a changelog record (so a bad one fails the restore at its offset); timers and pending messages go to
+   * memory. Returns the record's id.
+   */
+  #restoreInMemory(key: Uint8Array, value: Uint8Array | null): string {
+    const decoded = decodeChangelogKey(key);
+    if (decoded.kind === "state") {
+      if (value !== null) decodeStateEntry(value);
+      return stateId(decoded.address, decoded.name);
+    }
+    if (decoded.kind === "pending") {
+      this.#nextPendingSeq = Math.max(this.#nextPendingSeq, decoded.seq + 1);
+      if (value === null) this.#restoredPending.delete(decoded.seq);
+      else this.#restoredPending.set(decoded.seq, decodePendingEntry(value));
+      return `p\u0000${decoded.seq}`;
+    }
+    const id = timerId(decoded.sender, decoded.id);
+    if (value === null) this.#timers.delete(id);
+    else this.#addTimer({ sender: decoded.sender, id: decoded.id, ...decodeTimerEntry(value) });
+    return id;
+  }
+
   #addTimer(timer: PendingTimer): void {
     const id = timerId(timer.sender, timer.id);
     this.#timers.set(id, timer);
@@ -269,25 +323,17 @@ export class TaskState {
       }
     }
   }
+}
 
-  #values(address: Address, create: true): Map<string, StoredValue>;
-  #values(address: Address, create: false): Map<string, StoredValue> | undefined;
-  #values(address: Address, create: boolean): Map<string, StoredValue> | undefined {
-    const key = addressKey(address);
-    let slot = this.#addresses.get(key);
-    if (slot === undefined && create) {
-      slot = { address, values: new Map() };
-      this.#addresses.set(key, slot);
-    }
-    return slot?.values;
-  }
-
-  #delete(address: Address, name: string): void {
-    const key = addressKey(address);
-    const slot = this.#addresses.get(key);
-    if (slot === undefined) return;
-    slot.values.delete(name);
-    if (slot.values.size === 0) this.#addresses.delete(key);
+/** A changelog record that cannot be read, by its index in a restored batch. */
+export class ChangelogRecordError extends Error {
+  /**
+   * @param index The record's index in the batch.
+   * @param cause Why it cannot be read.
+   */
+  constructor(readonly index: number, cause: unknown) {
+    super(cause instanceof Error ? cause.message : String(cause), { cause });
+    this.name = "ChangelogRecordError";
   }
 }
 
@@ -312,27 +358,32 @@ function pendingWrite(seq: number, entry: PendingEntry | null): ChangelogWrite {
   };
 }
 
-function stateWrite(address: Address, name: string, entry: StoredValue | null): ChangelogWrite {
+function stateWrite(address: Address, name: string, entry: StateEntry | null): ChangelogWrite {
   return {
-    id: `s\u0000${addressKey(address)}\u0000${name}`,
+    id: stateId(address, name),
     key: encodeChangelogKey({ kind: "state", address, name }),
-    value: entry === null ? null : encodeStateEntry({
-      value: entry.value,
-      writtenAt: entry.writtenAt,
-      calledAt: entry.persistedCalledAt,
-    }),
+    value: entry === null ? null : encodeStateEntry(entry),
   };
+}
+
+/** The record id of a state value: typename and state name first (neither holds NUL), the address id last. */
+function stateId(address: Address, name: string): string {
+  return `s\u0000${address.typename}\u0000${name}\u0000${address.id}`;
+}
+
+function parseStateId(id: string): { typename: string; name: string; addressId: string } {
+  const first = id.indexOf("\u0000", 2);
+  const second = id.indexOf("\u0000", first + 1);
+  return { typename: id.slice(2, first), name: id.slice(first + 1, second), addressId: id.slice(second + 1) };
+}
+
+function stateKeyOfId(id: string): Uint8Array {
+  const { typename, name, addressId } = parseStateId(id);
+  const slash = typename.lastIndexOf("/");
+  const address = new Address(typename.slice(0, slash), typename.slice(slash + 1), addressId, typename);
+  return encodeChangelogKey({ kind: "state", address, name });
 }
 
 function slack(ttl: number): number {
   return Math.ceil(ttl / 10);
-}
-
-function isExpired(entry: StoredValue, spec: ValueSpec, now: number): boolean {
-  if (spec.expireAfterWrite > 0 && now >= entry.writtenAt + spec.expireAfterWrite) return true;
-  if (spec.expireAfterCall > 0) {
-    const lastCall = entry.restored ? entry.persistedCalledAt + slack(spec.expireAfterCall) : entry.calledAt;
-    if (now >= lastCall + spec.expireAfterCall) return true;
-  }
-  return false;
 }

@@ -326,7 +326,7 @@ export class TestApp {
     const slash = typename.indexOf("/");
     const address = Address.fromParts(typename.slice(0, slash), typename.slice(slash + 1), id);
     const { task } = this.#slots[taskOfId(id, this.taskCount)];
-    return describeState(task.state.peek(address), callable.valueSpecs);
+    return describeState(task.state.peek(address, callable.valueSpecs), callable.valueSpecs);
   }
 
   /** Tasks that stopped, with why and where (a failed function, an unroutable record). */

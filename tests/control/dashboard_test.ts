@@ -125,7 +125,7 @@ function fakeApp(): { app: ControlledApp; calls: string[] } {
     commits: 10,
     ingressPauses: 0,
     carriedOver: 0,
-    addresses: 100,
+    stateValues: 100,
     timers: 0,
     committedOffsets: {},
     functions: Object.fromEntries(

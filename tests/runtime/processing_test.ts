@@ -168,7 +168,12 @@ kafkaTest(
     const app = await startApp({ group, topics: [{ topic: input, targets: ["test.eddy/sum"] }] }, functions, {
       limits: { maxQueued: 20, maxInFlight: 2 },
     });
-    const sum = (id: string) => app.runtime.task(0)?.state.peek(Address.fromParts("test.eddy", "sum", id)).get("sum");
+    const sum = (id: string) =>
+      app.runtime.task(0)?.state.peek(
+        Address.fromParts("test.eddy", "sum", id),
+        functions.functionSpec("test.eddy/sum")!.valueSpecs,
+      )
+        .get("sum");
     try {
       await waitFor("every record summed", () => app.runtime.task(0)?.report().invocations === 300);
       equal(app.runtime.task(0)!.report().ingressPauses > 0, true, "the ingress was paused");

@@ -203,14 +203,14 @@ function renderTasks(tasks) {
   const failed = tasks.filter((task) => task.status === "failed").length;
   setCell($("tasks-summary"), `${tasks.length} on this instance${failed > 0 ? ` · ${failed} stopped` : ""}`);
   syncRows($("tasks").tBodies[0], tasks, (task) => String(task.task), 9, (tr, task) => {
-    const [id, status, queued, running, invocations, commits, addresses, detail, action] = tr.cells;
+    const [id, status, queued, running, invocations, commits, stateValues, detail, action] = tr.cells;
     setCell(id, String(task.task));
     badge(status, task.status);
     setCell(queued, number(task.queued), "num");
     setCell(running, number(task.inFlight), "num");
     setCell(invocations, number(task.invocations), "num");
     setCell(commits, number(task.commits), "num");
-    setCell(addresses, number(task.addresses), "num");
+    setCell(stateValues, number(task.stateValues), "num");
     detail.className = "detail";
     if (task.failure !== undefined) {
       const origin = task.failure.origin;

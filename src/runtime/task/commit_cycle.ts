@@ -2,13 +2,16 @@
  * A task's commit cycle: the open epoch takes the effects and offsets of what arrives; on a tick it closes (when it
  * holds anything) and a new one opens; a closed epoch commits — records outside the transaction first, then its
  * changelog, mailbox and egress records with its offsets through the committer — once its messages are done. One
- * epoch commits at a time, in order (epoch.ts: the consistent cut).
+ * epoch commits at a time, in order (epoch.ts: the consistent cut). A committed epoch's changelog writes then reach
+ * the task's state store, with the changelog offset after them as its checkpoint; until then the task state reads
+ * them from their epoch (`unflushed`).
  *
  * @module
  */
 
 import type { AppPlan } from "../app_plan.ts";
 import type { Logger } from "../logger.ts";
+import type { ChangelogWrite, Checkpoint } from "../../state/state_store.ts";
 import type { OutgoingRecord, TaskCommitter } from "../ports.ts";
 import { Epoch } from "./epoch.ts";
 import type { EgressSink } from "./types.ts";
@@ -25,6 +28,8 @@ export interface CommitCycleOptions {
   egress: EgressSink;
   /** The task's log. */
   log: Logger;
+  /** Applies a committed epoch's changelog writes to the state store (with the checkpoint, when known). */
+  flush(writes: Iterable<ChangelogWrite>, checkpoint: Checkpoint | undefined): void;
   /** After each successful commit. */
   onCommitted(): void;
   /** After a failed commit (the epoch is not committed; the task must start over). */
@@ -62,6 +67,12 @@ export class CommitCycle {
   /** Whether nothing waits to be committed (a commit may still be running). */
   get settled(): boolean {
     return this.#closed === undefined && this.#open.empty;
+  }
+
+  /** The changelog writes of the epochs not committed, newest first (the task state reads through them). */
+  *unflushed(): Iterable<ReadonlyMap<string, ChangelogWrite>> {
+    yield this.#open.changelog;
+    if (this.#closed !== undefined) yield this.#closed.changelog;
   }
 
   /** Epochs holding anything not committed. */
@@ -109,10 +120,17 @@ export class CommitCycle {
         key: write.key,
         value: write.value,
       }));
-      await this.#options.committer.commit({
+      const written = await this.#options.committer.commit({
         records: [...changelog, ...epoch.records],
         offsets: [...epoch.offsets.values()],
       });
+      const last = written?.get(`${plan.changelogTopic}/${task}`);
+      // Without the offset (no changelog record, or a client that did not say) the store's checkpoint stays where
+      // it was: replaying from an older offset re-applies records the store has, which changes nothing.
+      this.#options.flush(
+        epoch.changelog.values(),
+        last === undefined ? undefined : { offset: last + 1, writtenAt: Date.now() },
+      );
       this.commits++;
       this.commitSeconds += (performance.now() - started) / 1000;
       for (const [key, offset] of epoch.offsets) this.committed.set(key, offset.offset);

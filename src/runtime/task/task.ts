@@ -55,7 +55,7 @@ export class Task {
   readonly #limits: TaskLimits;
   readonly #log: Logger;
   readonly #clock: Clock;
-  readonly #state = new TaskState();
+  readonly #state: TaskState;
   readonly #queues = new AddressQueues();
   readonly #effects: EffectTarget;
   #inFlight = 0;
@@ -96,6 +96,7 @@ export class Task {
     this.#log = options.log;
     this.#clock = options.clock ?? systemClock;
     this.#lastRecommit = this.#lastSweep = this.#clock.now();
+    this.#state = new TaskState(options.store, () => this.#cycle.unflushed());
     this.#invoker = {
       plan: options.plan,
       state: this.#state,
@@ -111,6 +112,7 @@ export class Task {
       committer: options.committer,
       egress: options.egress,
       log: options.log,
+      flush: (writes, checkpoint) => this.#state.flush(writes, checkpoint),
       onCommitted: () => this.#afterCommit(),
       onFailed: (error) => this.#commitFailed(error),
     });
@@ -231,6 +233,7 @@ export class Task {
     this.#queues.clear();
     this.#pendingQueued = 0;
     this.#overfull.clear();
+    this.#state.store.close();
     await this.#options.committer.close();
   }
 
@@ -259,7 +262,7 @@ export class Task {
       commits: this.#cycle.commits,
       ingressPauses: this.#ingressPauses,
       carriedOver: this.#carriedOver,
-      addresses: this.#state.addressCount,
+      stateValues: this.#state.valueCount,
       timers: this.#state.timerCount,
       committedOffsets: Object.fromEntries(this.#cycle.committed),
       functions: Object.fromEntries([...this.#functions].map(([typename, counters]) => [typename, { ...counters }])),

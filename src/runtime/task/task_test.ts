@@ -339,9 +339,9 @@ Deno.test("task: state expires after its TTL and the sweep writes its tombstone"
   const h = harness(counter);
   h.send(0, 0, ["a", "1"]);
   await h.clock.advance(100);
-  equal(h.task.report().addresses, 1);
+  equal(h.task.report().stateValues, 1);
   await h.clock.advance(180_000); // TTL 120 s, swept every 60 s
-  equal(h.task.report().addresses, 0);
+  equal(h.task.report().stateValues, 0);
   const tombstones = h.commits.slice(1).flatMap((batch) =>
     batch.records.filter((r) => r.topic === "app-changelog" && r.value === null)
   );

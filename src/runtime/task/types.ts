@@ -13,6 +13,7 @@ import type { TaskCommitter } from "../ports.ts";
 import type { RecordOrigin } from "../routing.ts";
 import type { CallableFunction } from "./callable.ts";
 import type { Clock } from "./clock.ts";
+import type { StateStore } from "../../state/state_store.ts";
 
 /** Where egress records outside the task's transaction go. */
 export interface EgressSink {
@@ -128,8 +129,8 @@ export interface TaskReport {
   ingressPauses: number;
   /** Messages carried past a commit (persisted as pending while their call ran on). */
   carriedOver: number;
-  /** Addresses with state. */
-  addresses: number;
+  /** State values committed (each address holds one per state it has). */
+  stateValues: number;
   /** Pending timers. */
   timers: number;
   /** Offsets committed last, by `topic/partition`. */
@@ -189,4 +190,6 @@ export interface TaskOptions {
   limits?: Partial<TaskLimits>;
   /** Time (default: the system clock). */
   clock?: Clock;
+  /** The committed state (default: a new in-memory store). */
+  store?: StateStore;
 }
