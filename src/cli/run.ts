@@ -37,6 +37,10 @@ Options (flag, then environment variable; the flag wins):
   --processing-guarantee <g>      exactly-once (default) or at-least-once EDDY_PROCESSING_GUARANTEE
   --commit-interval <duration>    how often tasks commit (default 100ms)  EDDY_COMMIT_INTERVAL
   --shutdown-timeout <duration>   longest graceful shutdown (default 30s) EDDY_SHUTDOWN_TIMEOUT
+  --state-dir <folder>            keep task state on disk there (SQLite); EDDY_STATE_DIR
+                                  a start then reads only the changelog
+                                  after each task's checkpoint (default:
+                                  state in memory)
   --log-format <text|json>        log lines on stderr (default text)      EDDY_LOG_FORMAT
   --log-level <level>             debug, info (default), warn, error      EDDY_LOG_LEVEL
   --unroutable-records <policy>   stop (default), skip or                 EDDY_UNROUTABLE_RECORDS
@@ -74,6 +78,7 @@ const FLAGS = {
   "processing-guarantee": { type: "string" },
   "commit-interval": { type: "string" },
   "shutdown-timeout": { type: "string" },
+  "state-dir": { type: "string" },
   "log-format": { type: "string" },
   "log-level": { type: "string" },
   "control-addr": { type: "string" },
@@ -140,6 +145,7 @@ export async function runCommand(args: string[], output: CliOutput): Promise<num
       processingGuarantee: guarantee,
       commitIntervalMs,
       shutdownTimeoutMs,
+      stateDir: option("state-dir"),
       logFormat,
       logLevel,
       controlAddr: option("control-addr"),

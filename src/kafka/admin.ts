@@ -8,7 +8,7 @@
 
 import { type ClusterAdmin, type PartitionOffsets, TopicMismatchError, type TopicSpec } from "../runtime/ports.ts";
 import type { GroupMember } from "../runtime/group_member.ts";
-import { type Admin, AssignerProtocol, type Kafka } from "./kafkajs.ts";
+import { type Admin, AssignerProtocol, ConfigResourceTypes, type Kafka } from "./kafkajs.ts";
 import { decodeMemberData, tasksOfAssignment } from "./task_assignor.ts";
 
 type ClusterFactory = (options: { isolationLevel: number }) => {
@@ -114,6 +114,15 @@ export class KafkaAdmin implements ClusterAdmin {
     const offsets = await this.#admin.fetchTopicOffsets(topic);
     return offsets.map(({ partition, high, low }) => ({ partition, low: Number(low), lastStable: Number(high) }))
       .sort((a, b) => a.partition - b.partition);
+  }
+
+  /** One config of a topic as the broker applies it (its default included). */
+  async topicConfig(topic: string, name: string): Promise<string | undefined> {
+    const { resources } = await this.#admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: [name] }],
+    });
+    return resources[0]?.configEntries.find((entry) => entry.configName === name)?.configValue ?? undefined;
   }
 
   /** Committed offsets of a group per partition (-1 where it has none). */

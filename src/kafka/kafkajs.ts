@@ -15,6 +15,7 @@ export {
   AssignerProtocol,
   CompressionCodecs,
   CompressionTypes,
+  ConfigResourceTypes,
   type Consumer,
   type EachBatchPayload,
   type GroupMember,

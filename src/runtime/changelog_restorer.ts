@@ -1,13 +1,17 @@
 /**
- * Restores a task's state: reads its changelog partition from the start to the last-stable offset through the app
- * consumer (the partition is fetched only while it restores) and applies every record to the task's state.
+ * Restores a task's state: reads its changelog partition to the last-stable offset through the app consumer (the
+ * partition is fetched only while it restores) and applies every record to the task's state store — from the
+ * store's checkpoint when that is safe (restore_start.ts), else from the start into an emptied store. Each fetched
+ * batch moves the checkpoint along, so a restore cut short resumes where it stopped.
  *
  * @module
  */
 
 import { describeError, type Logger } from "./logger.ts";
 import type { AppConsumerPort, ClusterAdmin, ConsumedRecord, RecordHandoff } from "./ports.ts";
+import { type RestoreStart, restoreStart } from "./restore_start.ts";
 import type { RecordOrigin } from "./routing.ts";
+import { ChangelogRecordError } from "../state/task_state.ts";
 import type { Task } from "./task/task.ts";
 
 /** A changelog record that is not Eddy's: the task cannot be restored past it (never applied, never skipped). */
@@ -30,9 +34,19 @@ export class CorruptChangelogError extends Error {
 /** How often a long restore logs its progress. */
 const PROGRESS_LOG_MS = 5_000;
 
+/** Kafka's default `delete.retention.ms`, when the broker does not say. */
+const DEFAULT_DELETE_RETENTION_MS = 86_400_000;
+
+/** What a restore did. */
+export interface RestoreResult extends RestoreStart {
+  /** Changelog records read. */
+  restored: number;
+}
+
 /** The changelog reads of the tasks being restored. */
 export class ChangelogRestorer {
   readonly #restoring = new Map<Task, { accept(handoff: RecordHandoff): void; abort(): void }>();
+  #deleteRetentionMs: Promise<number> | undefined;
 
   /**
    * @param admin For the partition's offsets.
@@ -42,14 +56,21 @@ export class ChangelogRestorer {
   constructor(readonly admin: ClusterAdmin, readonly consumer: AppConsumerPort, readonly topic: string) {}
 
   /**
-   * Reads task p's changelog partition into its state; resolves with the records read, or early when aborted.
+   * Reads task p's changelog partition into its state store; resolves with what it read, or early when aborted.
    *
-   * @throws {Error} naming a changelog record that cannot be read.
+   * @throws {CorruptChangelogError} naming a changelog record that cannot be read.
    */
-  async restore(task: Task, p: number, log?: Logger): Promise<number> {
+  async restore(task: Task, p: number, log?: Logger): Promise<RestoreResult> {
     const topic = this.topic;
-    const offsets = (await this.admin.stableOffsets(topic)).find((o) => o.partition === p);
-    if (offsets === undefined || offsets.lastStable <= offsets.low) return 0;
+    const store = task.state.store;
+    const offsets = (await this.admin.stableOffsets(topic)).find((o) => o.partition === p) ??
+      { partition: p, low: 0, lastStable: 0 };
+    const start = restoreStart(store.checkpoint, offsets, await this.#retention(), Date.now());
+    if (start.full) store.clear();
+    if (start.from >= offsets.lastStable) {
+      if (start.full) store.apply([], { offset: offsets.lastStable, writtenAt: Date.now() });
+      return { ...start, restored: 0 };
+    }
     let restored = 0;
     const started = performance.now();
     let logged = started;
@@ -68,13 +89,13 @@ export class ChangelogRestorer {
         log.info(`restoring: ${restored} records read, ${remaining} to go, ${recordsPerSecond} records/s${left}`);
       }
     };
-    progress(offsets.low);
+    progress(start.from);
     try {
       await new Promise<void>((resolve, reject) => {
         this.#restoring.set(task, {
           accept: (handoff) => {
             try {
-              applyChangelog(task, topic, handoff.records);
+              applyChangelog(task, topic, handoff);
               restored += handoff.records.length;
               progress(handoff.nextOffset);
               if (handoff.nextOffset >= offsets.lastStable) resolve();
@@ -84,14 +105,23 @@ export class ChangelogRestorer {
           },
           abort: () => resolve(), // the caller sees the task is no longer current
         });
-        this.consumer.seek(topic, p, offsets.low);
+        this.consumer.seek(topic, p, start.from);
         this.consumer.resumeTask(p, [topic]);
       });
     } finally {
       this.#restoring.delete(task);
       this.consumer.pauseTask(p, [topic]);
     }
-    return restored;
+    return { ...start, restored };
+  }
+
+  /** The changelog's `delete.retention.ms` (read once). */
+  #retention(): Promise<number> {
+    this.#deleteRetentionMs ??= this.admin.topicConfig(this.topic, "delete.retention.ms").then(
+      (value) => value === undefined ? DEFAULT_DELETE_RETENTION_MS : Number(value),
+      () => DEFAULT_DELETE_RETENTION_MS,
+    );
+    return this.#deleteRetentionMs;
   }
 
   /** Takes fetched changelog records of a task being restored (others are dropped). */
@@ -106,17 +136,16 @@ export class ChangelogRestorer {
 }
 
 /**
- * Applies changelog records to a task's state.
+ * Applies a fetched batch of changelog records to a task's state, with the checkpoint after it.
  *
- * @throws {Error} naming the changelog record that cannot be read.
+ * @throws {CorruptChangelogError} naming the changelog record that cannot be read (nothing of the batch is applied).
  */
-function applyChangelog(task: Task, topic: string, records: ConsumedRecord[]): void {
-  for (const record of records) {
-    try {
-      if (record.key === null) throw new Error("a changelog record without key");
-      task.state.restore(record.key, record.value);
-    } catch (error) {
-      throw new CorruptChangelogError({ topic, partition: task.task, offset: record.offset }, describeError(error));
-    }
+function applyChangelog(task: Task, topic: string, handoff: RecordHandoff): void {
+  try {
+    task.state.restoreRecords(handoff.records, { offset: handoff.nextOffset, writtenAt: Date.now() });
+  } catch (error) {
+    if (!(error instanceof ChangelogRecordError)) throw error;
+    const record = handoff.records[error.index];
+    throw new CorruptChangelogError({ topic, partition: task.task, offset: record.offset }, error.message);
   }
 }

@@ -61,4 +61,10 @@ export interface AppOptions {
    * `default.replication.factor`) and topic configs (e.g. `min.insync.replicas`), applied to both.
    */
   internalTopics?: InternalTopicSettings;
+  /**
+   * A folder for the tasks' local state stores (like Kafka Streams' `state.dir`): committed state lives there, on
+   * disk, and a start reads only the changelog after each store's checkpoint. One instance per folder. Default: state
+   * in memory, restored from the whole changelog at every start.
+   */
+  stateDir?: string;
 }

@@ -166,6 +166,8 @@ export interface ClusterAdmin {
   topicOffsets(topic: string): Promise<PartitionOffsets[]>;
   /** Low and last-stable offsets of every partition. */
   stableOffsets(topic: string): Promise<Omit<PartitionOffsets, "high">[]>;
+  /** One config of a topic as the broker applies it (its default included), or undefined when not reported. */
+  topicConfig(topic: string, name: string): Promise<string | undefined>;
   /** Committed offsets of a group per partition (-1 where it has none). */
   groupOffsets(groupId: string, topic: string): Promise<Map<number, number>>;
   /** The earliest offset per partition whose timestamp is at or after `timestamp` (-1: none). */

@@ -29,6 +29,8 @@ import type { AppConsumerPort, AppKafka } from "./ports.ts";
 import type { IngressPartitionOffsets, OffsetResetTarget, RuntimeStatus, StopReport, TaskView } from "./status.ts";
 import { DEFAULT_TASK_LIMITS, type TaskLimits } from "./task/types.ts";
 import { TaskManager } from "./task_manager.ts";
+import { MemoryStateStore } from "../state/memory_store.ts";
+import { StateDirectory } from "../state/sqlite_store.ts";
 
 export type { AppOptions, FunctionSource, ProcessingGuarantee, RuntimeOptions } from "./options.ts";
 export type { IngressPartitionOffsets, OffsetResetTarget, RuntimeStatus, StopReport, TaskView } from "./status.ts";
@@ -43,6 +45,7 @@ export class Runtime {
   readonly #kafka: AppKafka;
   #consumer: AppConsumerPort | undefined;
   #restorer: ChangelogRestorer | undefined;
+  #stateDirectory: StateDirectory | undefined;
   #sinks: EgressSinks | undefined;
   #manager: TaskManager | undefined;
   #taskCount = 0;
@@ -139,6 +142,8 @@ export class Runtime {
     this.#taskCount = await admin.partitionCount(plan.mailboxTopic) ?? Math.max(...counts.values());
     await ensureInternalTopics(admin, plan, this.#taskCount, this.#options.internalTopics ?? {}, this.#log);
     this.#fingerprint = appFingerprint(plan, this.#options.module, this.#taskCount);
+    const stateDir = this.#options.stateDir;
+    if (stateDir !== undefined) this.#stateDirectory = StateDirectory.open(stateDir, plan.changelogTopic);
     const sinks = new EgressSinks(this.#kafka);
     this.#sinks = sinks;
     for (const egress of plan.egresses.values()) {
@@ -175,6 +180,8 @@ export class Runtime {
       activeIngressTopics: () => this.#activeIngressTopics(),
       running: () => this.#state === "running",
       log: this.#log,
+      openStore: (p, log) =>
+        this.#stateDirectory?.openTask(p, (message) => log.warn(message)) ?? new MemoryStateStore(),
     });
     this.#state = "running"; // before the first rebalance, which may come while start() runs
     await consumer.start();
@@ -406,6 +413,7 @@ export class Runtime {
     await this.#consumer?.stop().catch((error) => this.#log.warn(`leaving the group failed: ${describeError(error)}`));
     await this.#sinks?.close();
     await this.#kafka.admin.disconnect().catch(() => {});
+    this.#stateDirectory?.close();
     this.#state = "stopped";
     return { clean: abandoned.length === 0, abandoned };
   }

@@ -25,6 +25,7 @@ import {
 import { startOffset } from "./start_offsets.ts";
 import { Task } from "./task/task.ts";
 import type { TaskLimits } from "./task/types.ts";
+import type { StateStore } from "../state/state_store.ts";
 
 /** What the task manager needs from its runtime. */
 export interface TaskManagerOptions {
@@ -56,6 +57,8 @@ export interface TaskManagerOptions {
   running(): boolean;
   /** The runtime's log. */
   log: Logger;
+  /** Opens task p's state store (in memory, or the local store of `--state-dir`). */
+  openStore(p: number, log: Logger): StateStore;
 }
 
 /** The tasks of this instance. */
@@ -150,6 +153,7 @@ export class TaskManager {
       log,
       onStopped: (outcome) => this.#onTaskStopped(task, outcome),
       limits: this.#options.limits,
+      store: this.#options.openStore(p, log),
     });
     this.#tasks.set(p, task);
     const current = () => this.#options.running() && this.#tasks.get(p) === task && task.status === "restoring";
@@ -158,12 +162,14 @@ export class TaskManager {
       if (!current()) return;
       const positions = await this.#startPositions(p, log);
       if (!current()) return;
-      const restored = await this.#options.restorer.restore(task, p, log);
+      const { restored, from, full, reason } = await this.#options.restorer.restore(task, p, log);
       if (!current()) return;
       task.restoredRecords = restored;
       consumer.startTask(p, positions, [...this.#options.activeIngressTopics(), plan.mailboxTopic]);
       task.start(positions);
-      log.info(`task started (${restored} changelog records restored)`, {
+      const how = full ? `from the start, ${reason}` : `from offset ${from}, ${reason}`;
+      log.info(`task started (${restored} changelog records restored ${how})`, {
+        store: task.state.store.kind,
         stateValues: task.state.valueCount,
         timers: task.state.timerCount,
       });

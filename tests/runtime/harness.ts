@@ -87,6 +87,8 @@ export async function startApp(
     limits?: Partial<TaskLimits>;
     unroutableRecords?: RecordPolicy;
     failedMessages?: Exclude<RecordPolicy, { type: "skip" }>;
+    stateDir?: string;
+    logger?: Logger;
   } = {},
 ): Promise<RunningApp> {
   return await serve({
@@ -99,8 +101,9 @@ export async function startApp(
     processingGuarantee: options.guarantee,
     handleSignals: false,
     controlAddr: "none",
-    logger: testLogger(),
+    logger: options.logger ?? testLogger(),
     sessionTimeoutMs: 6_000,
+    stateDir: options.stateDir,
   });
 }
 

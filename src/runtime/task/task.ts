@@ -112,7 +112,8 @@ export class Task {
       committer: options.committer,
       egress: options.egress,
       log: options.log,
-      flush: (writes, checkpoint) => this.#state.flush(writes, checkpoint),
+      // A task closed meanwhile has released its store; the store stays behind, which is safe (restore_start.ts).
+      flush: (writes, checkpoint) => this.#status !== "closed" && this.#state.flush(writes, checkpoint),
       onCommitted: () => this.#afterCommit(),
       onFailed: (error) => this.#commitFailed(error),
     });
