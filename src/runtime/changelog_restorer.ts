@@ -7,8 +7,8 @@
  * @module
  */
 
-import { describeError, type Logger } from "./logger.ts";
-import type { AppConsumerPort, ClusterAdmin, ConsumedRecord, RecordHandoff } from "./ports.ts";
+import type { Logger } from "./logger.ts";
+import type { AppConsumerPort, ClusterAdmin, RecordHandoff } from "./ports.ts";
 import { type RestoreStart, restoreStart } from "./restore_start.ts";
 import type { RecordOrigin } from "./routing.ts";
 import { ChangelogRecordError } from "../state/task_state.ts";

@@ -58,7 +58,7 @@ async function changelogRecords(group: string): Promise<number> {
   return offsets.reduce((sum, { high, low }) => sum + Number(high) - Number(low), 0);
 }
 
-function setUp(input: string, output: string): { group: string; module: TestModule } {
+function setUp(input: string): { group: string; module: TestModule } {
   const group = uniqueName("app");
   return {
     group,
@@ -81,7 +81,7 @@ kafkaTest(
   async () => {
     const input = await createTopic("in", { partitions: 2 });
     const output = await createTopic("out", { partitions: 2 });
-    const { group, module } = setUp(input, output);
+    const { group, module } = setUp(input);
     const stateDir = await Deno.makeTempDir({ prefix: "eddy-state-" });
     try {
       await produce(input, rounds(0, 10));
@@ -136,7 +136,7 @@ kafkaTest(
   async () => {
     const input = await createTopic("in", { partitions: 2 });
     const output = await createTopic("out", { partitions: 2 });
-    const { group, module } = setUp(input, output);
+    const { group, module } = setUp(input);
     const stateDir = await Deno.makeTempDir({ prefix: "eddy-state-" });
     const file = await Deno.makeTempFile({ suffix: ".yaml" });
     await Deno.writeTextFile(file, moduleYaml(module));
@@ -183,7 +183,7 @@ kafkaTest(
   async () => {
     const input = await createTopic("in", { partitions: 2 });
     const output = await createTopic("out", { partitions: 2 });
-    const { group, module } = setUp(input, output);
+    const { group, module } = setUp(input);
     const stateDir = await Deno.makeTempDir({ prefix: "eddy-state-" });
     try {
       await produce(input, rounds(0, 3));
