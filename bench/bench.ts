@@ -29,15 +29,19 @@ import { eddyPipelines } from "./pipelines/eddy.ts";
 import { kafkaPerfTools } from "./pipelines/kafka_perf_tools.ts";
 import { kafkaStreamsPipelines } from "./pipelines/kafka_streams.ts";
 import { kafkajsLoop } from "./pipelines/kafkajs_loop.ts";
-import { kafkajsTransactionalLoop } from "./pipelines/kafkajs_transactional_loop.ts";
+import {
+  kafkajsTransactionalLoop,
+  kafkajsTransactionalLoopPerPartition,
+} from "./pipelines/kafkajs_transactional_loop.ts";
 import type { Pipeline, Result } from "./pipelines/pipeline.ts";
-import { describeRun, markdownTable, resultLine, targetLines } from "./report.ts";
+import { costTable, describeRun, markdownTable, resultLine, targetLines } from "./report.ts";
 import { deleteTopics, KEYS, LATENCY_SECONDS, PARTITIONS, RATE, RECORDS } from "./workload.ts";
 
 const ALL: Pipeline[] = [
   ...kafkaPerfTools,
   kafkajsLoop,
   kafkajsTransactionalLoop,
+  kafkajsTransactionalLoopPerPartition,
   ...kafkaStreamsPipelines,
   ...eddyPipelines,
 ];
@@ -96,7 +100,7 @@ try {
 }
 
 run.seconds = Math.round((performance.now() - began) / 1000);
-console.log(`\n${markdownTable(results)}\n`);
+console.log(`\n${markdownTable(results)}\n\n${costTable(results)}\n`);
 for (const line of targetLines(results)) console.log(line);
 
 const out = Deno.env.get("BENCH_OUT") ?? new URL(subset ? "./results/" : "../docs/", import.meta.url).pathname;

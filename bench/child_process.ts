@@ -116,6 +116,11 @@ export class Child {
     return this.#peakKiB / 1024;
   }
 
+  /** CPU time its process tree used so far (user + system, s; 0 once it exited). */
+  cpuSeconds(): number {
+    return treeCpuSeconds(this.#process.pid);
+  }
+
   /** Sends SIGTERM and waits for it to exit (SIGKILL after `timeoutMs`); returns its report. */
   async stop(timeoutMs = 45_000): Promise<ChildReport> {
     this.#pollRss();
@@ -208,6 +213,28 @@ export function treeHighWaterKiB(pid: number): number {
   }
   return total;
 }
+
+/** User + system CPU time of a process and its descendants, in seconds; 0 once it is gone. */
+export function treeCpuSeconds(pid: number): number {
+  let seconds = 0;
+  try {
+    // Fields after the command name (which may hold spaces): the state is field 3, utime 14, stime 15.
+    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    seconds += (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+    for (const thread of Deno.readDirSync(`/proc/${pid}/task`)) {
+      const children = Deno.readTextFileSync(`/proc/${pid}/task/${thread.name}/children`).trim();
+      if (children === "") continue;
+      for (const child of children.split(" ")) seconds += treeCpuSeconds(Number(child));
+    }
+  } catch {
+    // the process (or a thread) ended while being read
+  }
+  return seconds;
+}
+
+/** Linux's USER_HZ (clock ticks per second in /proc/<pid>/stat), 100 on every mainstream architecture. */
+const CLOCK_TICKS = 100;
 
 /**
  * The child side, for Deno children: starts what `start` starts, prints the

@@ -7,9 +7,11 @@
  * @module
  */
 
+import { treeCpuSeconds } from "./child_process.ts";
+import { KafkaAdmin } from "../src/kafka/admin.ts";
 import { OutputReader } from "./output_reader.ts";
-import type { Result, StreamPipeline } from "./pipelines/pipeline.ts";
-import { createTopics, kafka, percentile, produceBacklog, producePaced, RECORDS } from "./workload.ts";
+import type { Result, StreamPipeline, Writes } from "./pipelines/pipeline.ts";
+import { brokerPid, createTopics, kafka, percentile, produceBacklog, producePaced, RECORDS } from "./workload.ts";
 
 /** Measures `pipeline`; the child is stopped whatever happens. */
 export async function measurePipeline(pipeline: StreamPipeline): Promise<Result> {
@@ -18,9 +20,12 @@ export async function measurePipeline(pipeline: StreamPipeline): Promise<Result>
   await produceBacklog(input);
   const reader = new OutputReader(kafka, output);
   await reader.start();
-  const child = await pipeline.start({ input, output });
+  const { child, stateTopics } = await pipeline.start({ input, output });
+  const broker = brokerPid();
   try {
     const readyAt = await child.ready();
+    const cpuAtReady = child.cpuSeconds();
+    const brokerCpuAtReady = broker === undefined ? undefined : treeCpuSeconds(broker);
     await Promise.race([reader.until(RECORDS), child.failure()]);
     const seconds = (performance.now() - readyAt) / 1000;
     const backlogOutputs = reader.latencies.length;
@@ -29,7 +34,10 @@ export async function measurePipeline(pipeline: StreamPipeline): Promise<Result>
     // Late duplicates of an at-least-once pipeline would still arrive; the exactly-once ones have none.
     const latencies = reader.latencies.slice(backlogOutputs);
     const peakRssMiB = child.peakRssMiB();
+    const cpuSeconds = child.cpuSeconds() - cpuAtReady;
+    const brokerCpuSeconds = broker === undefined ? undefined : treeCpuSeconds(broker) - brokerCpuAtReady!;
     const report = await child.stop();
+    const writes = await writesOf(output, stateTopics, reader.count);
     return {
       id: pipeline.id,
       name: pipeline.name,
@@ -44,10 +52,31 @@ export async function measurePipeline(pipeline: StreamPipeline): Promise<Result>
       inputs: RECORDS + paced,
       outputs: reader.count,
       duplicates: reader.duplicates,
+      writes,
+      cpuSeconds,
+      brokerCpuSeconds,
       maxStallMs: report.maxStallMs,
     };
   } finally {
     await child.stop();
     await reader.stop();
+  }
+}
+
+/** Log entries in the output and state topics (their high watermarks: records and transaction markers). */
+async function writesOf(output: string, stateTopics: string[], outputsRead: number): Promise<Writes> {
+  const admin = new KafkaAdmin(kafka);
+  await admin.connect();
+  const entries = async (topic: string) => {
+    const offsets = await admin.topicOffsets(topic).catch(() => []);
+    return offsets.reduce((sum, { high, low }) => sum + high - low, 0);
+  };
+  try {
+    const outputEntries = await entries(output);
+    let state = 0;
+    for (const topic of stateTopics) state += await entries(topic);
+    return { output: outputEntries, outputMarkers: outputEntries - outputsRead, state };
+  } finally {
+    await admin.disconnect();
   }
 }

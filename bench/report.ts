@@ -88,7 +88,7 @@ export function formatNumber(value: number | undefined, digits = 0): string {
 
 /** One line for a finished row. */
 export function resultLine(result: Result): string {
-  const parts = [result.name.padEnd(42)];
+  const parts = [result.name.padEnd(48)];
   if (result.throughput !== undefined) parts.push(`${formatNumber(result.throughput).padStart(9)} rec/s`);
   if (result.p50 !== undefined) parts.push(`p50 ${result.p50} ms, p99 ${result.p99} ms (${result.latencyKind})`);
   if (result.peakRssMiB !== undefined) parts.push(`peak RSS ${result.peakRssMiB.toFixed(0)} MiB`);
@@ -97,6 +97,13 @@ export function resultLine(result: Result): string {
     parts.push(`${result.outputs} outputs for ${result.inputs} inputs (${result.duplicates} duplicates)`);
   }
   if (result.maxStallMs !== undefined) parts.push(`longest loop stall ${result.maxStallMs} ms`);
+  if (result.writes !== undefined) {
+    const { output, outputMarkers, state } = result.writes;
+    parts.push(`wrote ${output} output entries (${outputMarkers} markers), ${state} state entries`);
+  }
+  if (result.cpuSeconds !== undefined) {
+    parts.push(`CPU ${result.cpuSeconds.toFixed(1)} s, broker ${result.brokerCpuSeconds?.toFixed(1) ?? "?"} s`);
+  }
   if (result.note !== undefined) parts.push(result.note);
   return parts.join("  ");
 }
@@ -142,11 +149,46 @@ export function markdownTable(results: Result[]): string {
       result.maxStallMs === undefined ? "–" : formatNumber(result.maxStallMs),
     ];
   });
-  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i])).join(" | ")} |`;
-  return [line(header), `| ${widths.map((width) => "-".repeat(width)).join(" | ")} |`, ...rows.map(line)].join("\n") +
+  return markdown(header, rows) +
     "\n\n¹ not end-to-end: ProducerPerformance's produce latency (acks=all, unthrottled) and EndToEndLatency's round " +
     "trip with one record in flight.";
+}
+
+/** What each pipeline wrote and the CPU it took, per input (Markdown). */
+export function costTable(results: Result[]): string {
+  const header = [
+    "pipeline",
+    "output entries / input",
+    "markers on output",
+    "state entries / input",
+    "CPU, pipeline (ms / 1000 inputs)",
+    "CPU, broker (ms / 1000 inputs)",
+  ];
+  const perInput = (value: number | undefined, inputs: number) =>
+    value === undefined ? "–" : (value / inputs).toFixed(2);
+  const perThousand = (seconds: number | undefined, inputs: number) =>
+    seconds === undefined ? "–" : formatNumber((seconds * 1e6) / inputs);
+  const rows = results.filter((result) => result.writes !== undefined && result.inputs).map((result) => {
+    const inputs = result.inputs!;
+    return [
+      result.name,
+      perInput(result.writes!.output, inputs),
+      formatNumber(result.writes!.outputMarkers),
+      perInput(result.writes!.state, inputs),
+      perThousand(result.cpuSeconds, inputs),
+      perThousand(result.brokerCpuSeconds, inputs),
+    ];
+  });
+  return markdown(header, rows) +
+    "\n\nEntries are log offsets (high watermarks after the run): records and transaction markers. CPU from the " +
+    "pipeline's ready line to its last output, its processes (user + system) and the broker's; the bench's own " +
+    "producer and reader are the same for every row.";
+}
+
+function markdown(header: string[], rows: string[][]): string {
+  const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i])).join(" | ")} |`;
+  return [line(header), `| ${widths.map((width) => "-".repeat(width)).join(" | ")} |`, ...rows.map(line)].join("\n");
 }
 
 /** Where the issue's targets (#11) land. */

@@ -28,6 +28,19 @@ export const PARTITIONS = 4;
 /** The shared broker. */
 export const BROKERS = (Deno.env.get("KAFKA_BROKERS") ?? "127.0.0.1:9092").split(",");
 
+/** Where scripts/kafka/broker.sh keeps the broker's jars, pid file and the tools' log4j2 configuration. */
+export const KAFKA_HOME = Deno.env.get("EDDY_KAFKA_HOME") ?? new URL("../.kafka", import.meta.url).pathname;
+
+/** The local broker's process id, when it runs from KAFKA_HOME (for its CPU time). */
+export function brokerPid(): number | undefined {
+  try {
+    const pid = Number(Deno.readTextFileSync(`${KAFKA_HOME}/broker.pid`).trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A tag for this run's topic and group names. */
 export const RUN = Date.now().toString(36);
 

@@ -12,13 +12,13 @@
  * @module
  */
 
-import { type Child, denoChild, runAsChild } from "../child_process.ts";
+import { denoChild, runAsChild } from "../child_process.ts";
 import { Logger, type LogLevel } from "../../src/runtime/logger.ts";
 import { serve } from "../../src/serve/serve.ts";
 import { parseModuleSpec } from "../../src/spec/load.ts";
 import { BROKERS, createdTopics, RUN } from "../workload.ts";
 import { countFunctions, type EddyApp, greeterFunctions, moduleYaml } from "./eddy_functions.ts";
-import type { Guarantee, PipelineTopics, StreamPipeline } from "./pipeline.ts";
+import type { Guarantee, PipelineTopics, Started, StreamPipeline } from "./pipeline.ts";
 
 function eddyPipeline(
   id: string,
@@ -32,12 +32,12 @@ function eddyPipeline(
     name,
     family: "eddy",
     guarantee,
-    start({ input, output }: PipelineTopics): Promise<Child> {
+    start({ input, output }: PipelineTopics): Promise<Started> {
       const group = `bench-${RUN}-${id}`;
-      createdTopics.push(`${group}-mailbox`, `${group}-changelog`);
-      return Promise.resolve(
-        denoChild(id, import.meta.url, [app, guarantee, BROKERS.join(","), input, output, group]),
-      );
+      const stateTopics = [`${group}-changelog`, `${group}-mailbox`];
+      createdTopics.push(...stateTopics);
+      const child = denoChild(id, import.meta.url, [app, guarantee, BROKERS.join(","), input, output, group]);
+      return Promise.resolve({ child, stateTopics });
     },
   };
 }

@@ -16,7 +16,7 @@
  */
 
 import { Child } from "../child_process.ts";
-import { BROKERS, createTopics, produceBacklog, RECORDS, RUN } from "../workload.ts";
+import { BROKERS, createTopics, KAFKA_HOME, produceBacklog, RECORDS, RUN } from "../workload.ts";
 import type { Result, ToolPipeline } from "./pipeline.ts";
 
 /** The JVM options of the Java children (`BENCH_JAVA_OPTS`, default `-Xmx512m`). */
@@ -28,13 +28,8 @@ const E2E_RECORDS = Number(Deno.env.get("BENCH_E2E_RECORDS") ?? 2_000);
 /** Bytes of one input record (value and key), as the workload writes them. */
 const RECORD_SIZE = JSON.stringify({ name: "name-123", sentAt: Date.now() }).length + "name-123".length;
 
-/** Where broker.sh keeps Kafka's jars and the tools' log4j2 configuration. */
-function kafkaHome(): string {
-  return Deno.env.get("EDDY_KAFKA_HOME") ?? new URL("../../.kafka", import.meta.url).pathname;
-}
-
 function tool(name: string, mainClass: string, args: string[]): Child {
-  const home = kafkaHome();
+  const home = KAFKA_HOME;
   return new Child({
     name,
     command: "java",

@@ -12,7 +12,7 @@
 import { Child } from "../child_process.ts";
 import { BROKERS, createdTopics, RUN } from "../workload.ts";
 import { JAVA_OPTS } from "./kafka_perf_tools.ts";
-import type { Guarantee, PipelineTopics, StreamPipeline } from "./pipeline.ts";
+import type { Guarantee, PipelineTopics, Started, StreamPipeline } from "./pipeline.ts";
 
 const project = new URL("../kafka_streams/", import.meta.url).pathname;
 const jar = `${project}target/kafka-streams-bench.jar`;
@@ -23,13 +23,16 @@ export async function buildKafkaStreamsApp(): Promise<void> {
   const sources = [`${project}pom.xml`, ...files(`${project}src`)];
   if (built !== undefined && sources.every((source) => (mtime(source) ?? Infinity) < built)) return;
   console.log("building bench/kafka_streams (mvn -q -B package) …");
-  const { success } = await new Deno.Command("mvn", {
+  const { success, stdout, stderr } = await new Deno.Command("mvn", {
     args: ["-q", "-B", "-Dstyle.color=never", "package"],
     cwd: project,
-    stdout: "inherit",
-    stderr: "inherit",
+    env: { MAVEN_OPTS: "-Djansi.force=false -Djansi.passthrough=false" },
   }).output();
-  if (!success) throw new Error("mvn package failed in bench/kafka_streams (see Maven's output above)");
+  if (!success) {
+    await Deno.stderr.write(stdout);
+    await Deno.stderr.write(stderr);
+    throw new Error("mvn package failed in bench/kafka_streams (see Maven's output above)");
+  }
 }
 
 function mtime(path: string): number | undefined {
@@ -54,9 +57,10 @@ function streamsPipeline(id: string, name: string, guarantee: Exclude<Guarantee,
     family: "streams",
     guarantee,
     prepare: buildKafkaStreamsApp,
-    async start({ input, output }: PipelineTopics): Promise<Child> {
+    async start({ input, output }: PipelineTopics): Promise<Started> {
       const applicationId = `bench-${RUN}-${id}`;
-      createdTopics.push(`${applicationId}-counts-changelog`);
+      const changelog = `${applicationId}-counts-changelog`;
+      createdTopics.push(changelog);
       const stateDir = await Deno.makeTempDir({ prefix: "eddy-bench-streams-" });
       const child = new Child({
         name: id,
@@ -64,6 +68,8 @@ function streamsPipeline(id: string, name: string, guarantee: Exclude<Guarantee,
         args: [
           ...JAVA_OPTS,
           "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+          // A start-up warning about global stores (there are none here).
+          "-Dorg.slf4j.simpleLogger.log.org.apache.kafka.streams.StreamsConfig=error",
           "-cp",
           `${jar}:${project}target/lib/*`,
           "dev.eddy.bench.KeyedCount",
@@ -76,7 +82,7 @@ function streamsPipeline(id: string, name: string, guarantee: Exclude<Guarantee,
         ],
       });
       void child.exited.then(() => Deno.remove(stateDir, { recursive: true }).catch(() => {}));
-      return child;
+      return { child, stateTopics: [changelog] };
     },
   };
 }

@@ -10,12 +10,12 @@
  * @module
  */
 
-import { type Child, denoChild, runAsChild } from "../child_process.ts";
+import { denoChild, runAsChild } from "../child_process.ts";
 import { createKafka } from "../../src/kafka/client.ts";
 import { Partitioners } from "../../src/kafka/kafkajs.ts";
 import type { Input } from "../workload.ts";
 import { BROKERS, RUN } from "../workload.ts";
-import type { PipelineTopics, StreamPipeline } from "./pipeline.ts";
+import type { PipelineTopics, Started, StreamPipeline } from "./pipeline.ts";
 
 /** The loop as a bench pipeline. */
 export const kafkajsLoop: StreamPipeline = {
@@ -24,9 +24,9 @@ export const kafkajsLoop: StreamPipeline = {
   name: "kafkajs loop",
   family: "client",
   guarantee: "at-least-once",
-  start({ input, output }: PipelineTopics): Promise<Child> {
+  start({ input, output }: PipelineTopics): Promise<Started> {
     const args = [BROKERS.join(","), input, output, `bench-${RUN}-kafkajs-loop`];
-    return Promise.resolve(denoChild("kafkajs-loop", import.meta.url, args));
+    return Promise.resolve({ child: denoChild("kafkajs-loop", import.meta.url, args), stateTopics: [] });
   },
 };
 

@@ -1,56 +1,67 @@
 /**
  * The client's ceiling for what Eddy's exactly-once count writes: a raw
- * kafkajs loop with one consumer and one transactional producer. Each input
+ * kafkajs loop with one consumer and transactional producers. Each input
  * is counted per key; at most every 100 ms (at a batch's end, or on a timer
  * when the input is idle) one transaction holds the outputs since the last
  * one (one per input), each changed key's last count as the record Eddy
  * writes to its changelog (Eddy's own key and value encoders, to the input's
  * partition of a compacted topic), and the consumed offsets (`sendOffsets`).
  *
- * Unlike Eddy (one transactional producer per task, i.e. per input
- * partition: 4 transactions per commit interval here), this loop commits all
- * partitions in one transaction, as Kafka Streams' `exactly_once_v2` does
- * per stream thread.
+ * Two variants: one transactional producer for all partitions (one
+ * transaction per commit interval, as Kafka Streams' `exactly_once_v2` has
+ * per stream thread), and one per input partition (4 transactions per
+ * commit interval here, committed concurrently, as Eddy has one per task).
  *
  * Run as a child: `deno run -A bench/pipelines/kafkajs_transactional_loop.ts <brokers> <input> <output>
- * <changelog> <group> <transactional id>`.
+ * <changelog> <group> <thread|partition>`.
  *
  * @module
  */
 
 import { Buffer } from "node:buffer";
-import { type Child, denoChild, runAsChild } from "../child_process.ts";
+import { denoChild, runAsChild } from "../child_process.ts";
 import { createKafka } from "../../src/kafka/client.ts";
-import { Partitioners } from "../../src/kafka/kafkajs.ts";
+import { Partitioners, type Producer } from "../../src/kafka/kafkajs.ts";
 import { Address } from "../../src/sdk/address.ts";
 import { INT_TYPE } from "../../src/sdk/types.ts";
 import { toTypedValue } from "../../src/sdk/typed_value.ts";
 import { encodeChangelogKey, encodeStateEntry } from "../../src/state/changelog_record.ts";
-import { BROKERS, createTopics, type Input, RUN } from "../workload.ts";
-import type { PipelineTopics, StreamPipeline } from "./pipeline.ts";
+import { BROKERS, createTopics, type Input, PARTITIONS, RUN } from "../workload.ts";
+import type { PipelineTopics, Started, StreamPipeline } from "./pipeline.ts";
 
 const COMMIT_INTERVAL_MS = 100;
 
-/** The transactional loop as a bench pipeline. */
-export const kafkajsTransactionalLoop: StreamPipeline = {
-  kind: "stream",
-  id: "kafkajs-tx-loop",
-  name: "kafkajs transactional loop",
-  family: "client",
-  guarantee: "exactly-once",
-  async start({ input, output }: PipelineTopics): Promise<Child> {
-    const { changelog } = await createTopics("kafkajs-tx-loop", ["changelog"], { "cleanup.policy": "compact" });
-    const group = `bench-${RUN}-kafkajs-tx-loop`;
-    return denoChild("kafkajs-tx-loop", import.meta.url, [
-      BROKERS.join(","),
-      input,
-      output,
-      changelog,
-      group,
-      `${group}-producer`,
-    ]);
-  },
-};
+function transactionalLoop(id: string, name: string, scope: Scope): StreamPipeline {
+  return {
+    kind: "stream",
+    id,
+    name,
+    family: "client",
+    guarantee: "exactly-once",
+    async start({ input, output }: PipelineTopics): Promise<Started> {
+      const { changelog } = await createTopics(id, ["changelog"], { "cleanup.policy": "compact" });
+      const args = [BROKERS.join(","), input, output, changelog, `bench-${RUN}-${id}`, scope];
+      return { child: denoChild(id, import.meta.url, args), stateTopics: [changelog] };
+    },
+  };
+}
+
+/** One transaction per commit interval for all partitions (the anchor of Eddy's exactly-once count). */
+export const kafkajsTransactionalLoop: StreamPipeline = transactionalLoop(
+  "kafkajs-tx-loop",
+  "kafkajs transactional loop",
+  "thread",
+);
+
+/** One transactional producer and transaction per partition and commit interval, as Eddy's tasks. */
+export const kafkajsTransactionalLoopPerPartition: StreamPipeline = transactionalLoop(
+  "kafkajs-tx-loop-per-partition",
+  "kafkajs transactional loop, 1 tx per partition",
+  "partition",
+);
+
+/** One transaction for all partitions, or one per partition. */
+type Scope = "thread" | "partition";
 
 interface Options {
   brokers: string[];
@@ -58,32 +69,48 @@ interface Options {
   output: string;
   changelog: string;
   group: string;
-  transactionalId: string;
+  scope: Scope;
 }
 
 type Message = { key: string | Buffer; value: string | Buffer; partition?: number };
 
+/** What a partition consumed since its last commit. */
+interface Pending {
+  outputs: Message[];
+  /** Changed keys: their last count. */
+  changed: Map<string, number>;
+  /** The next offset to consume. */
+  position: string;
+}
+
 async function startLoop(options: Options) {
-  const kafka = createKafka({ brokers: options.brokers, clientId: "bench-kafkajs-tx-loop" });
-  const producer = kafka.producer({
-    transactionalId: options.transactionalId,
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
+  const kafka = createKafka({ brokers: options.brokers, clientId: `bench-${options.group}` });
+  const producers = new Map<number | "all", Producer>();
+  const producerOf = async (partition: number) => {
+    const key = options.scope === "thread" ? "all" : partition;
+    let producer = producers.get(key);
+    if (producer === undefined) {
+      producer = kafka.producer({
+        transactionalId: `${options.group}-${key}`,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      producers.set(key, producer);
+      await producer.connect();
+    }
+    return producer;
+  };
   const consumer = kafka.consumer({ groupId: options.group, maxWaitTimeInMs: 100 });
   consumer.on(consumer.events.CRASH, ({ payload }) => console.error(`consumer crashed: ${payload.error}`));
   const joined = new Promise((resolve) => consumer.on(consumer.events.GROUP_JOIN, resolve));
-  await producer.connect();
+  if (options.scope === "thread") await producerOf(0);
+  else for (let partition = 0; partition < PARTITIONS; partition++) await producerOf(partition);
   await consumer.connect();
   await consumer.subscribe({ topics: [options.input], fromBeginning: true });
 
   const counts = new Map<string, number>();
-  let outputs: Message[] = [];
-  /** Changed keys since the last commit: their last count and partition. */
-  let changed = new Map<string, { count: number; partition: number }>();
-  /** The next offset to consume, per partition, since the last commit. */
-  let positions = new Map<number, string>();
+  let pending = new Map<number, Pending>();
   let lastCommit = performance.now();
   let failed: Error | undefined;
 
@@ -99,36 +126,32 @@ async function startLoop(options: Options) {
     return next;
   };
 
-  const commit = async () => {
-    if (positions.size === 0 || performance.now() - lastCommit < COMMIT_INTERVAL_MS) return;
-    lastCommit = performance.now();
-    const [records, states, offsets] = [outputs, changed, positions];
-    outputs = [];
-    changed = new Map();
-    positions = new Map();
+  /** One transaction: the partitions' outputs, their changed keys' state records, their offsets. */
+  const transact = async (producer: Producer, partitions: [number, Pending][]) => {
     const now = Date.now();
-    const stateRecords: Message[] = [...states].map(([name, { count, partition }]) => ({
-      key: Buffer.from(
-        encodeChangelogKey({
+    const outputs = partitions.flatMap(([, { outputs }]) => outputs);
+    const states: Message[] = partitions.flatMap(([partition, { changed }]) =>
+      [...changed].map(([name, count]) => ({
+        key: Buffer.from(encodeChangelogKey({
           kind: "state",
           address: Address.fromParts("bench.count", "counter", name),
           name: "count",
-        }),
-      ),
-      value: Buffer.from(encodeStateEntry({ value: toTypedValue(count, INT_TYPE), writtenAt: now, calledAt: now })),
-      partition,
-    }));
+        })),
+        value: Buffer.from(encodeStateEntry({ value: toTypedValue(count, INT_TYPE), writtenAt: now, calledAt: now })),
+        partition,
+      }))
+    );
     const transaction = await producer.transaction();
     try {
-      for (let start = 0; start < records.length; start += 5_000) {
-        await transaction.send({ topic: options.output, acks: -1, messages: records.slice(start, start + 5_000) });
+      for (let start = 0; start < outputs.length; start += 5_000) {
+        await transaction.send({ topic: options.output, acks: -1, messages: outputs.slice(start, start + 5_000) });
       }
-      await transaction.send({ topic: options.changelog, acks: -1, messages: stateRecords });
+      await transaction.send({ topic: options.changelog, acks: -1, messages: states });
       await transaction.sendOffsets({
         consumerGroupId: options.group,
         topics: [{
           topic: options.input,
-          partitions: [...offsets].map(([partition, offset]) => ({ partition, offset })),
+          partitions: partitions.map(([partition, { position }]) => ({ partition, offset: position })),
         }],
       });
       await transaction.commit();
@@ -138,18 +161,32 @@ async function startLoop(options: Options) {
     }
   };
 
+  const commit = async () => {
+    if (pending.size === 0 || performance.now() - lastCommit < COMMIT_INTERVAL_MS) return;
+    lastCommit = performance.now();
+    const partitions = [...pending];
+    pending = new Map();
+    if (options.scope === "thread") await transact(await producerOf(0), partitions);
+    else await Promise.all(partitions.map(async (entry) => transact(await producerOf(entry[0]), [entry])));
+  };
+
   await consumer.run({
     autoCommit: false,
     eachBatch: async ({ batch }) => {
       await serially(() => {
+        let entry = pending.get(batch.partition);
+        if (entry === undefined) {
+          entry = { outputs: [], changed: new Map(), position: "" };
+          pending.set(batch.partition, entry);
+        }
         for (const message of batch.messages) {
           const { name, sentAt } = JSON.parse(message.value!.toString()) as Input;
           const count = (counts.get(name) ?? 0) + 1;
           counts.set(name, count);
-          outputs.push({ key: name, value: JSON.stringify({ name, count, sentAt }) });
-          changed.set(name, { count, partition: batch.partition });
+          entry.outputs.push({ key: name, value: JSON.stringify({ name, count, sentAt }) });
+          entry.changed.set(name, count);
         }
-        positions.set(batch.partition, String(Number(batch.lastOffset()) + 1));
+        entry.position = String(Number(batch.lastOffset()) + 1);
       });
       await serially(commit);
     },
@@ -160,12 +197,14 @@ async function startLoop(options: Options) {
     clearInterval(timer);
     await serially(commit);
     await consumer.disconnect();
-    await producer.disconnect();
+    for (const producer of producers.values()) await producer.disconnect();
     if (failed) throw failed;
   };
 }
 
 if (import.meta.main) {
-  const [brokers, input, output, changelog, group, transactionalId] = Deno.args;
-  await runAsChild(() => startLoop({ brokers: brokers.split(","), input, output, changelog, group, transactionalId }));
+  const [brokers, input, output, changelog, group, scope] = Deno.args;
+  await runAsChild(() =>
+    startLoop({ brokers: brokers.split(","), input, output, changelog, group, scope: scope as Scope })
+  );
 }

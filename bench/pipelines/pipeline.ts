@@ -37,7 +37,25 @@ export interface StreamPipeline extends RowInfo {
   /** Builds what it needs (once, before any timing; optional). */
   prepare?(): Promise<void>;
   /** Starts it (as a child process that prints its ready line once it processes). */
-  start(topics: PipelineTopics): Promise<Child>;
+  start(topics: PipelineTopics): Promise<Started>;
+}
+
+/** A started pipeline. */
+export interface Started {
+  /** Its process. */
+  child: Child;
+  /** The topics it writes besides the output: its state (changelog) and, for Eddy, its mailbox. */
+  stateTopics: string[];
+}
+
+/** What a pipeline wrote to Kafka, in log entries (high watermarks after its run). */
+export interface Writes {
+  /** Entries in the output topic. */
+  output: number;
+  /** Of those, entries the read_committed reader did not see: transaction markers (and aborted records). */
+  outputMarkers: number;
+  /** Entries in its state topics (records and transaction markers). */
+  state: number;
 }
 
 /** A tool that measures itself. */
@@ -67,6 +85,11 @@ export interface Result extends RowInfo {
   duplicates?: number;
   /** Inputs in (backlog + paced). */
   inputs?: number;
+  /** What it wrote. */
+  writes?: Writes;
+  /** CPU time of its processes and of the broker, from its ready line to the paced stream's last output (s). */
+  cpuSeconds?: number;
+  brokerCpuSeconds?: number;
   /** Its longest event-loop stall (Deno children). */
   maxStallMs?: number;
   /** Anything else to say in the table. */

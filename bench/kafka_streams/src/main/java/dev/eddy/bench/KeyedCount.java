@@ -48,8 +48,6 @@ public final class KeyedCount {
     props.put(StreamsConfig.NUM_STREAM_THREADS_CONFIG, 1);
     props.put(StreamsConfig.STATE_DIR_CONFIG, args[5]);
     props.put(StreamsConfig.consumerPrefix(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG), "earliest");
-    // Only to silence a start-up warning (there is no global store here).
-    props.put("processing.exception.handler.global.enabled", "true");
 
     StreamsBuilder builder = new StreamsBuilder();
     builder.addStateStore(
