@@ -34,7 +34,7 @@ import {
   kafkajsTransactionalLoopPerPartition,
 } from "./pipelines/kafkajs_transactional_loop.ts";
 import type { Pipeline, Result } from "./pipelines/pipeline.ts";
-import { costTable, describeRun, markdownTable, resultLine, targetLines } from "./report.ts";
+import { costTable, describeRun, loadAverage, markdownTable, resultLine, targetLines } from "./report.ts";
 import { deleteTopics, KEYS, LATENCY_SECONDS, PARTITIONS, RATE, RECORDS } from "./workload.ts";
 
 const ALL: Pipeline[] = [
@@ -100,6 +100,7 @@ try {
 }
 
 run.seconds = Math.round((performance.now() - began) / 1000);
+run.loadAtEnd = loadAverage();
 console.log(`\n${markdownTable(results)}\n\n${costTable(results)}\n`);
 for (const line of targetLines(results)) console.log(line);
 
@@ -107,4 +108,6 @@ const out = Deno.env.get("BENCH_OUT") ?? new URL(subset ? "./results/" : "../doc
 await Deno.mkdir(out, { recursive: true });
 await Deno.writeTextFile(`${out}/bench.json`, JSON.stringify({ run, results }, null, 2) + "\n");
 await Deno.writeTextFile(`${out}/bench.svg`, renderChart(results, run));
-console.log(`\n${results.length} rows in ${run.seconds} s; wrote ${out}bench.json and ${out}bench.svg`);
+console.log(
+  `\n${results.length} rows in ${run.seconds} s (load average ${run.loadAtStart} at the start, ${run.loadAtEnd} at the end); wrote ${out}bench.json and ${out}bench.svg`,
+);

@@ -233,6 +233,18 @@ export function treeCpuSeconds(pid: number): number {
   return seconds;
 }
 
+/** CPU time the whole machine spent busy (all cores; /proc/stat: everything but idle and iowait), in seconds. */
+export function machineBusySeconds(): number {
+  try {
+    const [, ...ticks] = Deno.readTextFileSync("/proc/stat").split("\n")[0].trim().split(/\s+/).map(Number);
+    // user nice system idle iowait irq softirq steal (guest time is already in user)
+    const busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6] + (ticks[7] ?? 0);
+    return busy / CLOCK_TICKS;
+  } catch {
+    return NaN;
+  }
+}
+
 /** Linux's USER_HZ (clock ticks per second in /proc/<pid>/stat), 100 on every mainstream architecture. */
 const CLOCK_TICKS = 100;
 

@@ -7,7 +7,7 @@
  * @module
  */
 
-import { treeCpuSeconds } from "./child_process.ts";
+import { machineBusySeconds, treeCpuSeconds } from "./child_process.ts";
 import { KafkaAdmin } from "../src/kafka/admin.ts";
 import { OutputReader } from "./output_reader.ts";
 import type { Result, StreamPipeline, Writes } from "./pipelines/pipeline.ts";
@@ -26,6 +26,8 @@ export async function measurePipeline(pipeline: StreamPipeline): Promise<Result>
     const readyAt = await child.ready();
     const cpuAtReady = child.cpuSeconds();
     const brokerCpuAtReady = broker === undefined ? undefined : treeCpuSeconds(broker);
+    const benchCpuAtReady = treeCpuSeconds(Deno.pid);
+    const machineAtReady = machineBusySeconds();
     await Promise.race([reader.until(RECORDS), child.failure()]);
     const seconds = (performance.now() - readyAt) / 1000;
     const backlogOutputs = reader.latencies.length;
@@ -36,6 +38,11 @@ export async function measurePipeline(pipeline: StreamPipeline): Promise<Result>
     const peakRssMiB = child.peakRssMiB();
     const cpuSeconds = child.cpuSeconds() - cpuAtReady;
     const brokerCpuSeconds = broker === undefined ? undefined : treeCpuSeconds(broker) - brokerCpuAtReady!;
+    // The bench's tree holds the child: its own CPU is the tree's minus the child's.
+    const benchCpuSeconds = treeCpuSeconds(Deno.pid) - benchCpuAtReady - cpuSeconds;
+    const otherCpuSeconds = machineBusySeconds() - machineAtReady - cpuSeconds - (brokerCpuSeconds ?? 0) -
+      benchCpuSeconds;
+    const cpuWindowSeconds = (performance.now() - readyAt) / 1000;
     const report = await child.stop();
     const writes = await writesOf(output, stateTopics, reader.count);
     return {
@@ -55,6 +62,8 @@ export async function measurePipeline(pipeline: StreamPipeline): Promise<Result>
       writes,
       cpuSeconds,
       brokerCpuSeconds,
+      otherCpuSeconds,
+      cpuWindowSeconds,
       maxStallMs: report.maxStallMs,
     };
   } finally {

@@ -23,6 +23,9 @@ export interface RunInfo {
   latencySeconds: number;
   /** Wall time of the whole run (s), once done. */
   seconds?: number;
+  /** /proc/loadavg's 1, 5 and 15 minute load at the start and at the end (the machine is shared). */
+  loadAtStart?: string;
+  loadAtEnd?: string;
 }
 
 /** Describes this machine and the versions in play. */
@@ -51,8 +54,18 @@ export async function describeRun(workload: Omit<RunInfo, "date" | "machine" | "
     deno: Deno.version.deno,
     kafka: `Apache Kafka ${kafka} (one KRaft node on loopback)`,
     java,
+    loadAtStart: loadAverage(),
     ...workload,
   } satisfies RunInfo;
+}
+
+/** The 1, 5 and 15 minute load averages. */
+export function loadAverage(): string {
+  try {
+    return Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  } catch {
+    return "unknown";
+  }
 }
 
 /** The anchors a row is compared with. */
@@ -163,6 +176,7 @@ export function costTable(results: Result[]): string {
     "state entries / input",
     "CPU, pipeline (ms / 1000 inputs)",
     "CPU, broker (ms / 1000 inputs)",
+    "other work on the machine (cores busy)",
   ];
   const perInput = (value: number | undefined, inputs: number) =>
     value === undefined ? "–" : (value / inputs).toFixed(2);
@@ -177,12 +191,16 @@ export function costTable(results: Result[]): string {
       perInput(result.writes!.state, inputs),
       perThousand(result.cpuSeconds, inputs),
       perThousand(result.brokerCpuSeconds, inputs),
+      result.otherCpuSeconds === undefined || !result.cpuWindowSeconds
+        ? "–"
+        : Math.max(0, result.otherCpuSeconds / result.cpuWindowSeconds).toFixed(2),
     ];
   });
   return markdown(header, rows) +
     "\n\nEntries are log offsets (high watermarks after the run): records and transaction markers. CPU from the " +
     "pipeline's ready line to its last output, its processes (user + system) and the broker's; the bench's own " +
-    "producer and reader are the same for every row.";
+    "producer and reader are the same for every row. Other work: the CPU the rest of the machine used meanwhile " +
+    `(all processes but the pipeline's, the broker and the bench), in cores (of ${navigator.hardwareConcurrency}).`;
 }
 
 function markdown(header: string[], rows: string[][]): string {

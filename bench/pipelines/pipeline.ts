@@ -90,6 +90,10 @@ export interface Result extends RowInfo {
   /** CPU time of its processes and of the broker, from its ready line to the paced stream's last output (s). */
   cpuSeconds?: number;
   brokerCpuSeconds?: number;
+  /** CPU time of everything else on the machine meanwhile (other work; the bench process excluded) (s). */
+  otherCpuSeconds?: number;
+  /** The window those CPU times cover (s). */
+  cpuWindowSeconds?: number;
   /** Its longest event-loop stall (Deno children). */
   maxStallMs?: number;
   /** Anything else to say in the table. */
