@@ -19,6 +19,11 @@ const MARK = "eddy-bench: ";
 export interface ChildReport {
   /** The longest the child's event loop was blocked (a 50 ms timer's lateness), in ms. */
   maxStallMs?: number;
+  /** Commits it made (transactions under exactly-once), and their mean duration (ms). */
+  commits?: number;
+  meanCommitMs?: number;
+  /** Eddy: messages carried past a commit (each a pending entry and its tombstone in the changelog). */
+  carriedOver?: number;
 }
 
 /** How to start a child. */
@@ -250,12 +255,12 @@ const CLOCK_TICKS = 100;
 
 /**
  * The child side, for Deno children: starts what `start` starts, prints the
- * ready line, and on SIGTERM stops it, prints its report and exits (1 if
- * anything threw).
+ * ready line, and on SIGTERM stops it, prints its report (what the stop
+ * function returns, and the longest loop stall) and exits (1 if anything threw).
  */
-export async function runAsChild(start: () => Promise<() => Promise<void>>): Promise<void> {
+export async function runAsChild(start: () => Promise<() => Promise<ChildReport | void>>): Promise<void> {
   const stalls = stallMonitor();
-  let stop: () => Promise<void>;
+  let stop: () => Promise<ChildReport | void>;
   try {
     stop = await start();
   } catch (error) {
@@ -265,13 +270,14 @@ export async function runAsChild(start: () => Promise<() => Promise<void>>): Pro
   console.log(`${MARK}ready`);
   Deno.addSignalListener("SIGTERM", async () => {
     let code = 0;
+    let report: ChildReport = {};
     try {
-      await stop();
+      report = (await stop()) ?? {};
     } catch (error) {
       console.error(error);
       code = 1;
     }
-    console.log(`${MARK}stopped ${JSON.stringify({ maxStallMs: stalls() } satisfies ChildReport)}`);
+    console.log(`${MARK}stopped ${JSON.stringify({ ...report, maxStallMs: stalls() } satisfies ChildReport)}`);
     Deno.exit(code);
   });
 }

@@ -64,6 +64,9 @@ export async function measurePipeline(pipeline: StreamPipeline): Promise<Result>
       brokerCpuSeconds,
       otherCpuSeconds,
       cpuWindowSeconds,
+      commits: report.commits,
+      meanCommitMs: report.meanCommitMs,
+      carriedOver: report.carriedOver,
       maxStallMs: report.maxStallMs,
     };
   } finally {
@@ -82,9 +85,10 @@ async function writesOf(output: string, stateTopics: string[], outputsRead: numb
   };
   try {
     const outputEntries = await entries(output);
-    let state = 0;
-    for (const topic of stateTopics) state += await entries(topic);
-    return { output: outputEntries, outputMarkers: outputEntries - outputsRead, state };
+    const byTopic: Record<string, number> = {};
+    for (const topic of stateTopics) byTopic[topic] = await entries(topic);
+    const state = Object.values(byTopic).reduce((sum, count) => sum + count, 0);
+    return { output: outputEntries, outputMarkers: outputEntries - outputsRead, state, byTopic };
   } finally {
     await admin.disconnect();
   }

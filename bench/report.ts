@@ -111,9 +111,14 @@ export function resultLine(result: Result): string {
   }
   if (result.maxStallMs !== undefined) parts.push(`longest loop stall ${result.maxStallMs} ms`);
   if (result.writes !== undefined) {
-    const { output, outputMarkers, state } = result.writes;
-    parts.push(`wrote ${output} output entries (${outputMarkers} markers), ${state} state entries`);
+    const { output, outputMarkers, byTopic } = result.writes;
+    const state = Object.entries(byTopic).map(([topic, count]) => `${count} in ${topic}`).join(", ");
+    parts.push(`wrote ${output} output entries (${outputMarkers} markers), ${state || "no state"}`);
   }
+  if (result.commits != null) {
+    parts.push(`${result.commits} commits (mean ${result.meanCommitMs?.toFixed(1) ?? "?"} ms)`);
+  }
+  if (result.carriedOver != null) parts.push(`${result.carriedOver} carried over`);
   if (result.cpuSeconds !== undefined) {
     parts.push(`CPU ${result.cpuSeconds.toFixed(1)} s, broker ${result.brokerCpuSeconds?.toFixed(1) ?? "?"} s`);
   }
@@ -174,6 +179,9 @@ export function costTable(results: Result[]): string {
     "output entries / input",
     "markers on output",
     "state entries / input",
+    "commits",
+    "mean commit (ms)",
+    "carried over",
     "CPU, pipeline (ms / 1000 inputs)",
     "CPU, broker (ms / 1000 inputs)",
     "other work on the machine (cores busy)",
@@ -189,6 +197,9 @@ export function costTable(results: Result[]): string {
       perInput(result.writes!.output, inputs),
       formatNumber(result.writes!.outputMarkers),
       perInput(result.writes!.state, inputs),
+      formatNumber(result.commits ?? undefined),
+      formatNumber(result.meanCommitMs ?? undefined, 1),
+      formatNumber(result.carriedOver ?? undefined),
       perThousand(result.cpuSeconds, inputs),
       perThousand(result.brokerCpuSeconds, inputs),
       result.otherCpuSeconds === undefined || !result.cpuWindowSeconds
@@ -197,7 +208,9 @@ export function costTable(results: Result[]): string {
     ];
   });
   return markdown(header, rows) +
-    "\n\nEntries are log offsets (high watermarks after the run): records and transaction markers. CPU from the " +
+    "\n\nEntries are log offsets (high watermarks after the run): records and transaction markers. Commits: " +
+    "transactions under exactly-once (Eddy: summed over its tasks; Kafka Streams: its thread's commit-total); " +
+    "carried over: Eddy's messages persisted as pending past a commit (an entry and its tombstone each). CPU from the " +
     "pipeline's ready line to its last output, its processes (user + system) and the broker's; the bench's own " +
     "producer and reader are the same for every row. Other work: the CPU the rest of the machine used meanwhile " +
     `(all processes but the pipeline's, the broker and the bench), in cores (of ${navigator.hardwareConcurrency}).`;

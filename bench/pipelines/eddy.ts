@@ -12,7 +12,7 @@
  * @module
  */
 
-import { denoChild, runAsChild } from "../child_process.ts";
+import { type ChildReport, denoChild, runAsChild } from "../child_process.ts";
 import { Logger, type LogLevel } from "../../src/runtime/logger.ts";
 import { serve } from "../../src/serve/serve.ts";
 import { parseModuleSpec } from "../../src/spec/load.ts";
@@ -101,9 +101,18 @@ async function startEddy(
     controlAddr: "none",
     logger: new Logger({ level: (Deno.env.get("BENCH_LOG_LEVEL") ?? "warn") as LogLevel }),
   });
-  return async () => {
+  return async (): Promise<ChildReport> => {
+    const tasks = running.runtime.status().tasks;
+    const sum = (value: (task: (typeof tasks)[number]) => number) => tasks.reduce((total, t) => total + value(t), 0);
+    const commitSeconds = sum((task) => task.commitSeconds.sum);
+    const commits = sum((task) => task.commitSeconds.count);
     await running.stop();
     await remote?.stop();
+    return {
+      commits: sum((task) => task.commits),
+      meanCommitMs: commits === 0 ? undefined : (commitSeconds / commits) * 1000,
+      carriedOver: sum((task) => task.carriedOver),
+    };
   };
 }
 

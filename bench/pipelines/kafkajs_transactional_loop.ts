@@ -19,7 +19,7 @@
  */
 
 import { Buffer } from "node:buffer";
-import { denoChild, runAsChild } from "../child_process.ts";
+import { type ChildReport, denoChild, runAsChild } from "../child_process.ts";
 import { createKafka } from "../../src/kafka/client.ts";
 import { Partitioners, type Producer } from "../../src/kafka/kafkajs.ts";
 import { Address } from "../../src/sdk/address.ts";
@@ -113,6 +113,8 @@ async function startLoop(options: Options) {
   let pending = new Map<number, Pending>();
   let lastCommit = performance.now();
   let failed: Error | undefined;
+  let transactions = 0;
+  let transactionMs = 0;
 
   // Batches and commits take turns: one chain.
   let chain = Promise.resolve();
@@ -141,6 +143,7 @@ async function startLoop(options: Options) {
         partition,
       }))
     );
+    const began = performance.now();
     const transaction = await producer.transaction();
     try {
       for (let start = 0; start < outputs.length; start += 5_000) {
@@ -155,6 +158,8 @@ async function startLoop(options: Options) {
         }],
       });
       await transaction.commit();
+      transactions++;
+      transactionMs += performance.now() - began;
     } catch (error) {
       await transaction.abort().catch(() => {});
       throw error;
@@ -193,12 +198,13 @@ async function startLoop(options: Options) {
   });
   const timer = setInterval(() => void serially(commit), 10);
   await joined;
-  return async () => {
+  return async (): Promise<ChildReport> => {
     clearInterval(timer);
     await serially(commit);
     await consumer.disconnect();
     for (const producer of producers.values()) await producer.disconnect();
     if (failed) throw failed;
+    return { commits: transactions, meanCommitMs: transactions === 0 ? undefined : transactionMs / transactions };
   };
 }
 

@@ -56,6 +56,8 @@ export interface Writes {
   outputMarkers: number;
   /** Entries in its state topics (records and transaction markers). */
   state: number;
+  /** The same per state topic. */
+  byTopic: Record<string, number>;
 }
 
 /** A tool that measures itself. */
@@ -94,6 +96,11 @@ export interface Result extends RowInfo {
   otherCpuSeconds?: number;
   /** The window those CPU times cover (s). */
   cpuWindowSeconds?: number;
+  /** Commits (transactions under exactly-once) and their mean time, when the pipeline tells (ms). */
+  commits?: number;
+  meanCommitMs?: number;
+  /** Eddy: messages carried past a commit. */
+  carriedOver?: number;
   /** Its longest event-loop stall (Deno children). */
   maxStallMs?: number;
   /** Anything else to say in the table. */

@@ -1,9 +1,12 @@
 package dev.eddy.bench;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CountDownLatch;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.common.Metric;
+import org.apache.kafka.common.MetricName;
 import org.apache.kafka.common.serialization.Serdes;
 import org.apache.kafka.streams.KafkaStreams;
 import org.apache.kafka.streams.StreamsBuilder;
@@ -26,8 +29,8 @@ import org.apache.kafka.streams.state.Stores;
  * writes a key's last count once, as Eddy's commit does; the output goes out per input. One stream thread.
  *
  * <p>Usage: {@code KeyedCount <brokers> <input> <output> <application id> <exactly_once_v2|at_least_once> <state dir>}.
- * Prints {@code eddy-bench: ready} once the app is RUNNING and {@code eddy-bench: stopped} after a clean close
- * (SIGTERM).
+ * Prints {@code eddy-bench: ready} once the app is RUNNING and, on SIGTERM, {@code eddy-bench: stopped {json}} with
+ * its commit count and mean commit latency after a clean close.
  */
 public final class KeyedCount {
   private static final String STORE = "counts";
@@ -68,12 +71,28 @@ public final class KeyedCount {
       return StreamsUncaughtExceptionHandler.StreamThreadExceptionResponse.SHUTDOWN_CLIENT;
     });
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      String report = commitReport(streams);
       streams.close(Duration.ofSeconds(30));
-      announce("stopped");
+      announce("stopped " + report);
       closed.countDown();
     }));
     streams.start();
     closed.await();
+  }
+
+  /** The stream thread's commits (each one transaction under exactly_once_v2) and their mean latency, as JSON. */
+  private static String commitReport(KafkaStreams streams) {
+    double commits = Double.NaN, latency = Double.NaN;
+    for (Map.Entry<MetricName, ? extends Metric> entry : streams.metrics().entrySet()) {
+      MetricName name = entry.getKey();
+      if (!name.group().equals("stream-thread-metrics")) continue;
+      Object value = entry.getValue().metricValue();
+      if (!(value instanceof Double number)) continue;
+      if (name.name().equals("commit-total")) commits = number;
+      if (name.name().equals("commit-latency-avg")) latency = number;
+    }
+    return "{\"commits\":" + (Double.isNaN(commits) ? "null" : String.valueOf((long) commits))
+        + ",\"meanCommitMs\":" + (Double.isNaN(latency) ? "null" : String.valueOf(latency)) + "}";
   }
 
   private static void announce(String event) {
