@@ -1,11 +1,11 @@
 /**
- * The bench's greeter (bench/greeter_bench.ts) written with the official StateFun JS SDK and served by its handler,
- * for the remote-function measurement: `deno run --allow-net --allow-env bench/remote_greeter_functions.ts <port>
+ * The bench's greeter (bench/pipelines/eddy_functions.ts) written with the official StateFun JS SDK and served by its handler,
+ * for the remote-function measurement: `deno run --allow-net --allow-env bench/pipelines/remote_greeter_functions.ts <port>
  * <output topic>`.
  */
 
 import * as http from "node:http";
-import { kafkaEgressMessage, messageBuilder, StateFun } from "../examples/remote_greeter/deps.ts";
+import { kafkaEgressMessage, messageBuilder, StateFun } from "../../examples/remote_greeter/deps.ts";
 
 const [port, outTopic] = Deno.args;
 const PersonType = StateFun.jsonType("bench.greeter/Person");
