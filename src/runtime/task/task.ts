@@ -45,6 +45,14 @@ const TIMERS_PER_TICK = 10_000;
 /** How long invocations may run back to back before the task lets the event loop turn (timers, I/O, heartbeats). */
 const YIELD_AFTER_MS = 20;
 
+/**
+ * Fetched records a task takes in at most while this many messages (or more: what it works off in half the carry-over
+ * time, measured) are queued; the rest waits, outside any epoch, until the queues are shorter. Taking in a whole fetch
+ * at once made epochs hold seconds of work behind a backlog: each then waited the carry-over time and persisted all
+ * its queued messages as pending (two changelog records each).
+ */
+const MIN_INTAKE_AHEAD = 500;
+
 /** The batch of a function that takes one message a call. */
 const NO_BATCH: readonly Envelope[] = [];
 
@@ -87,6 +95,13 @@ export class Task {
   /** The latest offset of every partition of the task, for re-commits and reports. */
   readonly #positions = new Map<string, GroupOffset>();
   #drained: (() => void) | undefined;
+  /** Fetched records not taken in yet (they belong to no epoch: their offsets advance when they are). */
+  readonly #held: RecordHandoff[] = [];
+  #heldRecords = 0;
+  /** Messages done per second (smoothed over ticks), which sets how much the task takes in ahead. */
+  #rate = 0;
+  #rateSampledAt: number;
+  #rateSampledInvocations = 0;
 
   /** @param options What the task needs. */
   constructor(options: TaskOptions) {
@@ -95,7 +110,7 @@ export class Task {
     this.#limits = { ...DEFAULT_TASK_LIMITS, ...options.limits };
     this.#log = options.log;
     this.#clock = options.clock ?? systemClock;
-    this.#lastRecommit = this.#lastSweep = this.#clock.now();
+    this.#lastRecommit = this.#lastSweep = this.#rateSampledAt = this.#clock.now();
     this.#state = new TaskState(options.store, () => this.#cycle.unflushed());
     this.#invoker = {
       plan: options.plan,
@@ -173,9 +188,41 @@ export class Task {
     this.#dispatch();
   }
 
-  /** Takes records fetched for the task. */
+  /** Takes records fetched for the task: now, or once the queues are short enough (MIN_INTAKE_AHEAD). */
   accept(handoff: RecordHandoff): void {
     if (this.#status !== "running") return;
+    if (this.#held.length > 0 || this.#queues.queued >= this.#intakeAhead()) {
+      this.#held.push(handoff);
+      this.#heldRecords += handoff.records.length;
+      this.#pauseIngressIfFull();
+      return;
+    }
+    this.#take(handoff);
+  }
+
+  #intakeAhead(): number {
+    return Math.max(MIN_INTAKE_AHEAD, Math.round(this.#rate * this.#limits.carryOverAfterMs / 2000));
+  }
+
+  /** Takes held records in while the queues are short enough. */
+  #takeHeld(): void {
+    while (this.#held.length > 0 && this.#status === "running" && this.#queues.queued < this.#intakeAhead()) {
+      const handoff = this.#held.shift()!;
+      this.#heldRecords -= handoff.records.length;
+      this.#take(handoff);
+    }
+  }
+
+  #pauseIngressIfFull(): void {
+    const waiting = this.#queues.queued + this.#heldRecords;
+    if (!this.#ingressPaused && (waiting > this.#limits.maxQueued || this.#overfull.size > 0)) {
+      this.#ingressPaused = true;
+      this.#ingressPauses++;
+      this.#options.flow.pauseIngress();
+    }
+  }
+
+  #take(handoff: RecordHandoff): void {
     const { plan } = this.#options;
     const source = intakeSource(plan, handoff.topic);
     if (source === undefined) return;
@@ -207,11 +254,7 @@ export class Task {
       }
     }
     this.#setOffset({ groupId, topic: handoff.topic, partition: handoff.partition, offset: handoff.nextOffset });
-    if (!this.#ingressPaused && (this.#queues.queued > this.#limits.maxQueued || this.#overfull.size > 0)) {
-      this.#ingressPaused = true;
-      this.#ingressPauses++;
-      this.#options.flow.pauseIngress();
-    }
+    this.#pauseIngressIfFull();
     this.#dispatch();
   }
 
@@ -221,6 +264,7 @@ export class Task {
    */
   drain(): Promise<void> {
     if (this.#status === "running" || this.#status === "halting") this.#status = "draining";
+    this.#dropHeld(); // not taken in: their offsets were not committed, the next owner reads them
     return new Promise((resolve) => {
       this.#drained = resolve;
       this.#checkDrained();
@@ -231,6 +275,7 @@ export class Task {
   async close(): Promise<void> {
     this.#status = "closed";
     this.#stopTicker?.();
+    this.#dropHeld();
     this.#queues.clear();
     this.#pendingQueued = 0;
     this.#overfull.clear();
@@ -243,6 +288,13 @@ export class Task {
    * committed with the next epoch; state is not rewound.
    */
   resetOffsets(offsets: GroupOffset[]): void {
+    const reset = new Set(offsets.map(({ topic, partition }) => `${topic}/${partition}`));
+    for (let i = this.#held.length - 1; i >= 0; i--) {
+      const { topic, partition, records } = this.#held[i];
+      if (!reset.has(`${topic}/${partition}`)) continue;
+      this.#held.splice(i, 1); // fetched before the reset: never taken in
+      this.#heldRecords -= records.length;
+    }
     for (const offset of offsets) this.#setOffset(offset);
   }
 
@@ -257,7 +309,7 @@ export class Task {
       task: this.task,
       status: this.#status,
       ...(this.#failure === undefined ? {} : { failure: this.#failure }),
-      queued: this.#queues.queued,
+      queued: this.#queues.queued + this.#heldRecords,
       inFlight: this.#inFlight,
       invocations: this.#invocations,
       commits: this.#cycle.commits,
@@ -331,9 +383,10 @@ export class Task {
     counters.backlog -= count;
     counters.in += count;
     if (this.#overfull.has(key) && !this.#batchFull(callable, this.#queues.length(key))) this.#overfull.delete(key);
+    this.#takeHeld();
     if (
-      this.#ingressPaused && this.#overfull.size === 0 && this.#queues.queued <= this.#limits.maxQueued / 2 &&
-      this.#status === "running"
+      this.#ingressPaused && this.#overfull.size === 0 &&
+      this.#queues.queued + this.#heldRecords <= this.#limits.maxQueued / 2 && this.#status === "running"
     ) {
       this.#ingressPaused = false;
       this.#options.flow.resumeIngress();
@@ -440,7 +493,14 @@ export class Task {
 
   #tick(): void {
     const now = this.#clock.now();
+    if (now > this.#rateSampledAt) {
+      const rate = (this.#invocations - this.#rateSampledInvocations) * 1000 / (now - this.#rateSampledAt);
+      this.#rate = this.#rate === 0 ? rate : 0.7 * this.#rate + 0.3 * rate;
+      this.#rateSampledAt = now;
+      this.#rateSampledInvocations = this.#invocations;
+    }
     if (this.#status === "running") {
+      this.#takeHeld();
       this.#fireTimers(now);
       if (now - this.#lastSweep >= SWEEP_INTERVAL_MS) {
         this.#lastSweep = now;
@@ -559,9 +619,15 @@ export class Task {
     this.#stopTicker?.();
     this.#options.flow.pauseAll();
     this.#cycle.discard();
+    this.#dropHeld();
     this.#queues.clear();
     this.#pendingQueued = 0;
     this.#overfull.clear();
     this.#checkDrained();
+  }
+
+  #dropHeld(): void {
+    this.#held.length = 0;
+    this.#heldRecords = 0;
   }
 }
