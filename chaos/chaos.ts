@@ -2,7 +2,9 @@
  * The chaos harness: Eddy instances as child processes on one app, a steady
  * stream of numbered records, and faults at seeded random moments — SIGKILL
  * and restart, SIGSTOP past the session timeout then SIGCONT (a zombie that
- * must be fenced), broker restarts — then an exact check of the outputs.
+ * must be fenced), members joining and leaving, broker restarts — then an
+ * exact check of the outputs, and of every key's state as read through each
+ * live instance's control API.
  *
  * `deno task chaos` runs the full size; `tests/chaos/chaos_test.ts` the CI size.
  * `deno task chaos --seed 42 --size ci` replays a run.
@@ -26,9 +28,10 @@ export type ChaosPartitioner = "default" | "crc32" | "random";
 /**
  * `pair`: two instances share the app; faults hit either. `takeover`: one instance at a time; a kill restarts it,
  * a takeover freezes it (SIGSTOP), starts a new instance, wakes the old one 15 s later (SIGCONT) and kills it 5 s
- * after that (issue #8's scenario).
+ * after that (issue #8's scenario). `trio`: three instances share the app; faults hit any live one, a join starts
+ * one more and a leave stops one gracefully for good (issue #12's scale-out scenario).
  */
-export type ChaosTopology = "pair" | "takeover";
+export type ChaosTopology = "pair" | "takeover" | "trio";
 
 /** What one run does. */
 export interface ChaosOptions {
@@ -46,6 +49,10 @@ export interface ChaosOptions {
   pauses: number;
   /** Frozen-instance takeovers (takeover). */
   takeovers: number;
+  /** Instances started mid-stream, which join the group (trio). */
+  joins: number;
+  /** Graceful stops for good (SIGTERM, then the exit awaited) of a live instance (trio; fewer than 3). */
+  leaves: number;
   /** Broker restarts. */
   brokerRestarts: number;
   /** Seconds over which the records are produced (the faults happen inside). */
@@ -70,7 +77,7 @@ export const PLANS: Record<"ci" | "full", ChaosRun[]> = {
     {
       name: "pair-crc32",
       ...{ records: 2_000, keys: 20, seconds: 40, partitioner: "crc32", topology: "pair", guarantee: "exactly-once" },
-      ...{ kills: 3, pauses: 1, takeovers: 0, brokerRestarts: 0 },
+      ...{ kills: 3, pauses: 1, takeovers: 0, joins: 0, leaves: 0, brokerRestarts: 0 },
     },
     {
       name: "takeover-random",
@@ -82,54 +89,70 @@ export const PLANS: Record<"ci" | "full", ChaosRun[]> = {
         topology: "takeover",
         guarantee: "exactly-once",
       },
-      ...{ kills: 1, pauses: 0, takeovers: 1, brokerRestarts: 0 },
+      ...{ kills: 1, pauses: 0, takeovers: 1, joins: 0, leaves: 0, brokerRestarts: 0 },
     },
     {
       name: "pair-crc32-at-least-once",
       ...{ records: 2_000, keys: 20, seconds: 30, partitioner: "crc32", topology: "pair", guarantee: "at-least-once" },
-      ...{ kills: 2, pauses: 1, takeovers: 0, brokerRestarts: 0 },
+      ...{ kills: 2, pauses: 1, takeovers: 0, joins: 0, leaves: 0, brokerRestarts: 0 },
+    },
+    {
+      name: "trio-crc32",
+      ...{ records: 3_000, keys: 60, seconds: 50, partitioner: "crc32", topology: "trio", guarantee: "exactly-once" },
+      ...{ kills: 1, pauses: 1, takeovers: 0, joins: 1, leaves: 1, brokerRestarts: 0 },
     },
   ],
   full: [
     {
       name: "pair-crc32",
       ...{ records: 100_000, keys: 1_000, seconds: 300, partitioner: "crc32", topology: "pair" },
-      ...{ guarantee: "exactly-once", kills: 20, pauses: 3, takeovers: 0, brokerRestarts: 2 },
+      ...{ guarantee: "exactly-once", kills: 20, pauses: 3, takeovers: 0, joins: 0, leaves: 0, brokerRestarts: 2 },
     },
     {
       name: "takeover-random",
       ...{ records: 40_000, keys: 400, seconds: 150, partitioner: "random", topology: "takeover" },
-      ...{ guarantee: "exactly-once", kills: 4, pauses: 0, takeovers: 4, brokerRestarts: 0 },
+      ...{ guarantee: "exactly-once", kills: 4, pauses: 0, takeovers: 4, joins: 0, leaves: 0, brokerRestarts: 0 },
     },
     {
       name: "takeover-crc32",
       ...{ records: 40_000, keys: 400, seconds: 120, partitioner: "crc32", topology: "takeover" },
-      ...{ guarantee: "exactly-once", kills: 3, pauses: 0, takeovers: 3, brokerRestarts: 0 },
+      ...{ guarantee: "exactly-once", kills: 3, pauses: 0, takeovers: 3, joins: 0, leaves: 0, brokerRestarts: 0 },
     },
     {
       name: "pair-random-at-least-once",
       ...{ records: 40_000, keys: 400, seconds: 120, partitioner: "random", topology: "pair" },
-      ...{ guarantee: "at-least-once", kills: 8, pauses: 2, takeovers: 0, brokerRestarts: 1 },
+      ...{ guarantee: "at-least-once", kills: 8, pauses: 2, takeovers: 0, joins: 0, leaves: 0, brokerRestarts: 1 },
+    },
+    {
+      name: "trio-random",
+      ...{ records: 60_000, keys: 600, seconds: 180, partitioner: "random", topology: "trio" },
+      ...{ guarantee: "exactly-once", kills: 4, pauses: 2, takeovers: 0, joins: 2, leaves: 2, brokerRestarts: 0 },
     },
   ],
 };
 
-/** Whether a report shows what its guarantee promises: nothing lost; under exactly-once also nothing repeated. */
+/**
+ * Whether a report shows what its guarantee promises: nothing lost, every key's state as expected through every
+ * instance, every graceful stop clean; under exactly-once also nothing repeated.
+ */
 export function chaosPassed(report: ChaosReport, guarantee: ChaosOptions["guarantee"]): boolean {
   const exact = report.duplicated === 0 && report.disordered.length === 0;
-  return report.lost === 0 && report.unexpectedExits === 0 && (guarantee === "at-least-once" || exact);
+  const healthy = report.unexpectedExits === 0 && report.uncleanStops === 0 && report.stateMismatches.length === 0;
+  return report.lost === 0 && healthy && (guarantee === "at-least-once" || exact);
 }
 
 /** One fault as it happened. */
 export interface Fault {
-  /** `kill`, `pause`, `takeover` or `broker-restart`. */
-  kind: "kill" | "pause" | "takeover" | "broker-restart";
-  /** The instance, for kill and pause. */
+  /** `kill`, `pause`, `takeover`, `join`, `leave` or `broker-restart`. */
+  kind: "kill" | "pause" | "takeover" | "join" | "leave" | "broker-restart";
+  /** The instance it hit (a join: the instance started). */
   instance?: number;
   /** When (epoch ms). */
   at: number;
   /** Time until every key had an output written after the fault (ms), once known. */
   recoveryMs?: number;
+  /** A leave's exit code (0: stopped cleanly). */
+  exitCode?: number;
 }
 
 /** What the checker found. */
@@ -153,6 +176,20 @@ export interface ChaosReport {
   faults: Fault[];
   /** Child processes that exited by themselves (and were restarted). */
   unexpectedExits: number;
+  /** Graceful stops (leaves, and every instance's at the end) that did not exit 0. */
+  uncleanStops: number;
+  /** State reads through the control API after the run: one per key and live instance. */
+  stateReads: {
+    /** Reads made. */
+    reads: number;
+    /** Reads answered by another instance than the one asked (the key's owner, through the group view). */
+    proxied: number;
+  };
+  /**
+   * Reads that did not show the key's expected count (n; under at-least-once at least n), as `<key> via instance
+   * <i>: <what it answered>`, and why a read could not be made.
+   */
+  stateMismatches: string[];
 }
 
 const root = new URL("../", import.meta.url).pathname;
@@ -192,19 +229,30 @@ function random(seed: number): () => number {
   };
 }
 
-/** An Eddy child process that can be killed, paused and restarted. */
+/** An Eddy child process that can be killed, paused, restarted and stopped gracefully. */
 class Instance {
   #child: Deno.ChildProcess | undefined;
   #stopping = false;
   unexpectedExits = 0;
+  /** Where the running process' control API answers, once it has logged it. */
+  controlUrl: string | undefined;
+  /** Whether the running process has logged that it started (it handles SIGTERM gracefully from then on). */
+  started = false;
   readonly #logFile: string;
 
   constructor(readonly index: number, readonly moduleFile: string, readonly out: string, readonly guarantee: string) {
     this.#logFile = `${root}.kafka/chaos-instance-${index}.log`;
   }
 
+  /** Stopped for good (retired or left): faults pass it by. */
+  get gone(): boolean {
+    return this.#stopping;
+  }
+
   start(): void {
     const log = Deno.openSync(this.#logFile, { create: true, append: true });
+    this.controlUrl = undefined;
+    this.started = false;
     this.#child = new Deno.Command(Deno.execPath(), {
       args: [
         "run",
@@ -229,13 +277,36 @@ class Instance {
       stderr: "piped",
     }).spawn();
     const child = this.#child;
-    void child.stderr.pipeTo(log.writable).catch(() => {});
+    const [toFile, toScan] = child.stderr.tee();
+    void toFile.pipeTo(log.writable).catch(() => {});
+    void this.#watchLog(child, toScan);
     void child.status.then(() => {
       if (this.#child === child && !this.#stopping) {
         this.unexpectedExits++;
         this.start(); // an instance that died by itself comes back, and is counted
       }
     });
+  }
+
+  /** Reads the process' log for the control API's bound URL (port 0: the instance picks one) and its start. */
+  async #watchLog(child: Deno.ChildProcess, stderr: ReadableStream<Uint8Array>): Promise<void> {
+    const utf8 = new TextDecoder();
+    let rest = "";
+    try {
+      for await (const bytes of stderr) {
+        const lines = (rest + utf8.decode(bytes, { stream: true })).split("\n");
+        rest = lines.pop()!;
+        for (const line of lines) {
+          const message = parseLogLine(line)?.message ?? "";
+          if (this.#child !== child) return;
+          const url = /^control API at (\S+)/.exec(message)?.[1];
+          if (url !== undefined) this.controlUrl = url;
+          if (message.startsWith("started: ")) this.started = true;
+        }
+      }
+    } catch {
+      // the process died mid-line: nothing more to learn from it
+    }
   }
 
   signal(signal: Deno.Signal): void {
@@ -245,6 +316,8 @@ class Instance {
   async kill(): Promise<void> {
     const child = this.#child;
     this.#child = undefined;
+    this.controlUrl = undefined;
+    this.started = false;
     child?.kill("SIGKILL");
     await child?.status;
   }
@@ -255,12 +328,25 @@ class Instance {
     await this.kill();
   }
 
-  async stop(): Promise<void> {
+  /** Stops it gracefully for good, as an operator would (SIGTERM); its exit code, unless it was not running. */
+  async stop(): Promise<number | undefined> {
     this.#stopping = true;
     const child = this.#child;
+    this.#child = undefined;
+    this.controlUrl = undefined;
+    this.started = false;
     child?.kill("SIGCONT");
     child?.kill("SIGTERM");
-    await child?.status;
+    return (await child?.status)?.code;
+  }
+}
+
+/** A JSON log line's message (`--log-format json`), or undefined for anything else. */
+function parseLogLine(line: string): { message?: string } | undefined {
+  try {
+    return JSON.parse(line);
+  } catch {
+    return undefined;
   }
 }
 
@@ -313,11 +399,107 @@ async function readOutputs(kafka: Kafka, admin: KafkaAdmin, topic: string) {
   return outputs.sort((a, b) => a.partition - b.partition || a.offset - b.offset);
 }
 
+/** What a member's `GET /v1/status` says, as far as the state check needs it. */
+interface MemberStatus {
+  instance: string;
+  taskCount: number;
+  group: { instance: string | null; controlUrl: string | null; tasks: number[] }[];
+  tasks: { task: number; status: string }[];
+}
+
+async function getStatus(instance: Instance): Promise<MemberStatus> {
+  if (instance.controlUrl === undefined) throw new Error(`instance ${instance.index} has logged no control URL`);
+  const response = await fetch(`${instance.controlUrl}/v1/status`);
+  if (!response.ok) throw new Error(`instance ${instance.index}: GET /v1/status answered ${response.status}`);
+  return await response.json();
+}
+
+/**
+ * Waits until every member's status shows the same group of exactly these members, each task owned by one of them
+ * and running (restored); undefined then, or what the last look showed after a minute.
+ */
+async function waitForSettledGroup(members: Instance[]): Promise<string | undefined> {
+  let last = "";
+  for (const deadline = Date.now() + 60_000; Date.now() < deadline;) {
+    try {
+      const views = await Promise.all(members.map(getStatus));
+      const ids = views.map((view) => view.instance).sort().join(",");
+      const unsettled = views.flatMap((view, i) => {
+        const owned = view.group.flatMap((member) => member.tasks).sort((a, b) => a - b).join(",");
+        const all = Array.from({ length: view.taskCount }, (_, task) => task).join(",");
+        const seen = view.group.map((member) => member.instance).sort().join(",");
+        const notRunning = view.tasks.filter((task) => task.status !== "running").map((task) => task.task);
+        return [
+          ...(seen === ids ? [] : [`instance ${members[i].index} sees members ${seen}, not ${ids}`]),
+          ...(owned === all ? [] : [`instance ${members[i].index} sees tasks ${owned} owned`]),
+          ...(notRunning.length === 0 ? [] : [`instance ${members[i].index}'s tasks ${notRunning} are not running`]),
+          ...(view.group.every((member) => member.controlUrl !== null) ? [] : ["a member has no control URL"]),
+        ];
+      });
+      if (unsettled.length === 0) return undefined;
+      last = unsettled.join("; ");
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+  return `the group did not settle within 60 s: ${last}`;
+}
+
+/**
+ * Reads every key's `chaos/counter` state through each member's control API, once the group has settled: a read that
+ * fails, or whose count `expected` refuses, is a mismatch.
+ */
+async function readStates(
+  members: Instance[],
+  keys: string[],
+  expected: (count: number) => boolean,
+): Promise<{ reads: number; proxied: number; mismatches: string[] }> {
+  const mismatches: string[] = [];
+  const unsettled = await waitForSettledGroup(members);
+  if (unsettled !== undefined) mismatches.push(unsettled);
+  let reads = 0;
+  let proxied = 0;
+  for (const member of members) {
+    let self: string;
+    try {
+      self = (await getStatus(member)).instance;
+    } catch (error) {
+      mismatches.push(`state reads via instance ${member.index}: ${(error as Error).message}`);
+      continue;
+    }
+    const read = async (key: string) => {
+      const url = `${member.controlUrl}/v1/functions/chaos/counter/state?id=${encodeURIComponent(key)}`;
+      try {
+        const response = await fetch(url);
+        const body = await response.json().catch(() => undefined);
+        reads++;
+        const answeredBy = response.headers.get("x-eddy-answered-by");
+        if (answeredBy !== null && answeredBy !== self) proxied++;
+        const count = body?.values?.count?.value;
+        if (!response.ok || typeof count !== "number" || !expected(count)) {
+          mismatches.push(`${key} via instance ${member.index}: ${response.status} ${JSON.stringify(body)}`);
+        }
+      } catch (error) {
+        mismatches.push(`${key} via instance ${member.index}: GET ${url} failed: ${(error as Error).message}`);
+      }
+    };
+    // A few at a time: each proxied read describes the group once.
+    for (let i = 0; i < keys.length; i += 8) await Promise.all(keys.slice(i, i + 8).map(read));
+  }
+  return { reads, proxied, mismatches };
+}
+
 /** Runs the harness; the broker must be running. */
 export async function runChaos(options: ChaosOptions): Promise<ChaosReport> {
   const log = options.log ?? ((line: string) => console.log(line));
   const next = random(options.seed);
-  const run = `chaos-${Date.now().toString(36)}`;
+  if (options.topology !== "trio" && options.joins + options.leaves > 0) {
+    throw new Error(`runChaos: joins and leaves need the trio topology, not ${options.topology}`);
+  }
+  if (options.leaves >= 3) throw new Error(`runChaos: ${options.leaves} leaves would stop every instance of a trio`);
+  // Unique per run, also against runs of other checkouts on the same broker at the same millisecond.
+  const run = `chaos-${Date.now().toString(36)}-${crypto.randomUUID().slice(0, 6)}`;
   const input = `${run}-in`;
   const out = `${run}-out`;
   const kafka = createKafka({ brokers, clientId: "eddy-chaos" });
@@ -349,7 +531,8 @@ spec:
 `,
   );
 
-  // Pair: instances 0 and 1 all along. Takeover: one live instance at a time (the last one started).
+  // Pair: instances 0 and 1 all along. Takeover: one live instance at a time (the last one started). Trio: 0, 1 and
+  // 2, then whoever joins, less whoever left.
   const instances: Instance[] = [];
   const launch = () => {
     const instance = new Instance(instances.length, moduleFile, out, options.guarantee);
@@ -357,12 +540,13 @@ spec:
     instance.start();
     return instance;
   };
-  launch();
-  if (options.topology === "pair") launch();
+  for (let i = 0; i < { pair: 2, takeover: 1, trio: 3 }[options.topology]; i++) launch();
+  const live = () => instances.filter((instance) => !instance.gone);
   log(
     `chaos seed ${options.seed}: ${options.records} records over ${options.keys} keys in ${options.seconds} s, ` +
       `${options.topology}, ${options.partitioner} partitioner, ${options.kills} kills, ${options.pauses} pauses, ` +
-      `${options.takeovers} takeovers, ${options.brokerRestarts} broker restarts, ${options.guarantee}`,
+      `${options.takeovers} takeovers, ${options.joins} joins, ${options.leaves} leaves, ` +
+      `${options.brokerRestarts} broker restarts, ${options.guarantee}`,
   );
 
   // The schedule: faults at random moments of the middle of the stream, a few seconds apart. A takeover lasts
@@ -371,14 +555,13 @@ spec:
     ...Array(options.kills).fill("kill"),
     ...Array(options.pauses).fill("pause"),
     ...Array(options.takeovers).fill("takeover"),
+    ...Array(options.joins).fill("join"),
+    ...Array(options.leaves).fill("leave"),
     ...Array(options.brokerRestarts).fill("broker-restart"),
   ];
   const window = options.seconds * 1000 * 0.8;
-  const schedule = kinds.map((kind) => ({
-    kind,
-    offset: 2_000 + next() * (window - 4_000),
-    instance: next() < 0.5 ? 0 : 1,
-  }))
+  // `pick` chooses among the instances live at the fault's moment (in a pair: below 0.5 the first).
+  const schedule = kinds.map((kind) => ({ kind, offset: 2_000 + next() * (window - 4_000), pick: next() }))
     .sort((a, b) => a.offset - b.offset);
 
   const perKey = Math.floor(options.records / options.keys);
@@ -415,8 +598,11 @@ spec:
     const fault: Fault = { kind: planned.kind, at: Date.now() };
     faults.push(fault);
     const at = `+${((fault.at - started) / 1000).toFixed(1)} s`;
-    // In a pair the planned instance; in a takeover the one live instance.
-    const target = options.topology === "pair" ? instances[planned.instance] : instances[instances.length - 1];
+    // In a pair or trio the planned one of the live instances; in a takeover the one live instance.
+    const members = live();
+    const target = options.topology === "takeover"
+      ? instances[instances.length - 1]
+      : members[Math.floor(planned.pick * members.length)];
     fault.instance = target.index;
     if (planned.kind === "kill") {
       log(`${at}: SIGKILL instance ${target.index}, restart in 1 s`);
@@ -437,6 +623,16 @@ spec:
       await sleep(5_000);
       log(`+${((Date.now() - started) / 1000).toFixed(1)} s: SIGKILL instance ${target.index} (woken 5 s ago)`);
       await target.retire();
+    } else if (planned.kind === "join") {
+      const joining = launch();
+      fault.instance = joining.index;
+      log(`${at}: instance ${joining.index} joins`);
+    } else if (planned.kind === "leave") {
+      // As an operator stops a running instance: one still starting (after a kill) has no SIGTERM handler yet.
+      for (let waited = 0; !target.started && waited < 60_000; waited += 200) await sleep(200);
+      log(`+${((Date.now() - started) / 1000).toFixed(1)} s: SIGTERM instance ${target.index} (leaves for good)`);
+      fault.exitCode = await target.stop();
+      log(`+${((Date.now() - started) / 1000).toFixed(1)} s: instance ${target.index} exited ${fault.exitCode}`);
     } else {
       log(`${at}: broker restart`);
       await broker("stop");
@@ -455,7 +651,24 @@ spec:
     idle = count === last ? idle + 1 : 0;
     last = count;
   }
-  for (const instance of instances) await instance.stop();
+  // Every key's state through each live instance's control API, as an operator reads it: most reads are answered
+  // by the key's owner through the instance asked.
+  const keys = Array.from({ length: options.keys }, (_, k) => `key-${k}`);
+  // Under at-least-once a replayed record may be counted twice: at least n, then.
+  const readers = live();
+  const states = await readStates(
+    readers,
+    keys,
+    (count) => options.guarantee === "exactly-once" ? count === perKey : count >= perKey,
+  );
+  let uncleanStops = faults.filter((fault) => fault.kind === "leave" && fault.exitCode !== 0).length;
+  for (const instance of instances) {
+    const code = await instance.stop();
+    if (code !== undefined && code !== 0) {
+      uncleanStops++;
+      log(`instance ${instance.index} exited ${code} after SIGTERM at the end`);
+    }
+  }
   const outputs = await readOutputs(kafka, admin, out);
 
   const byKey = new Map<string, { values: string[]; timestamps: number[] }>();
@@ -496,12 +709,21 @@ spec:
     disordered,
     faults,
     unexpectedExits: instances.reduce((sum, instance) => sum + instance.unexpectedExits, 0),
+    uncleanStops,
+    stateReads: { reads: states.reads, proxied: states.proxied },
+    stateMismatches: states.mismatches,
   };
   log(
     `records ${report.produced}, outputs ${report.outputs}, lost ${report.lost}, duplicated ${report.duplicated}, ` +
-      `keys out of order ${disordered.length}, unexpected exits ${report.unexpectedExits}`,
+      `keys out of order ${disordered.length}, unexpected exits ${report.unexpectedExits}, ` +
+      `unclean stops ${uncleanStops}`,
   );
-  for (const kind of ["kill", "pause", "takeover", "broker-restart"] as const) {
+  log(
+    `state of ${keys.length} keys read through ${readers.length} instances: ${states.reads} reads, ` +
+      `${states.proxied} answered by another instance (the owner), ${states.mismatches.length} mismatches`,
+  );
+  for (const mismatch of states.mismatches.slice(0, 10)) log(`  state mismatch: ${mismatch}`);
+  for (const kind of ["kill", "pause", "takeover", "join", "leave", "broker-restart"] as const) {
     const ofKind = faults.filter((fault) => fault.kind === kind);
     if (ofKind.length === 0) continue;
     const times = ofKind.map((fault) =>
@@ -540,7 +762,9 @@ if (import.meta.main) {
       const verdict = passed ? (run.guarantee === "exactly-once" ? "exact" : "nothing lost") : "FAILED";
       results.push(
         `${verdict} ${name} seed ${seed}: lost ${report.lost}, ` +
-          `duplicated ${report.duplicated}, keys out of order ${report.disordered.length}`,
+          `duplicated ${report.duplicated}, keys out of order ${report.disordered.length}, ` +
+          `state mismatches ${report.stateMismatches.length}, unexpected exits ${report.unexpectedExits}, ` +
+          `unclean stops ${report.uncleanStops}`,
       );
       console.log(results.at(-1));
       seed++;

@@ -45,11 +45,15 @@ resolve_jars() {
 kafka_version() { sed -n 's:.*<kafka.version>\(.*\)</kafka.version>.*:\1:p' "$here/pom.xml"; }
 
 # The PID of the broker this script started, if it still runs (the command line is checked against PID reuse).
+# Paths compare resolved: checkouts that share one home through a symlink (.kafka -> ../main/.kafka) share its broker,
+# whichever of them started it; a mismatch would start a second broker on the first one's data and port.
 broker_pid() {
-  local pid
+  local pid config
   [ -f "$pidfile" ] || return 1
   pid=$(cat "$pidfile")
-  [ -r "/proc/$pid/cmdline" ] && tr '\0' ' ' <"/proc/$pid/cmdline" | grep -q "kafka.Kafka $home/server.properties" || return 1
+  [ -r "/proc/$pid/cmdline" ] || return 1
+  config=$(tr '\0' '\n' <"/proc/$pid/cmdline" | grep -A1 -x kafka.Kafka | tail -n 1) || return 1
+  [ -n "$config" ] && [ "$(readlink -f "$config")" = "$(readlink -f "$home/server.properties")" ] || return 1
   echo "$pid"
 }
 

@@ -24,6 +24,18 @@ type ClusterFactory = (options: { isolationLevel: number }) => {
 
 const READ_UNCOMMITTED = 0;
 
+/** Checks of a topic that is not visible yet, before ensureTopic gives up (about 6 s in all). */
+const VISIBILITY_ATTEMPTS = 8;
+
+/** A topic that exists is not visible yet to metadata or config reads (just created by another client). */
+export class TopicNotVisibleError extends Error {
+  /** @param message What is not visible. */
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "TopicNotVisibleError";
+  }
+}
+
 /** Admin operations on one cluster. */
 export class KafkaAdmin implements ClusterAdmin {
   readonly #kafka: Kafka;
@@ -76,15 +88,42 @@ export class KafkaAdmin implements ClusterAdmin {
       if (created) return true;
       // Another instance created it in between: check it like any existing topic.
     }
+    // A topic another client has just created shows in the metadata before the broker answers config reads for it
+    // (UNKNOWN_TOPIC_OR_PARTITION), or not yet at all: instances starting together hit that window, so the check is
+    // retried for a few seconds before its answer counts.
+    for (let attempt = 1;; attempt++) {
+      try {
+        return await this.#checkTopic(spec, attempt === 1 ? existing : undefined);
+      } catch (error) {
+        if (!(error instanceof TopicNotVisibleError) || attempt === VISIBILITY_ATTEMPTS) throw error;
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 1_000)));
+      }
+    }
+  }
+
+  /** Checks an existing topic's partition count and configs; false when they match. */
+  async #checkTopic(spec: TopicSpec, knownPartitions: number | undefined): Promise<false> {
     const differences: string[] = [];
-    const partitions = existing ?? await this.partitionCount(spec.topic);
+    const partitions = knownPartitions ?? await this.partitionCount(spec.topic);
+    if (partitions === undefined) {
+      throw new TopicNotVisibleError(`topic ${spec.topic} exists (its creation said so) but its metadata lacks it`);
+    }
     if (partitions !== spec.partitions) differences.push(`${partitions} partitions, needs ${spec.partitions}`);
     const wanted = Object.entries(spec.configs ?? {});
     if (wanted.length > 0) {
-      const { resources } = await this.#admin.describeConfigs({
-        includeSynonyms: false,
-        resources: [{ type: 2, /* TOPIC */ name: spec.topic, configNames: wanted.map(([name]) => name) }],
-      });
+      let resources;
+      try {
+        ({ resources } = await this.#admin.describeConfigs({
+          includeSynonyms: false,
+          resources: [{ type: 2, /* TOPIC */ name: spec.topic, configNames: wanted.map(([name]) => name) }],
+        }));
+      } catch (error) {
+        if ((error as { type?: string }).type !== "UNKNOWN_TOPIC_OR_PARTITION") throw error;
+        throw new TopicNotVisibleError(
+          `the broker does not answer for the configs of topic ${spec.topic} yet: ${(error as Error).message}`,
+          { cause: error },
+        );
+      }
       const actual = new Map(resources[0].configEntries.map((entry) => [entry.configName, entry.configValue]));
       for (const [name, value] of wanted) {
         if (actual.get(name) !== value) differences.push(`${name}=${actual.get(name)}, needs ${value}`);

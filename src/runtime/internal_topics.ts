@@ -7,7 +7,7 @@
 
 import type { AppPlan } from "./app_plan.ts";
 import { RuntimeError } from "./errors.ts";
-import type { Logger } from "./logger.ts";
+import { describeError, type Logger } from "./logger.ts";
 import { type ClusterAdmin, TopicMismatchError } from "./ports.ts";
 
 /** Settings of the internal topics when they are created. */
@@ -24,7 +24,8 @@ const CHANGELOG_INITIAL_CONFIGS = { "segment.bytes": String(64 * 1024 * 1024), "
 /**
  * Creates the mailbox and changelog topics, or checks them.
  *
- * @throws {RuntimeError} when an existing one does not match (naming the difference).
+ * @throws {RuntimeError} when an existing one does not match (naming the difference), or Kafka cannot create or
+ *   describe one (naming it).
  */
 export async function ensureInternalTopics(
   admin: ClusterAdmin,
@@ -49,16 +50,18 @@ export async function ensureInternalTopics(
       initialConfigs: { ...CHANGELOG_INITIAL_CONFIGS, ...settings.configs },
     },
   ];
-  try {
-    for (const spec of specs) {
+  for (const spec of specs) {
+    try {
       if (await admin.ensureTopic(spec)) {
         log.info(`created internal topic ${spec.topic} with ${spec.partitions} partitions`);
       }
+    } catch (error) {
+      if (error instanceof TopicMismatchError) {
+        throw new RuntimeError(`refusing to start: ${error.message} (see \`eddy reset\` to start the app over)`);
+      }
+      throw new RuntimeError(`cannot create or check the internal topic ${spec.topic}: ${describeError(error)}`, {
+        cause: error,
+      });
     }
-  } catch (error) {
-    if (error instanceof TopicMismatchError) {
-      throw new RuntimeError(`refusing to start: ${error.message} (see \`eddy reset\` to start the app over)`);
-    }
-    throw error;
   }
 }

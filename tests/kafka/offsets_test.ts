@@ -17,6 +17,7 @@ import {
   transactionalProducer,
   uniqueName,
   waitFor,
+  withAdmin,
 } from "./helpers.ts";
 
 const brokerScript = new URL("../../scripts/kafka/broker.sh", import.meta.url).pathname;
@@ -150,6 +151,40 @@ kafkaTest("KafkaAdmin.ensureTopic() creates a topic once and refuses a mismatchi
       );
     });
   } finally {
+    await deleteTopics(topic);
+  }
+});
+
+kafkaTest("KafkaAdmin.ensureTopic() waits for a topic another instance has just created", async () => {
+  // Instances starting together race to create the internal topics: the losers' creation answers "exists" while
+  // the broker's metadata and config reads may not show the topic yet (seen in the chaos harness: a start failed with
+  // UNKNOWN_TOPIC_OR_PARTITION). Here the other instance's creation is late on purpose: this client's createTopics
+  // answers "exists" at once, and the real creation follows a moment later; every read is the real broker's.
+  const topic = uniqueName("ensure-race");
+  const kafka = testKafka("eddy-test-ensure-race");
+  const admin = kafka.admin.bind(kafka);
+  let otherCreation: Promise<boolean> | undefined;
+  kafka.admin = (...args) => {
+    const client = admin(...args);
+    client.createTopics = () => {
+      otherCreation = new Promise((resolve) => setTimeout(resolve, 1_500)).then(() =>
+        withAdmin((other) =>
+          other.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: 3, replicationFactor: 1 }] })
+        )
+      );
+      return Promise.resolve(false);
+    };
+    return client;
+  };
+  const racer = new KafkaAdmin(kafka);
+  await racer.connect();
+  try {
+    const spec = { topic, partitions: 3, configs: { "cleanup.policy": "delete" } };
+    equal(await racer.ensureTopic(spec), false, "the topic is another's, and matches");
+    equal(await otherCreation, true, "the other instance created it");
+  } finally {
+    await otherCreation?.catch(() => {});
+    await racer.disconnect();
     await deleteTopics(topic);
   }
 });
