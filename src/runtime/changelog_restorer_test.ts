@@ -5,6 +5,8 @@
  */
 
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
+import { SqliteStateStore } from "../state/sqlite_store.ts";
+import type { StateStore } from "../state/state_store.ts";
 import { TaskState } from "../state/task_state.ts";
 import { Address } from "../sdk/address.ts";
 import { toTypedValue } from "../sdk/typed_value.ts";
@@ -16,17 +18,18 @@ import type { Task } from "./task/task.ts";
 
 const TOPIC = "app-changelog";
 
-function fakes(low: number, lastStable: number) {
+function fakes(low: number, lastStable: number, store?: StateStore) {
   const calls: string[] = [];
   const admin = {
     stableOffsets: () => Promise.resolve([{ partition: 0, low, lastStable }]),
+    topicConfig: () => Promise.resolve(undefined),
   } as unknown as ClusterAdmin;
   const consumer = {
     seek: (topic: string, partition: number, offset: number) => calls.push(`seek ${topic}/${partition}@${offset}`),
     resumeTask: (task: number) => calls.push(`resume ${task}`),
     pauseTask: (task: number) => calls.push(`pause ${task}`),
   } as unknown as AppConsumerPort;
-  const task = { task: 0, state: new TaskState(), restoreProgress: undefined } as unknown as Task;
+  const task = { task: 0, state: new TaskState(store), restoreProgress: undefined } as unknown as Task;
   return { calls, restorer: new ChangelogRestorer(admin, consumer, TOPIC), task };
 }
 
@@ -54,9 +57,41 @@ Deno.test("restorer: reads to the last-stable offset, with progress while it goe
   equal(task.restoreProgress?.remaining, 10);
   ok(task.restoreProgress!.recordsPerSecond > 0);
   restorer.accept(task, { topic: TOPIC, partition: 0, task: 0, records: writes(20, 10), nextOffset: 30 });
-  equal(await restoring, 20);
+  deepEqual(await restoring, { from: 10, full: true, reason: "no local checkpoint", restored: 20 });
   equal(task.state.valueCount, 20);
   equal(calls.at(-1), "pause 0");
+});
+
+Deno.test("restorer: a local store with a checkpoint reads only the tail, and each batch moves its checkpoint", async () => {
+  const store = SqliteStateStore.open(Deno.makeTempFileSync({ suffix: ".sqlite" }), () => {});
+  new TaskState(store).restoreRecords(writes(0, 25), { offset: 25, writtenAt: Date.now() });
+  const { calls, restorer, task } = fakes(0, 30, store);
+  const restoring = restorer.restore(task, 0);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  deepEqual(calls, [`seek ${TOPIC}/0@25`, "resume 0"]);
+  restorer.accept(task, { topic: TOPIC, partition: 0, task: 0, records: writes(25, 5), nextOffset: 30 });
+  const result = await restoring;
+  deepEqual([result.from, result.full, result.restored], [25, false, 5]);
+  equal(store.size, 30);
+  equal(store.checkpoint?.offset, 30);
+  // Nothing after the checkpoint: no read at all.
+  const again = fakes(0, 30, store);
+  deepEqual((await again.restorer.restore(again.task, 0)).restored, 0);
+  deepEqual(again.calls, []);
+  store.close();
+});
+
+Deno.test("restorer: a checkpoint that cannot be used empties the store before the full read", async () => {
+  const store = SqliteStateStore.open(Deno.makeTempFileSync({ suffix: ".sqlite" }), () => {});
+  new TaskState(store).restoreRecords(writes(0, 5), { offset: 50, writtenAt: Date.now() }); // past the end: another log
+  const { restorer, task } = fakes(0, 3, store);
+  const restoring = restorer.restore(task, 0);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  equal(store.size, 0);
+  restorer.accept(task, { topic: TOPIC, partition: 0, task: 0, records: writes(0, 3), nextOffset: 3 });
+  const result = await restoring;
+  deepEqual([result.full, result.restored, store.size, store.checkpoint?.offset], [true, 3, 3, 3]);
+  store.close();
 });
 
 Deno.test("restorer: a record that is not a changelog record stops the restore, naming it", async () => {

@@ -85,9 +85,18 @@ export async function serve(options: ServeOptions): Promise<RunningApp> {
     control = startControlServer(runtime, { ...controlOptions, log });
     runtime.controlUrl = options.controlAdvertisedUrl ?? advertised(control.url);
   }
+  // Listening before the start: tasks may run before start() returns, and a signal meanwhile must stop them
+  // gracefully (once started), not end the process the default way.
+  const signals: Deno.Signal[] = options.handleSignals === false ? [] : ["SIGINT", "SIGTERM"];
+  let onStarted: (() => void) | undefined;
+  let signalled = false;
+  const onSignal = () => onStarted === undefined ? signalled = true : onStarted();
+  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
+  const removeListeners = () => signals.forEach((signal) => Deno.removeSignalListener(signal, onSignal));
   try {
     await runtime.start();
   } catch (error) {
+    removeListeners();
     await control?.shutdown();
     throw error;
   }
@@ -109,10 +118,9 @@ export async function serve(options: ServeOptions): Promise<RunningApp> {
     })();
     return stopping;
   };
-  const signals: Deno.Signal[] = options.handleSignals === false ? [] : ["SIGINT", "SIGTERM"];
-  const onSignal = () => void stop();
-  for (const signal of signals) Deno.addSignalListener(signal, onSignal);
-  void finished.then(() => signals.forEach((signal) => Deno.removeSignalListener(signal, onSignal)));
+  onStarted = () => void stop();
+  if (signalled) void stop();
+  void finished.then(removeListeners);
   void runtime.failed.then(async (error) => {
     fatal = true;
     log.error(`stopping: ${describeError(error)}`);

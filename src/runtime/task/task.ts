@@ -191,25 +191,35 @@ export class Task {
   /** Takes records fetched for the task: now, or once the queues are short enough (MIN_INTAKE_AHEAD). */
   accept(handoff: RecordHandoff): void {
     if (this.#status !== "running") return;
-    if (this.#held.length > 0 || this.#queues.queued >= this.#intakeAhead()) {
-      this.#held.push(handoff);
-      this.#heldRecords += handoff.records.length;
-      this.#pauseIngressIfFull();
-      return;
-    }
-    this.#take(handoff);
+    this.#held.push(handoff);
+    this.#heldRecords += handoff.records.length;
+    this.#takeHeld();
+    this.#pauseIngressIfFull();
   }
 
   #intakeAhead(): number {
     return Math.max(MIN_INTAKE_AHEAD, Math.round(this.#rate * this.#limits.carryOverAfterMs / 2000));
   }
 
-  /** Takes held records in while the queues are short enough. */
+  /**
+   * Takes held records in while the queues are short enough — part of a fetch when only part fits (a fetch can
+   * hold thousands of records: seconds of work).
+   */
   #takeHeld(): void {
-    while (this.#held.length > 0 && this.#status === "running" && this.#queues.queued < this.#intakeAhead()) {
-      const handoff = this.#held.shift()!;
-      this.#heldRecords -= handoff.records.length;
-      this.#take(handoff);
+    while (this.#held.length > 0 && this.#status === "running") {
+      const room = this.#intakeAhead() - this.#queues.queued;
+      if (room <= 0) return;
+      const handoff = this.#held[0];
+      if (handoff.records.length <= room) {
+        this.#held.shift();
+        this.#heldRecords -= handoff.records.length;
+        this.#take(handoff);
+        continue;
+      }
+      const taken = handoff.records.slice(0, room);
+      this.#held[0] = { ...handoff, records: handoff.records.slice(room) };
+      this.#heldRecords -= room;
+      this.#take({ ...handoff, records: taken, nextOffset: handoff.records[room].offset });
     }
   }
 

@@ -177,6 +177,30 @@ Deno.test("task: a slow invocation holds its own epoch; later epochs wait, other
   await h.task.close();
 });
 
+Deno.test("task: a backlog is taken in a few hundred messages ahead, so epochs stay short and nothing is carried", async () => {
+  let release!: () => void;
+  const blocked = new Promise<void>((resolve) => release = resolve);
+  const h = harness(async (context, text) => {
+    await blocked;
+    counter(context, text);
+  });
+  const batch = (from: number) => Array.from({ length: 400 }, (_, i) => [`k${from + i}`, "x"] as [string, string]);
+  h.send(0, 0, ...batch(0));
+  h.send(0, 400, ...batch(400));
+  h.send(0, 800, ...batch(800)); // 500 queued: the rest waits outside any epoch
+  equal(h.task.report().queued, 1200, "queued and waiting");
+  await h.clock.advance(100);
+  release();
+  await h.clock.advance(100);
+  deepEqual(offsetsOf(h.commits[0]), ["in/0@500"], "the first epoch took 500 records, part of the second fetch");
+  for (let i = 0; i < 20 && h.task.report().invocations < 1200; i++) await h.clock.advance(100);
+  await h.clock.advance(200);
+  equal(h.commits.flatMap(outputs).length, 1200);
+  deepEqual(offsetsOf(h.commits.at(-1)!), ["in/0@1200"]);
+  equal(h.task.report().carriedOver, 0);
+  await h.task.close();
+});
+
 Deno.test("task: messages still running after carryOverAfterMs are carried past the commit as pending", async () => {
   let release!: () => void;
   const blocked = new Promise<void>((resolve) => release = resolve);
