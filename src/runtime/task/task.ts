@@ -97,6 +97,8 @@ export class Task {
   #drained: (() => void) | undefined;
   /** Fetched records not taken in yet (they belong to no epoch: their offsets advance when they are). */
   readonly #held: RecordHandoff[] = [];
+  /** How many records of the first held fetch were taken already. */
+  #heldFrom = 0;
   #heldRecords = 0;
   /** Messages done per second (smoothed over ticks), which sets how much the task takes in ahead. */
   #rate = 0;
@@ -206,20 +208,29 @@ export class Task {
    * hold thousands of records: seconds of work).
    */
   #takeHeld(): void {
+    const ahead = this.#intakeAhead();
+    // Only once half the room is free: records are taken in chunks, not one per finished message.
+    if (this.#held.length === 0 || this.#queues.queued > ahead / 2) return;
     while (this.#held.length > 0 && this.#status === "running") {
-      const room = this.#intakeAhead() - this.#queues.queued;
+      const room = ahead - this.#queues.queued;
       if (room <= 0) return;
       const handoff = this.#held[0];
-      if (handoff.records.length <= room) {
+      const from = this.#heldFrom;
+      const left = handoff.records.length - from;
+      if (left <= room) {
         this.#held.shift();
-        this.#heldRecords -= handoff.records.length;
-        this.#take(handoff);
+        this.#heldFrom = 0;
+        this.#heldRecords -= left;
+        this.#take(from === 0 ? handoff : { ...handoff, records: handoff.records.slice(from) });
         continue;
       }
-      const taken = handoff.records.slice(0, room);
-      this.#held[0] = { ...handoff, records: handoff.records.slice(room) };
+      this.#heldFrom = from + room;
       this.#heldRecords -= room;
-      this.#take({ ...handoff, records: taken, nextOffset: handoff.records[room].offset });
+      this.#take({
+        ...handoff,
+        records: handoff.records.slice(from, from + room),
+        nextOffset: handoff.records[from + room].offset,
+      });
     }
   }
 
@@ -303,7 +314,8 @@ export class Task {
       const { topic, partition, records } = this.#held[i];
       if (!reset.has(`${topic}/${partition}`)) continue;
       this.#held.splice(i, 1); // fetched before the reset: never taken in
-      this.#heldRecords -= records.length;
+      this.#heldRecords -= records.length - (i === 0 ? this.#heldFrom : 0);
+      if (i === 0) this.#heldFrom = 0;
     }
     for (const offset of offsets) this.#setOffset(offset);
   }
@@ -638,6 +650,7 @@ export class Task {
 
   #dropHeld(): void {
     this.#held.length = 0;
+    this.#heldFrom = 0;
     this.#heldRecords = 0;
   }
 }
