@@ -13,9 +13,33 @@ export const WireType = { varint: 0, fixed64: 1, lengthDelimited: 2, fixed32: 5 
 const UTF8 = new TextEncoder();
 const STRICT_UTF8 = new TextDecoder("utf-8", { fatal: true });
 
-/** Builds one message in a growing buffer (every record Eddy writes passes through here). */
+/**
+ * Scratch buffers of finished writers, reused by the next ones: every record Eddy writes passes through a writer or
+ * several nested ones, and allocating a buffer for each showed in profiles (with the garbage collector).
+ */
+const scratch: Uint8Array[] = [];
+const SCRATCH_KEPT = 16;
+const SCRATCH_LARGEST = 64 * 1024;
+
+/** Encoded short strings (typenames, state names and such repeat in every record). */
+const encodedStrings = new Map<string, Uint8Array>();
+const ENCODED_KEPT = 4096;
+const ENCODED_LONGEST = 64;
+
+function encodeString(value: string): Uint8Array {
+  if (value.length > ENCODED_LONGEST) return UTF8.encode(value);
+  let bytes = encodedStrings.get(value);
+  if (bytes === undefined) {
+    if (encodedStrings.size >= ENCODED_KEPT) encodedStrings.clear();
+    bytes = UTF8.encode(value);
+    encodedStrings.set(value, bytes);
+  }
+  return bytes;
+}
+
+/** Builds one message in a growing buffer (every record Eddy writes passes through here); `finish` ends it. */
 export class ProtoWriter {
-  #buffer = new Uint8Array(64);
+  #buffer = scratch.pop() ?? new Uint8Array(256);
   #length = 0;
 
   /** A varint field (bool, int32, int64, enum); omitted when zero. */
@@ -52,7 +76,7 @@ export class ProtoWriter {
 
   /** A string field (UTF-8); omitted when empty. */
   string(field: number, value: string): this {
-    return value === "" ? this : this.bytes(field, UTF8.encode(value));
+    return value === "" ? this : this.bytes(field, encodeString(value));
   }
 
   /** A bytes or embedded-message field; omitted when empty unless `always`. */
@@ -64,9 +88,13 @@ export class ProtoWriter {
     return this;
   }
 
-  /** The encoded message. */
+  /** The encoded message (a copy: the writer's buffer goes back to the scratch pool, the writer is done). */
   finish(): Uint8Array {
-    return this.#buffer.slice(0, this.#length);
+    const message = this.#buffer.slice(0, this.#length);
+    if (scratch.length < SCRATCH_KEPT && this.#buffer.length <= SCRATCH_LARGEST) scratch.push(this.#buffer);
+    this.#buffer = new Uint8Array(0);
+    this.#length = 0;
+    return message;
   }
 
   #tag(field: number, wireType: number): void {

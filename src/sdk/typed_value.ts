@@ -6,7 +6,7 @@
  * @module
  */
 
-import { Buffer } from "node:buffer";
+import { bufferView } from "./bytes.ts";
 import { lastField, ProtoWriter, readFields, stringField } from "../protobuf/wire.ts";
 import type { Type } from "./types.ts";
 
@@ -38,7 +38,7 @@ export function fromTypedValue<T>(typed: TypedValue, type: Type<T>): T | null {
   if (typed.typename !== type.typename) {
     throw new TypeError(`type mismatch: ${typed.typename} is not of type ${type.typename}`);
   }
-  return type.deserialize(Buffer.from(typed.value));
+  return type.deserialize(bufferView(typed.value));
 }
 
 /** Encodes a TypedValue as protobuf. */

@@ -9,6 +9,7 @@
 
 import { Buffer } from "node:buffer";
 import { lastField, ProtoWriter, readFields } from "../protobuf/wire.ts";
+import { bufferView } from "./bytes.ts";
 import { parseSdkTypeName } from "./typename.ts";
 
 /**
@@ -53,7 +54,7 @@ class WrapperType<T> extends Type<T> {
   serialize(value: T): Buffer {
     const writer = new ProtoWriter();
     this.write(writer, value);
-    return Buffer.from(writer.finish());
+    return bufferView(writer.finish());
   }
 
   deserialize(bytes: Buffer): T {
