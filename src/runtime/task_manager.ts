@@ -167,7 +167,11 @@ export class TaskManager {
       task.restoredRecords = restored;
       consumer.startTask(p, positions, [...this.#options.activeIngressTopics(), plan.mailboxTopic]);
       task.start(positions);
-      const how = full ? `from the start, ${reason}` : `from offset ${from}, ${reason}`;
+      const how = task.state.store.kind === "memory"
+        ? "from the start: state in memory"
+        : full
+        ? `from the start, ${reason}`
+        : `from offset ${from}, ${reason}`;
       log.info(`task started (${restored} changelog records restored ${how})`, {
         store: task.state.store.kind,
         stateValues: task.state.valueCount,
