@@ -61,6 +61,8 @@ export interface ChaosOptions {
   seed: number;
   /** The processing guarantee. */
   guarantee: "exactly-once" | "at-least-once";
+  /** Each instance keeps its tasks' state in a `--state-dir` of its own, kept across its restarts (default: memory). */
+  localState?: boolean;
   /** Where progress lines go. */
   log?: (line: string) => void;
 }
@@ -77,7 +79,7 @@ export const PLANS: Record<"ci" | "full", ChaosRun[]> = {
     {
       name: "pair-crc32",
       ...{ records: 2_000, keys: 20, seconds: 40, partitioner: "crc32", topology: "pair", guarantee: "exactly-once" },
-      ...{ kills: 3, pauses: 1, takeovers: 0, joins: 0, leaves: 0, brokerRestarts: 0 },
+      ...{ kills: 3, pauses: 1, takeovers: 0, joins: 0, leaves: 0, brokerRestarts: 0, localState: true },
     },
     {
       name: "takeover-random",
@@ -105,7 +107,7 @@ export const PLANS: Record<"ci" | "full", ChaosRun[]> = {
   full: [
     {
       name: "pair-crc32",
-      ...{ records: 100_000, keys: 1_000, seconds: 300, partitioner: "crc32", topology: "pair" },
+      ...{ records: 100_000, keys: 1_000, seconds: 300, partitioner: "crc32", topology: "pair", localState: true },
       ...{ guarantee: "exactly-once", kills: 20, pauses: 3, takeovers: 0, joins: 0, leaves: 0, brokerRestarts: 2 },
     },
     {
@@ -178,6 +180,8 @@ export interface ChaosReport {
   unexpectedExits: number;
   /** Graceful stops (leaves, and every instance's at the end) that did not exit 0. */
   uncleanStops: number;
+  /** Task starts that read only the changelog after a local store's checkpoint (with `localState`). */
+  tailRestores: number;
   /** State reads through the control API after the run: one per key and live instance. */
   stateReads: {
     /** Reads made. */
@@ -238,9 +242,17 @@ class Instance {
   controlUrl: string | undefined;
   /** Whether the running process has logged that it started (it handles SIGTERM gracefully from then on). */
   started = false;
+  /** Task starts from a local store's checkpoint, over all its processes. */
+  tailRestores = 0;
   readonly #logFile: string;
 
-  constructor(readonly index: number, readonly moduleFile: string, readonly out: string, readonly guarantee: string) {
+  constructor(
+    readonly index: number,
+    readonly moduleFile: string,
+    readonly out: string,
+    readonly guarantee: string,
+    readonly stateDir: string | undefined,
+  ) {
     this.#logFile = `${root}.kafka/chaos-instance-${index}.log`;
   }
 
@@ -259,6 +271,7 @@ class Instance {
         "--allow-net",
         "--allow-read",
         "--allow-env",
+        "--allow-write",
         `${root}mod.ts`,
         "run",
         "--module",
@@ -271,6 +284,7 @@ class Instance {
         "json",
         "--control-addr",
         "127.0.0.1:0",
+        ...(this.stateDir === undefined ? [] : ["--state-dir", this.stateDir]),
       ],
       env: { EDDY_CHAOS_OUT: this.out },
       stdout: "null",
@@ -302,6 +316,7 @@ class Instance {
           const url = /^control API at (\S+)/.exec(message)?.[1];
           if (url !== undefined) this.controlUrl = url;
           if (message.startsWith("started: ")) this.started = true;
+          if (/changelog records restored from offset/.test(message)) this.tailRestores++;
         }
       }
     } catch {
@@ -535,7 +550,8 @@ spec:
   // 2, then whoever joins, less whoever left.
   const instances: Instance[] = [];
   const launch = () => {
-    const instance = new Instance(instances.length, moduleFile, out, options.guarantee);
+    const stateDir = options.localState ? Deno.makeTempDirSync({ prefix: `${run}-state-` }) : undefined;
+    const instance = new Instance(instances.length, moduleFile, out, options.guarantee, stateDir);
     instances.push(instance);
     instance.start();
     return instance;
@@ -546,7 +562,8 @@ spec:
     `chaos seed ${options.seed}: ${options.records} records over ${options.keys} keys in ${options.seconds} s, ` +
       `${options.topology}, ${options.partitioner} partitioner, ${options.kills} kills, ${options.pauses} pauses, ` +
       `${options.takeovers} takeovers, ${options.joins} joins, ${options.leaves} leaves, ` +
-      `${options.brokerRestarts} broker restarts, ${options.guarantee}`,
+      `${options.brokerRestarts} broker restarts, ${options.guarantee}` +
+      (options.localState ? ", local state stores" : ""),
   );
 
   // The schedule: faults at random moments of the middle of the stream, a few seconds apart. A takeover lasts
@@ -699,6 +716,7 @@ spec:
   await admin.deleteGroups([run]).catch(() => {});
   await admin.disconnect();
   await Deno.remove(moduleFile);
+  for (const { stateDir } of instances) if (stateDir !== undefined) await Deno.remove(stateDir, { recursive: true });
 
   const report: ChaosReport = {
     seed: options.seed,
@@ -710,13 +728,15 @@ spec:
     faults,
     unexpectedExits: instances.reduce((sum, instance) => sum + instance.unexpectedExits, 0),
     uncleanStops,
+    tailRestores: instances.reduce((sum, instance) => sum + instance.tailRestores, 0),
     stateReads: { reads: states.reads, proxied: states.proxied },
     stateMismatches: states.mismatches,
   };
   log(
     `records ${report.produced}, outputs ${report.outputs}, lost ${report.lost}, duplicated ${report.duplicated}, ` +
       `keys out of order ${disordered.length}, unexpected exits ${report.unexpectedExits}, ` +
-      `unclean stops ${uncleanStops}`,
+      `unclean stops ${uncleanStops}` +
+      (options.localState ? `, task starts from a local checkpoint ${report.tailRestores}` : ""),
   );
   log(
     `state of ${keys.length} keys read through ${readers.length} instances: ${states.reads} reads, ` +

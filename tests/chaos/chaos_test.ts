@@ -1,6 +1,6 @@
 /**
- * The chaos harness at CI size (chaos/chaos.ts, `PLANS.ci`): two instances with SIGKILLs and a zombie pause, input
- * from librdkafka's CRC32 partitioner; one instance at a time with a kill and a frozen-instance takeover, input from
+ * The chaos harness at CI size (chaos/chaos.ts, `PLANS.ci`): two instances, each with a local state store of its own
+ * (`--state-dir`), with SIGKILLs and a zombie pause, input from librdkafka's CRC32 partitioner; one instance at a time with a kill and a frozen-instance takeover, input from
  * a random partitioner (issue #8's scenario); the pair under at-least-once processing; and three instances with a
  * kill, a zombie pause, a member joining and one leaving gracefully (issue #12). Exactly-once means every key's outputs
  * are exactly 1..n, in order, and its state reads n through every instance's control API; at-least-once that none is
@@ -32,6 +32,8 @@ for (const { name, ...run } of PLANS.ci) {
       if (run.topology !== "takeover") {
         ok(report.stateReads.proxied > 0, "some reads were answered by another instance");
       }
+      // A killed instance restarts on its own folder: its tasks read only what came after its checkpoints.
+      if (run.localState) ok(report.tailRestores > 0, `no task started from a local checkpoint ${replay}`);
       equal(report.faults.length, run.kills + run.pauses + run.takeovers + run.joins + run.leaves + run.brokerRestarts);
       equal(chaosPassed(report, run.guarantee), true);
     },
