@@ -52,6 +52,11 @@ export class AddressQueues {
     return { key, length: queue.push(envelope) };
   }
 
+  /** The epoch of the last message queued for an address, if any is. */
+  lastEpoch(key: string): Epoch | undefined {
+    return this.#queues.get(key)?.at(-1)?.epoch;
+  }
+
   /** Messages queued for an address (its call in flight included). */
   length(key: string): number {
     return this.#queues.get(key)?.length ?? 0;

@@ -10,7 +10,7 @@
 
 import type { Address } from "../../sdk/address.ts";
 import type { InvocationResult } from "../../sdk/invoke.ts";
-import type { TaskState } from "../../state/task_state.ts";
+import { addressKey, type TaskState } from "../../state/task_state.ts";
 import type { AppPlan } from "../app_plan.ts";
 import type { EgressRecord } from "../egress_router.ts";
 import { encodeMailboxMessage, type MailboxMessage } from "../mailbox_record.ts";
@@ -18,6 +18,7 @@ import { partitionOfKey } from "../partitioner.ts";
 import type { OutgoingRecord } from "../ports.ts";
 import { type RecordOrigin, taskOfId } from "../routing.ts";
 import type { Envelope } from "./address_queues.ts";
+import type { Epoch } from "./epoch.ts";
 import type { EgressSink, FunctionCounters } from "./types.ts";
 
 /** What applying effects needs from its task. */
@@ -40,6 +41,11 @@ export interface EffectTarget {
   egressRecords: Map<string, number>;
   /** Queues a message for an address of this task (the same-task fast path: no mailbox round trip). */
   deliverLocal(envelope: Envelope): void;
+  /**
+   * Whether a message of `epoch` may be delivered in memory to `target`: not when a newer epoch has messages of that
+   * address, queued or applied — the message's effects would go to an older epoch than theirs, which commits first.
+   */
+  canDeliverLocal(target: Address, epoch: Epoch): boolean;
 }
 
 /** Applies one invocation's effects to the state and to the epoch of its message. */
@@ -56,10 +62,11 @@ export function applyEffects(
   for (const { egress: spec } of egress) {
     task.egressRecords.set(spec.id, (task.egressRecords.get(spec.id) ?? 0) + 1);
   }
+  epoch.touched.add(addressKey(target));
   epoch.log(task.state.write(target, result.mutations, now));
   for (const message of result.sent) {
     const mail = { target: message.targetAddress, caller: target, argument: message.typedValue };
-    if (taskOfId(mail.target.id, task.taskCount) === task.task) {
+    if (taskOfId(mail.target.id, task.taskCount) === task.task && task.canDeliverLocal(mail.target, epoch)) {
       counters.outLocal++;
       task.deliverLocal({ ...mail, epoch, origin: envelope.origin });
     } else {

@@ -26,6 +26,8 @@ export class Epoch {
   readonly atLeastOnce: EgressRecord[] = [];
   /** The offsets to commit, by `topic/partition`. */
   readonly offsets = new Map<string, GroupOffset>();
+  /** Addresses whose messages applied effects in this epoch (by address key). */
+  readonly touched = new Set<string>();
 
   /** Whether committing it would write nothing. */
   get empty(): boolean {

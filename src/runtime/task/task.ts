@@ -9,7 +9,7 @@
  * @module
  */
 
-import { TaskState } from "../../state/task_state.ts";
+import { addressKey, TaskState } from "../../state/task_state.ts";
 import { describeError, type Logger } from "../logger.ts";
 import type { MailboxMessage } from "../mailbox_record.ts";
 import { CommitError, type GroupOffset, type OutgoingRecord, type RecordHandoff } from "../ports.ts";
@@ -144,6 +144,12 @@ export class Task {
       counters: (typename) => this.#counters(typename),
       egressRecords: this.#egressRecords,
       deliverLocal: (envelope) => this.#enqueue(envelope),
+      canDeliverLocal: (target, epoch) => {
+        const open = this.#cycle.open;
+        if (epoch === open) return true;
+        const key = addressKey(target);
+        return !open.touched.has(key) && this.#queues.lastEpoch(key) !== open;
+      },
     };
   }
 
@@ -568,7 +574,10 @@ export class Task {
    */
   #settlePending(envelope: Envelope, batch: readonly Envelope[]): Epoch {
     if (envelope.epoch !== CARRIED) return envelope.epoch;
-    const epoch = this.#cycle.open;
+    // The oldest epoch still taking effects: the closed one unless it is committing (then none of its messages is
+    // queued behind this one), so a carried message's effects never land in a newer epoch than those of the messages
+    // behind it for its address — which would read its value first and commit before it.
+    const epoch = this.#cycle.closed ?? this.#cycle.open;
     for (const done of [envelope, ...batch]) {
       done.epoch = epoch;
       epoch.log([this.#state.pendingDone(done.pendingSeq!)]);
