@@ -21,7 +21,7 @@
  *    reader also counts outputs that repeat a key's count (none under exactly-once, unless state updates were lost).
  *
  * Environment: BENCH_RESTORE_ENTRIES (100000,1000000), BENCH_MOVE_ENTRIES (10000,100000), BENCH_MEMORY_ENTRIES (the
- * largest restore size), BENCH_SCALE_RECORDS (100000), BENCH_SCALE_RUNS (2 of each), BENCH_RESTORE_ONLY
+ * largest restore size), BENCH_SCALE_RECORDS (100000), BENCH_SCALE_RUNS (3 of each), BENCH_RESTORE_ONLY
  * (restore,memory,move,scale: the sections to run), BENCH_EDDY_DENO_FLAGS (extra `deno run` flags for the instances,
  * e.g. `--v8-flags=--max-old-space-size=256`), BENCH_OUT (bench/results/), KAFKA_BROKERS (127.0.0.1:9092). Writes
  * `restore.json` there; prints the tables as BENCHMARKS.md shows them.
@@ -55,7 +55,7 @@ const list = (name: string, fallback: string) =>
 const RESTORE_ENTRIES = list("BENCH_RESTORE_ENTRIES", "100000,1000000").map(Number);
 const MOVE_ENTRIES = list("BENCH_MOVE_ENTRIES", "10000,100000").map(Number);
 const SCALE_RECORDS = Number(Deno.env.get("BENCH_SCALE_RECORDS") ?? 100_000);
-const SCALE_RUNS = Number(Deno.env.get("BENCH_SCALE_RUNS") ?? 2);
+const SCALE_RUNS = Number(Deno.env.get("BENCH_SCALE_RUNS") ?? 3);
 const SECTIONS = new Set(list("BENCH_RESTORE_ONLY", "restore,memory,move,scale"));
 const MEMORY_ENTRIES = Number(Deno.env.get("BENCH_MEMORY_ENTRIES") ?? Math.max(...RESTORE_ENTRIES));
 /** Inputs the move's tail is made of (1000 names, so about as many changelog records). */
