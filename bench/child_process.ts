@@ -38,6 +38,8 @@ export interface ChildOptions {
   env?: Record<string, string>;
   /** Echo its stderr, prefixed with its name (default true). */
   echoStderr?: boolean;
+  /** Called with each stderr line as it arrives (Eddy's log, for its events). */
+  onStderrLine?: (line: string) => void;
 }
 
 /** A running child process. */
@@ -70,6 +72,7 @@ export class Child {
     const stderr = this.#readLines(this.#process.stderr, (line) => {
       this.errorLines.push(line);
       if (this.errorLines.length > 50) this.errorLines.shift();
+      options.onStderrLine?.(line);
       if (options.echoStderr !== false) console.error(`  [${options.name}] ${line}`);
     });
     this.exited = this.#process.status.then(async (status) => {
@@ -204,14 +207,23 @@ export function denoChild(name: string, module: string, args: string[]): Child {
 
 /** The sum of VmHWM (peak resident set) over a process and its descendants, in KiB; 0 once it is gone. */
 export function treeHighWaterKiB(pid: number): number {
+  return treeStatusKiB(pid, "VmHWM");
+}
+
+/** The sum of VmRSS (resident set now) over a process and its descendants, in KiB; 0 once it is gone. */
+export function treeResidentKiB(pid: number): number {
+  return treeStatusKiB(pid, "VmRSS");
+}
+
+function treeStatusKiB(pid: number, field: "VmHWM" | "VmRSS"): number {
   let total = 0;
   try {
     const status = Deno.readTextFileSync(`/proc/${pid}/status`);
-    total += Number(/^VmHWM:\s+(\d+) kB/m.exec(status)?.[1] ?? 0);
+    total += Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? 0);
     for (const thread of Deno.readDirSync(`/proc/${pid}/task`)) {
       const children = Deno.readTextFileSync(`/proc/${pid}/task/${thread.name}/children`).trim();
       if (children === "") continue;
-      for (const child of children.split(" ")) total += treeHighWaterKiB(Number(child));
+      for (const child of children.split(" ")) total += treeStatusKiB(Number(child), field);
     }
   } catch {
     // the process (or a thread) ended while being read

@@ -216,7 +216,8 @@ export function costTable(results: Result[]): string {
     `(all processes but the pipeline's, the broker and the bench), in cores (of ${navigator.hardwareConcurrency}).`;
 }
 
-function markdown(header: string[], rows: string[][]): string {
+/** A Markdown table of `rows` under `header`, its columns padded to their widest cell. */
+export function markdown(header: string[], rows: string[][]): string {
   const widths = header.map((title, i) => Math.max(title.length, ...rows.map((row) => row[i].length)));
   const line = (cells: string[]) => `| ${cells.map((cell, i) => cell.padEnd(widths[i])).join(" | ")} |`;
   return [line(header), `| ${widths.map((width) => "-".repeat(width)).join(" | ")} |`, ...rows.map(line)].join("\n");

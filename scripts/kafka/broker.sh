@@ -18,6 +18,10 @@ set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 home=${EDDY_KAFKA_HOME:-$(cd "$here/../.." && pwd)/.kafka}
+# Its real path: a worktree whose .kafka links to another checkout's uses that checkout's broker, and the broker's
+# command line (which broker_pid checks) names the real path. Without this, `start` in such a worktree would take the
+# running broker for stopped, truncate its log, fail to start a second one and delete the running one's pid file.
+[ -d "$home" ] && home=$(cd "$home" && pwd -P)
 port=${KAFKA_PORT:-9092}
 controller_port=${KAFKA_CONTROLLER_PORT:-9093}
 sasl_port=${KAFKA_SASL_PORT:-9094}

@@ -162,7 +162,9 @@ export class TaskManager {
       if (!current()) return;
       const positions = await this.#startPositions(p, log);
       if (!current()) return;
+      const restoreStarted = performance.now();
       const { restored, from, full, reason } = await this.#options.restorer.restore(task, p, log);
+      const restoreMs = Math.round(performance.now() - restoreStarted);
       if (!current()) return;
       task.restoredRecords = restored;
       consumer.startTask(p, positions, [...this.#options.activeIngressTopics(), plan.mailboxTopic]);
@@ -176,6 +178,7 @@ export class TaskManager {
         store: task.state.store.kind,
         stateValues: task.state.valueCount,
         timers: task.state.timerCount,
+        restoreMs,
       });
     } catch (error) {
       if (this.#tasks.get(p) !== task) return;
