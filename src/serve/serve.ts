@@ -88,9 +88,12 @@ export async function serve(options: ServeOptions): Promise<RunningApp> {
   // Listening before the start: tasks may run before start() returns, and a signal meanwhile must stop them
   // gracefully (once started), not end the process the default way.
   const signals: Deno.Signal[] = options.handleSignals === false ? [] : ["SIGINT", "SIGTERM"];
-  let onStarted: (() => void) | undefined;
+  let started = false;
   let signalled = false;
-  const onSignal = () => onStarted === undefined ? signalled = true : onStarted();
+  const onSignal = () => {
+    if (started) void stop();
+    else signalled = true;
+  };
   for (const signal of signals) Deno.addSignalListener(signal, onSignal);
   const removeListeners = () => signals.forEach((signal) => Deno.removeSignalListener(signal, onSignal));
   try {
@@ -118,7 +121,7 @@ export async function serve(options: ServeOptions): Promise<RunningApp> {
     })();
     return stopping;
   };
-  onStarted = () => void stop();
+  started = true;
   if (signalled) void stop();
   void finished.then(removeListeners);
   void runtime.failed.then(async (error) => {
