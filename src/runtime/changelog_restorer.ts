@@ -66,7 +66,7 @@ export class ChangelogRestorer {
     const offsets = (await this.admin.stableOffsets(topic)).find((o) => o.partition === p) ??
       { partition: p, low: 0, lastStable: 0 };
     const start = restoreStart(store.checkpoint, offsets, await this.#retention(), Date.now());
-    if (start.full) store.clear();
+    if (start.full) task.state.clear();
     if (start.from >= offsets.lastStable) {
       if (start.full) store.apply([], { offset: offsets.lastStable, writtenAt: Date.now() });
       return { ...start, restored: 0 };

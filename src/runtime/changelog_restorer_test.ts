@@ -81,16 +81,23 @@ Deno.test("restorer: a local store with a checkpoint reads only the tail, and ea
   store.close();
 });
 
-Deno.test("restorer: a checkpoint that cannot be used empties the store before the full read", async () => {
+Deno.test("restorer: a checkpoint that cannot be used empties the store, and the timers it brought, before the full read", async () => {
   const store = SqliteStateStore.open(Deno.makeTempFileSync({ suffix: ".sqlite" }), () => {});
-  new TaskState(store).restoreRecords(writes(0, 5), { offset: 50, writtenAt: Date.now() }); // past the end: another log
+  const before = new TaskState(store);
+  before.restoreRecords(writes(0, 5), { offset: 50, writtenAt: Date.now() }); // past the end: another log
+  const target = Address.fromParts("t", "fn", "x");
+  before.flush([
+    before.addTimer({ sender: target, id: "stale", fireAt: 1, target, argument: toTypedValue(1, INT_TYPE) }),
+  ]);
   const { restorer, task } = fakes(0, 3, store);
+  equal(task.state.timerCount, 1, "the store brought its timer along");
   const restoring = restorer.restore(task, 0);
   await new Promise((resolve) => setTimeout(resolve, 0));
   equal(store.size, 0);
   restorer.accept(task, { topic: TOPIC, partition: 0, task: 0, records: writes(0, 3), nextOffset: 3 });
   const result = await restoring;
   deepEqual([result.full, result.restored, store.size, store.checkpoint?.offset], [true, 3, 3, 3]);
+  equal(task.state.timerCount, 0, "a timer of the other log does not survive the full restore");
   store.close();
 });
 

@@ -71,7 +71,7 @@ export class TaskState {
   readonly #timers = new Map<string, PendingTimer>();
   readonly #restoredPending = new Map<number, PendingEntry>();
   #nextPendingSeq = 0;
-  readonly #heap = new TimerHeap<string>();
+  #heap = new TimerHeap<string>();
 
   /**
    * @param store The committed state (a local store brings its timers and pending messages along).
@@ -141,6 +141,17 @@ export class TaskState {
       index++;
     }
     this.#store.apply(writes, checkpoint);
+  }
+
+  /** Drops everything — the store's records and checkpoint, and the timers and pending messages it brought (before a
+   * full restore: what they said may be gone from the changelog). */
+  clear(): void {
+    this.#store.clear();
+    this.#timers.clear();
+    this.#heap = new TimerHeap<string>();
+    this.#restoredPending.clear();
+    this.#nextPendingSeq = 0;
+    this.#calledAt.clear();
   }
 
   /** Applies one changelog record (tests and the test kit). */

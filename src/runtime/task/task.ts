@@ -158,9 +158,10 @@ export class Task {
     return this.#status;
   }
 
-  /** Whether nothing is queued, running or waiting to be committed (or the task stopped: it does nothing more). */
+  /** Whether nothing is held, queued, running or waiting to be committed (or the task stopped: it does nothing more). */
   get idle(): boolean {
-    return !this.#processing() || (this.#cycle.idle && this.#queues.queued === 0 && this.#inFlight === 0);
+    return !this.#processing() ||
+      (this.#cycle.idle && this.#queues.queued === 0 && this.#inFlight === 0 && this.#held.length === 0);
   }
 
   /** The task's state (read-only use: control API and tests). */
