@@ -111,12 +111,9 @@ export class KafkaAdmin implements ClusterAdmin {
     if (partitions !== spec.partitions) differences.push(`${partitions} partitions, needs ${spec.partitions}`);
     const wanted = Object.entries(spec.configs ?? {});
     if (wanted.length > 0) {
-      let resources;
+      let actual;
       try {
-        ({ resources } = await this.#admin.describeConfigs({
-          includeSynonyms: false,
-          resources: [{ type: 2, /* TOPIC */ name: spec.topic, configNames: wanted.map(([name]) => name) }],
-        }));
+        actual = await this.#topicConfigs(spec.topic, wanted.map(([name]) => name));
       } catch (error) {
         if ((error as { type?: string }).type !== "UNKNOWN_TOPIC_OR_PARTITION") throw error;
         throw new TopicNotVisibleError(
@@ -124,7 +121,6 @@ export class KafkaAdmin implements ClusterAdmin {
           { cause: error },
         );
       }
-      const actual = new Map(resources[0].configEntries.map((entry) => [entry.configName, entry.configValue]));
       for (const [name, value] of wanted) {
         if (actual.get(name) !== value) differences.push(`${name}=${actual.get(name)}, needs ${value}`);
       }
@@ -157,11 +153,16 @@ export class KafkaAdmin implements ClusterAdmin {
 
   /** One config of a topic as the broker applies it (its default included). */
   async topicConfig(topic: string, name: string): Promise<string | undefined> {
+    return (await this.#topicConfigs(topic, [name])).get(name);
+  }
+
+  /** Configs of a topic by name, as the broker applies them. */
+  async #topicConfigs(topic: string, names: string[]): Promise<Map<string, string | undefined>> {
     const { resources } = await this.#admin.describeConfigs({
       includeSynonyms: false,
-      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: [name] }],
+      resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configNames: names }],
     });
-    return resources[0]?.configEntries.find((entry) => entry.configName === name)?.configValue ?? undefined;
+    return new Map(resources[0]?.configEntries.map((entry) => [entry.configName, entry.configValue ?? undefined]));
   }
 
   /** Committed offsets of a group per partition (-1 where it has none). */

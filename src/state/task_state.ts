@@ -57,7 +57,9 @@ export interface StateRead {
 }
 
 /** Writes not yet in the store, by record id: the epochs not committed, newest first. */
-export type UnflushedWrites = () => Iterable<ReadonlyMap<string, ChangelogWrite>>;
+export type UnflushedWrites = () => readonly ReadonlyMap<string, ChangelogWrite>[];
+
+const NOTHING_UNFLUSHED: readonly ReadonlyMap<string, ChangelogWrite>[] = [];
 
 /** Exact call times older than this are forgotten (the estimate from `called_at` applies, never early). */
 const CALL_TIMES_KEPT_MS = 60_000;
@@ -77,7 +79,7 @@ export class TaskState {
    * @param store The committed state (a local store brings its timers and pending messages along).
    * @param unflushed The writes of epochs not committed yet.
    */
-  constructor(store: StateStore = new MemoryStateStore(), unflushed: UnflushedWrites = () => []) {
+  constructor(store: StateStore = new MemoryStateStore(), unflushed: UnflushedWrites = () => NOTHING_UNFLUSHED) {
     this.#store = store;
     this.#unflushed = unflushed;
     for (const { key, value } of store.records()) this.#restoreInMemory(key, value);
@@ -154,11 +156,6 @@ export class TaskState {
     this.#calledAt.clear();
   }
 
-  /** Applies one changelog record (tests and the test kit). */
-  restore(key: Uint8Array, value: Uint8Array | null): void {
-    this.restoreRecords([{ key, value }]);
-  }
-
   /** Commits: the writes of an epoch that committed reach the store, with the checkpoint they bring it to. */
   flush(writes: Iterable<ChangelogWrite>, checkpoint?: Checkpoint): void {
     this.#store.apply(writes, checkpoint);
@@ -212,7 +209,7 @@ export class TaskState {
   sweepExpired(specsOf: (typename: string) => readonly ValueSpec[] | undefined, now: number): ChangelogWrite[] {
     for (const [id, calledAt] of this.#calledAt) if (now - calledAt >= CALL_TIMES_KEPT_MS) this.#calledAt.delete(id);
     const writes: ChangelogWrite[] = [];
-    const unflushed = [...this.#unflushed()];
+    const unflushed = this.#unflushed();
     for (const typename of this.#store.stateTypes()) {
       const specs = specsOf(typename)?.filter((spec) => spec.expireAfterCall > 0 || spec.expireAfterWrite > 0);
       if (specs === undefined || specs.length === 0) continue;

@@ -21,7 +21,7 @@ const stores: [string, () => StateStore][] = [
 
 function replay(writes: ChangelogWrite[], store: StateStore = new MemoryStateStore()): TaskState {
   const restored = new TaskState(store);
-  for (const write of writes) restored.restore(write.key, write.value);
+  restored.restoreRecords(writes);
   return restored;
 }
 

@@ -31,6 +31,7 @@ import {
   type TaskReport,
 } from "../runtime/task/types.ts";
 import { Address } from "../sdk/address.ts";
+import { ChangelogRecordError } from "../state/task_state.ts";
 import { type DescribedValue, describeState } from "../sdk/describe_state.ts";
 import { BOOL_TYPE, DOUBLE_TYPE, FLOAT_TYPE, INT_TYPE, LONG_TYPE, STRING_TYPE, type Type } from "../sdk/types.ts";
 import { loadModuleSpec } from "../spec/load.ts";
@@ -388,11 +389,12 @@ export class TestApp {
     slot.task = task;
     const { records } = this.#log.read(this.plan.changelogTopic, p, 0, "read_committed");
     try {
-      for (const record of records) task.state.restore(record.key!, record.value);
+      task.state.restoreRecords(records);
     } catch (error) {
+      const at = error instanceof ChangelogRecordError ? records[error.index].offset : records.length;
       task.failRestore({
         reason: `a changelog record cannot be read: ${(error as Error).message}`,
-        origin: { topic: this.plan.changelogTopic, partition: p, offset: records.length },
+        origin: { topic: this.plan.changelogTopic, partition: p, offset: at },
       });
       return slot;
     }

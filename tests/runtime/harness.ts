@@ -10,7 +10,7 @@ import { Logger } from "../../src/runtime/logger.ts";
 import type { FunctionSource, ProcessingGuarantee } from "../../src/runtime/runtime.ts";
 import type { RecordPolicy, TaskLimits } from "../../src/runtime/task/types.ts";
 import { type RunningApp, serve } from "../../src/serve/serve.ts";
-import { brokers, testKafka, type TestRecord, uniqueName, withAdmin } from "../kafka/helpers.ts";
+import { brokers, produce, testKafka, type TestRecord, uniqueName, waitFor, withAdmin } from "../kafka/helpers.ts";
 
 /** One topic of a test ingress. */
 export interface TestIngressTopic {
@@ -105,6 +105,28 @@ export async function startApp(
     sessionTimeoutMs: 6_000,
     stateDir: options.stateDir,
   });
+}
+
+/** Waits until the app runs its tasks (`count` of them, when given), every one of them running. */
+export function allTasksRunning(app: RunningApp, count?: number): Promise<void> {
+  return waitFor(count === undefined ? "every task to run" : `${count} tasks to run`, () => {
+    const tasks = app.runtime.status().tasks;
+    return (count === undefined ? tasks.length > 0 : tasks.length === count) &&
+      tasks.every((task) => task.status === "running");
+  });
+}
+
+/** Produces records as a stream, not a backlog: `perRound` at a time, `pauseMs` apart; resolves once all are written. */
+export async function produceStream(
+  topic: string,
+  records: TestRecord[],
+  perRound = 100,
+  pauseMs = 100,
+): Promise<void> {
+  for (let from = 0; from < records.length; from += perRound) {
+    await produce(topic, records.slice(from, from + perRound));
+    await new Promise((resolve) => setTimeout(resolve, pauseMs));
+  }
 }
 
 /** Stops an app and fails when it did not stop cleanly. */

@@ -20,8 +20,10 @@ import {
 } from "../kafka/helpers.ts";
 import { counterFunctions, OUT, TEXT } from "./fixtures/functions.ts";
 import {
+  allTasksRunning,
   cleanUp,
   moduleYaml,
+  produceStream,
   readAll,
   spawnCounterApp,
   startApp,
@@ -29,14 +31,6 @@ import {
   type TestModule,
   valuesByKey,
 } from "./harness.ts";
-import type { RunningApp } from "../../src/serve/serve.ts";
-
-const running = (app: RunningApp) =>
-  waitFor(
-    "every task to run",
-    () =>
-      app.runtime.status().tasks.length > 0 && app.runtime.status().tasks.every((task) => task.status === "running"),
-  );
 
 kafkaTest("startup positions apply on the first start only; committed offsets win after a restart", async () => {
   const input = await createTopic("in");
@@ -53,7 +47,7 @@ kafkaTest("startup positions apply on the first start only; committed offsets wi
     };
     const out = uniqueName("out-key");
     const app = await startApp(module, counterFunctions(output));
-    await running(app);
+    await allTasksRunning(app);
     return { app, group, module, out };
   };
   const outputsOf = async (key: string) => valuesByKey(await readAll(output)).get(key) ?? [];
@@ -113,12 +107,7 @@ kafkaTest("a SIGKILL in the middle of a stream loses and duplicates nothing unde
   const records: TestRecord[] = [];
   for (let i = 0; i < 150; i++) for (const key of keys) records.push({ key, value: String(i) });
   // A stream, not a backlog: rounds of 100 records keep arriving while the child runs and after it dies.
-  const producing = (async () => {
-    for (let round = 0; round < records.length / 100; round++) {
-      await produce(input, records.slice(round * 100, (round + 1) * 100));
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-  })();
+  const producing = produceStream(input, records);
 
   const child = spawnCounterApp(file, output, "--commit-interval", "50ms");
   try {

@@ -21,8 +21,10 @@ import {
 } from "../kafka/helpers.ts";
 import { counterFunctions, OUT } from "./fixtures/functions.ts";
 import {
+  allTasksRunning,
   cleanUp,
   moduleYaml,
+  produceStream,
   readAll,
   spawnCounterApp,
   startApp,
@@ -47,11 +49,7 @@ function capturedLog(): { logger: Logger; lines: string[] } {
 }
 
 const restored = (app: RunningApp) => app.runtime.status().tasks.reduce((sum, task) => sum + task.restoredRecords, 0);
-const running = (app: RunningApp) =>
-  waitFor("every task to run", () => {
-    const tasks = app.runtime.status().tasks;
-    return tasks.length === 2 && tasks.every((task) => task.status === "running");
-  });
+const running = (app: RunningApp) => allTasksRunning(app, 2);
 
 async function changelogRecords(group: string): Promise<number> {
   const offsets = await withAdmin((admin) => admin.fetchTopicOffsets(`${group}-changelog`));
@@ -141,12 +139,7 @@ kafkaTest(
     const file = await Deno.makeTempFile({ suffix: ".yaml" });
     await Deno.writeTextFile(file, moduleYaml(module));
     const records = rounds(0, 150);
-    const producing = (async () => {
-      for (let round = 0; round < records.length / 100; round++) {
-        await produce(input, records.slice(round * 100, (round + 1) * 100));
-        await new Promise((resolve) => setTimeout(resolve, 100));
-      }
-    })();
+    const producing = produceStream(input, records);
     const child = spawnCounterApp(file, output, "--commit-interval", "50ms", "--state-dir", stateDir);
     try {
       await waitFor("a third of the outputs", async () => {

@@ -41,6 +41,7 @@ export class CommitCycle {
   readonly #options: CommitCycleOptions;
   #open = new Epoch();
   #closed: Epoch | undefined;
+  #unflushed: readonly ReadonlyMap<string, ChangelogWrite>[] = [this.#open.changelog];
   #committing = false;
   /** Epochs committed. */
   commits = 0;
@@ -69,10 +70,18 @@ export class CommitCycle {
     return this.#closed === undefined && this.#open.empty;
   }
 
-  /** The changelog writes of the epochs not committed, newest first (the task state reads through them). */
-  *unflushed(): Iterable<ReadonlyMap<string, ChangelogWrite>> {
-    yield this.#open.changelog;
-    if (this.#closed !== undefined) yield this.#closed.changelog;
+  /**
+   * The changelog writes of the epochs not committed, newest first (the task state reads through them at every
+   * state read: one array, renewed only when an epoch opens, closes or is dropped).
+   */
+  unflushed(): readonly ReadonlyMap<string, ChangelogWrite>[] {
+    return this.#unflushed;
+  }
+
+  #epochsChanged(): void {
+    this.#unflushed = this.#closed === undefined
+      ? [this.#open.changelog]
+      : [this.#open.changelog, this.#closed.changelog];
   }
 
   /** Epochs holding anything not committed. */
@@ -91,6 +100,7 @@ export class CommitCycle {
       this.#open.closedAt = now;
       this.#closed = this.#open;
       this.#open = new Epoch();
+      this.#epochsChanged();
     }
     this.commitIfReady();
   }
@@ -107,6 +117,7 @@ export class CommitCycle {
   discard(): void {
     this.#open = new Epoch();
     if (!this.#committing) this.#closed = undefined;
+    this.#epochsChanged();
   }
 
   async #commit(epoch: Epoch): Promise<void> {
@@ -146,7 +157,10 @@ export class CommitCycle {
       return;
     }
     this.#committing = false;
-    if (this.#closed === epoch) this.#closed = undefined;
+    if (this.#closed === epoch) {
+      this.#closed = undefined;
+      this.#epochsChanged();
+    }
     this.#options.onCommitted();
   }
 }

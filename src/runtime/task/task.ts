@@ -96,10 +96,9 @@ export class Task {
   readonly #positions = new Map<string, GroupOffset>();
   #drained: (() => void) | undefined;
   /** Fetched records not taken in yet (they belong to no epoch: their offsets advance when they are). */
-  readonly #held: RecordHandoff[] = [];
+  #held: RecordHandoff[] = [];
   /** How many records of the first held fetch were taken already. */
   #heldFrom = 0;
-  #heldRecords = 0;
   /** Messages done per second (smoothed over ticks), which sets how much the task takes in ahead. */
   #rate = 0;
   #rateSampledAt: number;
@@ -130,7 +129,9 @@ export class Task {
       egress: options.egress,
       log: options.log,
       // A task closed meanwhile has released its store; the store stays behind, which is safe (restore_start.ts).
-      flush: (writes, checkpoint) => this.#status !== "closed" && this.#state.flush(writes, checkpoint),
+      flush: (writes, checkpoint) => {
+        if (this.#status !== "closed") this.#state.flush(writes, checkpoint);
+      },
       onCommitted: () => this.#afterCommit(),
       onFailed: (error) => this.#commitFailed(error),
     });
@@ -201,9 +202,15 @@ export class Task {
   accept(handoff: RecordHandoff): void {
     if (this.#status !== "running") return;
     this.#held.push(handoff);
-    this.#heldRecords += handoff.records.length;
     this.#takeHeld();
     this.#pauseIngressIfFull();
+  }
+
+  /** Held records not taken in (a few fetches at most). */
+  #heldRecords(): number {
+    let records = -this.#heldFrom;
+    for (const handoff of this.#held) records += handoff.records.length;
+    return records;
   }
 
   #intakeAhead(): number {
@@ -227,12 +234,10 @@ export class Task {
       if (left <= room) {
         this.#held.shift();
         this.#heldFrom = 0;
-        this.#heldRecords -= left;
         this.#take(from === 0 ? handoff : { ...handoff, records: handoff.records.slice(from) });
         continue;
       }
       this.#heldFrom = from + room;
-      this.#heldRecords -= room;
       this.#take({
         ...handoff,
         records: handoff.records.slice(from, from + room),
@@ -242,7 +247,7 @@ export class Task {
   }
 
   #pauseIngressIfFull(): void {
-    const waiting = this.#queues.queued + this.#heldRecords;
+    const waiting = this.#queues.queued + this.#heldRecords();
     if (!this.#ingressPaused && (waiting > this.#limits.maxQueued || this.#overfull.size > 0)) {
       this.#ingressPaused = true;
       this.#ingressPauses++;
@@ -316,14 +321,11 @@ export class Task {
    * committed with the next epoch; state is not rewound.
    */
   resetOffsets(offsets: GroupOffset[]): void {
+    // Held records of those partitions were fetched before the reset: never taken in.
     const reset = new Set(offsets.map(({ topic, partition }) => `${topic}/${partition}`));
-    for (let i = this.#held.length - 1; i >= 0; i--) {
-      const { topic, partition, records } = this.#held[i];
-      if (!reset.has(`${topic}/${partition}`)) continue;
-      this.#held.splice(i, 1); // fetched before the reset: never taken in
-      this.#heldRecords -= records.length - (i === 0 ? this.#heldFrom : 0);
-      if (i === 0) this.#heldFrom = 0;
-    }
+    const first = this.#held[0];
+    this.#held = this.#held.filter(({ topic, partition }) => !reset.has(`${topic}/${partition}`));
+    if (this.#held[0] !== first) this.#heldFrom = 0;
     for (const offset of offsets) this.#setOffset(offset);
   }
 
@@ -338,7 +340,7 @@ export class Task {
       task: this.task,
       status: this.#status,
       ...(this.#failure === undefined ? {} : { failure: this.#failure }),
-      queued: this.#queues.queued + this.#heldRecords,
+      queued: this.#queues.queued + this.#heldRecords(),
       inFlight: this.#inFlight,
       invocations: this.#invocations,
       commits: this.#cycle.commits,
@@ -415,7 +417,7 @@ export class Task {
     this.#takeHeld();
     if (
       this.#ingressPaused && this.#overfull.size === 0 &&
-      this.#queues.queued + this.#heldRecords <= this.#limits.maxQueued / 2 && this.#status === "running"
+      this.#queues.queued + this.#heldRecords() <= this.#limits.maxQueued / 2 && this.#status === "running"
     ) {
       this.#ingressPaused = false;
       this.#options.flow.resumeIngress();
@@ -659,8 +661,7 @@ export class Task {
   }
 
   #dropHeld(): void {
-    this.#held.length = 0;
+    this.#held = [];
     this.#heldFrom = 0;
-    this.#heldRecords = 0;
   }
 }

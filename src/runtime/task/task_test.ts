@@ -104,9 +104,10 @@ function harness(
     limits: { retryBackoffMs: 100, ...options.limits },
     clock,
   });
-  for (const record of (options.restore ?? []).flatMap((batch) => batch.records)) {
-    if (record.topic === plan.changelogTopic) task.state.restore(record.key as Uint8Array, record.value as Uint8Array);
-  }
+  task.state.restoreRecords(
+    (options.restore ?? []).flatMap((batch) => batch.records).filter((record) => record.topic === plan.changelogTopic)
+      .map((record) => ({ key: record.key as Uint8Array, value: record.value as Uint8Array })),
+  );
   task.start([{ groupId: "app", topic: "in", partition: 0, offset: 0 }]);
   const send = (partition: number, offset: number, ...records: [string | null, string][]) => {
     const consumed: ConsumedRecord[] = records.map(([key, value], i) => ({
