@@ -143,7 +143,13 @@ export class Runtime {
     await ensureInternalTopics(admin, plan, this.#taskCount, this.#options.internalTopics ?? {}, this.#log);
     this.#fingerprint = appFingerprint(plan, this.#options.module, this.#taskCount);
     const stateDir = this.#options.stateDir;
-    if (stateDir !== undefined) this.#stateDirectory = StateDirectory.open(stateDir, plan.changelogTopic);
+    if (stateDir !== undefined) {
+      try {
+        this.#stateDirectory = StateDirectory.open(stateDir, plan.changelogTopic);
+      } catch (error) {
+        throw new RuntimeError((error as Error).message, { cause: error }); // in use, or not writable: named
+      }
+    }
     const sinks = new EgressSinks(this.#kafka);
     this.#sinks = sinks;
     for (const egress of plan.egresses.values()) {

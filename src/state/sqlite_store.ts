@@ -20,6 +20,18 @@ import { type ChangelogWrite, type Checkpoint, isStateId, type StateStore, typen
 /** Bumped when the file layout changes: a file of another format is rebuilt from the changelog. */
 const FORMAT = 1;
 
+/** A state folder that cannot be made or written. */
+export class StateDirectoryError extends Error {
+  /**
+   * @param path The folder.
+   * @param cause Why.
+   */
+  constructor(readonly path: string, cause: unknown) {
+    super(`cannot keep state in ${path} (--state-dir): ${cause instanceof Error ? cause.message : cause}`, { cause });
+    this.name = "StateDirectoryError";
+  }
+}
+
 /** The state folder of an app is in use by another process. */
 export class StateDirectoryLockedError extends Error {
   /** @param path The folder. */
@@ -42,19 +54,25 @@ export class StateDirectory {
   /**
    * Opens (creating) `<root>/<changelogTopic>` and takes its lock.
    *
-   * @throws {StateDirectoryLockedError} when another process holds it.
+   * @throws {StateDirectoryLockedError} when another process holds it; {StateDirectoryError} when it cannot be made
+   *   or written.
    */
   static open(root: string, changelogTopic: string): StateDirectory {
     const path = `${root.replace(/\/+$/, "")}/${changelogTopic}`;
-    Deno.mkdirSync(path, { recursive: true });
-    const lock = new DatabaseSync(`${path}/instance.lock`);
+    let lock: DatabaseSync;
+    try {
+      Deno.mkdirSync(path, { recursive: true });
+      lock = new DatabaseSync(`${path}/instance.lock`);
+    } catch (error) {
+      throw new StateDirectoryError(path, error);
+    }
     try {
       // An exclusive SQLite lock is a POSIX lock of the process: the kernel releases it when the process dies.
       lock.exec("PRAGMA locking_mode = EXCLUSIVE; BEGIN EXCLUSIVE");
     } catch (error) {
       lock.close();
       if (/locked|busy/i.test(String(error))) throw new StateDirectoryLockedError(path);
-      throw error;
+      throw new StateDirectoryError(path, error);
     }
     return new StateDirectory(path, lock);
   }

@@ -77,7 +77,28 @@ kafkaTest("eddy run refuses clearly: usage, a missing topic, no broker, a bad fu
   const badFunctions = await eddyOutput(["run", "--module", file, "--functions", notStateFun]);
   equal(badFunctions.code, 1);
   match(badFunctions.stderr, /must export a StateFun instance as its default export/);
-  for (const path of [file, unreachable, notStateFun]) await Deno.remove(path);
+
+  const input = await createTopic("in");
+  const group = uniqueName("app");
+  const runnable = await writeModule({ group, topics: [{ topic: input, targets: ["test.eddy/counter"] }] });
+  const notAFolder = await Deno.makeTempFile();
+  const badStateDir = await eddyOutput([
+    "run",
+    "--module",
+    runnable,
+    "--functions",
+    functionsFile,
+    "--state-dir",
+    notAFolder,
+  ]);
+  equal(badStateDir.code, 1);
+  match(
+    badStateDir.stderr,
+    new RegExp(`eddy: cannot keep state in ${notAFolder}/${group}-changelog \\(--state-dir\\)`),
+  );
+  equal(badStateDir.stderr.includes("    at "), false, "no stack trace");
+  for (const path of [file, unreachable, notStateFun, runnable, notAFolder]) await Deno.remove(path);
+  await cleanUp(group, input);
 });
 
 kafkaTest("eddy run refuses an internal topic that does not match, saying what differs", async () => {
