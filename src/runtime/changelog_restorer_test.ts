@@ -7,7 +7,7 @@
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { SqliteStateStore } from "../state/sqlite_store.ts";
 import type { StateStore } from "../state/state_store.ts";
-import { TaskState } from "../state/task_state.ts";
+import { encodeWrite, TaskState } from "../state/task_state.ts";
 import { Address } from "../sdk/address.ts";
 import { toTypedValue } from "../sdk/typed_value.ts";
 import { INT_TYPE } from "../sdk/types.ts";
@@ -36,11 +36,12 @@ function fakes(low: number, lastStable: number, store?: StateStore) {
 function writes(from: number, count: number): ConsumedRecord[] {
   const state = new TaskState();
   return Array.from({ length: count }, (_, i) => {
-    const [write] = state.write(Address.fromParts("t", "fn", `id-${from + i}`), [{
+    const [uncommitted] = state.write(Address.fromParts("t", "fn", `id-${from + i}`), [{
       name: "n",
       kind: "modify",
       value: toTypedValue(i, INT_TYPE),
     }], 0);
+    const write = encodeWrite(uncommitted);
     return { offset: from + i, key: write.key, value: write.value, timestamp: 0, headers: {} };
   });
 }

@@ -51,6 +51,12 @@ export function routeEgressMessage(
       }`,
     );
   }
+  // Made by kafkaEgressMessage in this process: the record as it is, no protobuf round trip.
+  const made = message.kafkaRecord;
+  if (made !== undefined) {
+    if (made.topic === "") throw new EgressError(egress.id, `a record for egress ${egress.id} names no topic`);
+    return { egress, record: { topic: made.topic, key: made.key, value: made.value, egress: egress.id } };
+  }
   const { typename, hasValue, value } = message.typedValue;
   if (typename !== KAFKA_PRODUCER_RECORD_TYPENAME || !hasValue) {
     throw new EgressError(

@@ -50,9 +50,14 @@ export function kafkaEgressMessage({ typename, topic, key = "", value, valueType
   parseSdkTypeName(typename);
   if (typeof topic !== "string" || topic === "") throw new TypeError("topic is missing");
   if (value === undefined || value === null) throw new TypeError("value is missing");
-  const record = new ProtoWriter().string(1, key ?? "").bytes(2, egressBytes(valueType, value)).string(3, topic)
-    .finish();
-  return new EgressMessage(typename, { typename: KAFKA_PRODUCER_RECORD_TYPENAME, hasValue: true, value: record });
+  const bytes = egressBytes(valueType, value);
+  const recordKey = key ?? "";
+  // The runtime writes `kafkaRecord` as it is; the protobuf bytes are made only if someone reads `typedValue`.
+  return new EgressMessage(typename, () => ({
+    typename: KAFKA_PRODUCER_RECORD_TYPENAME,
+    hasValue: true,
+    value: new ProtoWriter().string(1, recordKey).bytes(2, bytes).string(3, topic).finish(),
+  }), { topic, key: recordKey === "" ? null : recordKey, value: bytes });
 }
 
 /** Options of `kinesisEgressMessage`. */
@@ -104,9 +109,11 @@ export function decodeKafkaProducerRecord(bytes: Uint8Array): KafkaProducerRecor
   return { key: key === "" ? null : key, value: bytesField(fields, 2), topic: stringField(fields, 3) };
 }
 
+const UTF8 = new TextEncoder();
+
 function egressBytes(type: Type<unknown> | undefined, value: unknown): Uint8Array {
   if (type !== undefined && type !== null) return new Uint8Array(type.serialize(value));
-  if (typeof value === "string") return new TextEncoder().encode(value);
+  if (typeof value === "string") return UTF8.encode(value);
   if (Number.isSafeInteger(value)) {
     const bytes = Buffer.alloc(4);
     bytes.writeInt32BE(value as number);

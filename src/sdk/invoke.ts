@@ -32,13 +32,24 @@ export interface InvocationResult extends InvocationEffects {
 }
 
 /**
- * Invokes a function once. A function that throws (or rejects) propagates its
+ * Invokes a function once: the result itself when the function returns synchronously (no promise made: the per-record
+ * path of functions that await nothing), else a promise of it. A function that throws (or rejects) propagates its
  * error; nothing it did is kept.
  */
-export async function invokeFunction(spec: FunctionSpec, invocation: Invocation): Promise<InvocationResult> {
+export function invokeFunction(
+  spec: FunctionSpec,
+  invocation: Invocation,
+): InvocationResult | Promise<InvocationResult> {
   const { storage, mutations } = createAddressStorage(spec.valueSpecs, invocation.state);
-  const effects: InvocationEffects = { sent: [], delayed: [], egress: [] };
+  const effects: InvocationResult = { sent: [], delayed: [], egress: [], mutations: [] };
   const context = new Context(invocation.self, invocation.caller, storage, effects);
-  await spec.fn(context, new Message(invocation.self, invocation.argument));
-  return { ...effects, mutations: mutations() };
+  const returned = spec.fn(context, new Message(invocation.self, invocation.argument));
+  if (returned instanceof Promise) {
+    return returned.then(() => {
+      effects.mutations = mutations();
+      return effects;
+    });
+  }
+  effects.mutations = mutations();
+  return effects;
 }

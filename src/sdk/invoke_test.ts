@@ -115,12 +115,13 @@ Deno.test("a throwing function's error propagates and nothing is kept", async ()
   const statefun = new StateFun();
   statefun.bind({ typename: "a/b", fn: () => Promise.reject(new Error("boom")) });
   await rejects(
-    invokeFunction(statefun.functionSpec("a/b")!, {
-      self: Address.fromParts("a", "b", "x"),
-      caller: null,
-      argument: toTypedValue("x", STRING_TYPE),
-      state: new Map(),
-    }),
+    async () =>
+      await invokeFunction(statefun.functionSpec("a/b")!, {
+        self: Address.fromParts("a", "b", "x"),
+        caller: null,
+        argument: toTypedValue("x", STRING_TYPE),
+        state: new Map(),
+      }),
     /boom/,
   );
 });

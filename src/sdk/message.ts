@@ -93,13 +93,30 @@ export class Message {
 
 /** A message for an egress. */
 export class EgressMessage {
+  #typedValue: TypedValue | undefined;
+  readonly #encode: (() => TypedValue) | undefined;
+
   /**
    * Creates it.
    *
    * @param typename The egress id, `<namespace>/<name>`.
-   * @param typedValue The record (for Kafka: a KafkaProducerRecord).
+   * @param typedValue The record (for Kafka: a KafkaProducerRecord), or how to encode it when first asked for (the
+   *   runtime writes a `kafkaRecord` as it is, so it is often never encoded).
+   * @param kafkaRecord The Kafka record it encodes, when `kafkaEgressMessage` made it.
    */
-  constructor(readonly typename: string, readonly typedValue: TypedValue) {}
+  constructor(
+    readonly typename: string,
+    typedValue: TypedValue | (() => TypedValue),
+    readonly kafkaRecord?: { readonly topic: string; readonly key: string | null; readonly value: Uint8Array },
+  ) {
+    if (typeof typedValue === "function") this.#encode = typedValue;
+    else this.#typedValue = typedValue;
+  }
+
+  /** The record as a TypedValue. */
+  get typedValue(): TypedValue {
+    return this.#typedValue ??= this.#encode!();
+  }
 }
 
 /** Options of `messageBuilder`. */

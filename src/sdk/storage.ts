@@ -3,6 +3,11 @@
  * deserializes with the declared type; assigning null or undefined deletes.
  * Only values that were assigned become mutations.
  *
+ * The accessors live on a prototype made once per function type (its list of
+ * value specs), not defined again on every invocation: building the storage
+ * is on the per-record path. The object is not extensible, so assigning a
+ * state that was not declared throws a TypeError.
+ *
  * @module
  */
 
@@ -23,6 +28,39 @@ export interface AddressStorage {
   mutations(): StateMutation[];
 }
 
+/** One invocation's values: the current TypedValue of each state (null: none) and which were assigned. */
+class StorageValues {
+  constructor(readonly current: (TypedValue | null)[], readonly changed: boolean[]) {}
+}
+
+const VALUES = Symbol("values");
+const NO_MUTATIONS: StateMutation[] = Object.freeze([]) as unknown as StateMutation[];
+
+/** The storage prototype of each spec list. */
+const prototypes = new WeakMap<readonly ValueSpec[], object>();
+
+function prototypeOf(specs: readonly ValueSpec[]): object {
+  let prototype = prototypes.get(specs);
+  if (prototype !== undefined) return prototype;
+  prototype = Object.create(null) as object;
+  specs.forEach((spec, index) => {
+    Object.defineProperty(prototype, spec.name, {
+      enumerable: true,
+      get(this: { [VALUES]: StorageValues }) {
+        const typed = this[VALUES].current[index];
+        return typed === null ? null : fromTypedValue(typed, spec.type);
+      },
+      set(this: { [VALUES]: StorageValues }, value: unknown) {
+        const values = this[VALUES];
+        values.current[index] = value === null || value === undefined ? null : toTypedValue(value, spec.type);
+        values.changed[index] = true;
+      },
+    });
+  });
+  prototypes.set(specs, prototype);
+  return prototype;
+}
+
 /**
  * Builds the storage of one address from its current values.
  *
@@ -33,29 +71,27 @@ export function createAddressStorage(
   specs: readonly ValueSpec[],
   values: ReadonlyMap<string, TypedValue>,
 ): AddressStorage {
-  const current = new Map<string, TypedValue | null>();
-  const changed = new Set<string>();
-  const storage = Object.create(null);
-  for (const spec of specs) {
-    current.set(spec.name, values.get(spec.name) ?? null);
-    Object.defineProperty(storage, spec.name, {
-      enumerable: true,
-      get: () => {
-        const typed = current.get(spec.name);
-        return typed === null || typed === undefined ? null : fromTypedValue(typed, spec.type);
-      },
-      set: (value: unknown) => {
-        current.set(spec.name, value === null || value === undefined ? null : toTypedValue(value, spec.type));
-        changed.add(spec.name);
-      },
-    });
+  const current: (TypedValue | null)[] = new Array(specs.length);
+  const changed: boolean[] = new Array(specs.length);
+  for (let i = 0; i < specs.length; i++) {
+    current[i] = values.size === 0 ? null : values.get(specs[i].name) ?? null;
+    changed[i] = false;
   }
+  const state = new StorageValues(current, changed);
+  const storage = Object.create(prototypeOf(specs));
+  Object.defineProperty(storage, VALUES, { value: state });
+  Object.preventExtensions(storage);
   return {
-    storage: Object.seal(storage),
-    mutations: () =>
-      [...changed].map((name): StateMutation => {
-        const value = current.get(name);
-        return value === null || value === undefined ? { name, kind: "delete" } : { name, kind: "modify", value };
-      }),
+    storage,
+    mutations: () => {
+      let mutations: StateMutation[] | undefined;
+      for (let i = 0; i < specs.length; i++) {
+        if (!changed[i]) continue;
+        const name = specs[i].name;
+        const value = current[i];
+        (mutations ??= []).push(value === null ? { name, kind: "delete" } : { name, kind: "modify", value });
+      }
+      return mutations ?? NO_MUTATIONS;
+    },
   };
 }

@@ -25,7 +25,14 @@ export function toTypedValue<T>(value: T | null | undefined, type: Type<T>): Typ
   if (value === null || value === undefined) {
     return { typename: type.typename, hasValue: false, value: new Uint8Array() };
   }
-  return { typename: type.typename, hasValue: true, value: new Uint8Array(type.serialize(value)) };
+  const bytes = type.serialize(value);
+  // A buffer of its own is kept as it is (a plain view); one in a shared pool is copied out of it.
+  const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+  return {
+    typename: type.typename,
+    hasValue: true,
+    value: own ? new Uint8Array(bytes.buffer, 0, bytes.byteLength) : new Uint8Array(bytes),
+  };
 }
 
 /**

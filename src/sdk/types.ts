@@ -71,15 +71,43 @@ export const BOOL_TYPE: Type<boolean> = new WrapperType<boolean>(
   (v) => v !== undefined && v !== 0n,
 );
 
+/**
+ * IntWrapper: its five bytes written and read directly (counters are the commonest state); anything else another
+ * SDK wrote goes through the decoder.
+ */
+class IntType extends WrapperType<number> {
+  constructor() {
+    super(
+      "io.statefun.types/int",
+      (w, v) => {
+        if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) {
+          throw new RangeError(`${v} is not a 32-bit integer`);
+        }
+        w.fixed32(1, v, "sfixed32");
+      },
+      (v) => (v instanceof Uint8Array ? view(v).getInt32(0, true) : 0),
+    );
+  }
+
+  override serialize(value: number): Buffer {
+    if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) {
+      throw new RangeError(`${value} is not a 32-bit integer`);
+    }
+    if (value === 0) return Buffer.alloc(0);
+    const bytes = Buffer.allocUnsafeSlow(5);
+    bytes[0] = 0x0d; // field 1, fixed32
+    bytes.writeInt32LE(value, 1);
+    return bytes;
+  }
+
+  override deserialize(bytes: Buffer): number {
+    if (bytes.length === 5 && bytes[0] === 0x0d) return bytes.readInt32LE(1);
+    return super.deserialize(bytes);
+  }
+}
+
 /** `io.statefun.types/int` (IntWrapper, sfixed32). */
-export const INT_TYPE: Type<number> = new WrapperType<number>(
-  "io.statefun.types/int",
-  (w, v) => {
-    if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) throw new RangeError(`${v} is not a 32-bit integer`);
-    w.fixed32(1, v, "sfixed32");
-  },
-  (v) => (v instanceof Uint8Array ? view(v).getInt32(0, true) : 0),
-);
+export const INT_TYPE: Type<number> = new IntType();
 
 /** `io.statefun.types/long` (LongWrapper, sfixed64), as a bigint. */
 export const LONG_TYPE: Type<bigint> = new WrapperType<bigint>(

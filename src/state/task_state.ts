@@ -34,6 +34,35 @@ import { TimerHeap } from "./timer_heap.ts";
 
 export type { ChangelogWrite } from "./state_store.ts";
 
+/**
+ * A state value's change not committed yet, kept decoded: reading it back (the next message of its address) decodes
+ * nothing, and it is encoded once, when its epoch commits — a value written many times in one epoch is encoded once.
+ */
+export interface StateValueWrite {
+  /** The record id (`stateId`). */
+  readonly id: string;
+  /** Its address. */
+  readonly address: Address;
+  /** The state's name. */
+  readonly name: string;
+  /** The new entry; null deletes. */
+  readonly entry: StateEntry | null;
+}
+
+/** A change waiting in an epoch: a state value (decoded) or a record encoded already (timers, pending messages). */
+export type UncommittedWrite = StateValueWrite | ChangelogWrite;
+
+/** The changelog record of an uncommitted write (the commit encodes state values here, once). */
+export function encodeWrite(write: UncommittedWrite): ChangelogWrite {
+  if (!("entry" in write)) return write;
+  const { id, address, name, entry } = write;
+  return {
+    id,
+    key: encodeChangelogKey({ kind: "state", address, name }),
+    value: entry === null ? null : encodeStateEntry(entry),
+  };
+}
+
 /** A pending delayed message. */
 export interface PendingTimer {
   /** The address that sent it (cancellation tokens are scoped to it). */
@@ -53,13 +82,14 @@ export interface StateRead {
   /** The live values by state name. */
   values: Map<string, TypedValue>;
   /** Tombstones of expired values and refreshed call times. */
-  writes: ChangelogWrite[];
+  writes: UncommittedWrite[];
 }
 
 /** Writes not yet in the store, by record id: the epochs not committed, newest first. */
-export type UnflushedWrites = () => readonly ReadonlyMap<string, ChangelogWrite>[];
+export type UnflushedWrites = () => readonly ReadonlyMap<string, UncommittedWrite>[];
 
-const NOTHING_UNFLUSHED: readonly ReadonlyMap<string, ChangelogWrite>[] = [];
+const NOTHING_UNFLUSHED: readonly ReadonlyMap<string, UncommittedWrite>[] = [];
+const NO_WRITES: UncommittedWrite[] = Object.freeze([]) as unknown as UncommittedWrite[];
 
 /** Exact call times older than this are forgotten (the estimate from `called_at` applies, never early). */
 const CALL_TIMES_KEPT_MS = 60_000;
@@ -157,35 +187,39 @@ export class TaskState {
   }
 
   /** Commits: the writes of an epoch that committed reach the store, with the checkpoint they bring it to. */
-  flush(writes: Iterable<ChangelogWrite>, checkpoint?: Checkpoint): void {
-    this.#store.apply(writes, checkpoint);
+  flush(writes: Iterable<UncommittedWrite>, checkpoint?: Checkpoint): void {
+    const encoded: ChangelogWrite[] = [];
+    for (const write of writes) encoded.push(encodeWrite(write));
+    this.#store.apply(encoded, checkpoint);
   }
 
   /** The live values of an address for a call at `now`; expired values are deleted and call times refreshed. */
   read(address: Address, specs: readonly ValueSpec[], now: number): StateRead {
     const values = new Map<string, TypedValue>();
-    const writes: ChangelogWrite[] = [];
+    let writes: UncommittedWrite[] | undefined;
     for (const spec of specs) {
       const id = stateId(address, spec.name);
       const entry = this.#lookup(id);
-      const expired = entry !== undefined && this.#isExpired(id, entry, spec, now);
+      const expiring = spec.expireAfterCall > 0;
+      const expired = entry !== undefined && (expiring || spec.expireAfterWrite > 0) &&
+        this.#isExpired(id, entry, spec, now);
       // This call counts as the last one (also for a value it is about to write).
-      if (spec.expireAfterCall > 0) this.#calledAt.set(id, now);
+      if (expiring) this.#calledAt.set(id, now);
       if (entry === undefined) continue;
       if (expired) {
-        writes.push(stateWrite(address, spec.name, null));
+        (writes ??= []).push(stateWrite(address, spec.name, null));
         continue;
       }
       values.set(spec.name, entry.value);
-      if (spec.expireAfterCall > 0 && now - entry.calledAt >= slack(spec.expireAfterCall)) {
-        writes.push(stateWrite(address, spec.name, { ...entry, calledAt: now }));
+      if (expiring && now - entry.calledAt >= slack(spec.expireAfterCall)) {
+        (writes ??= []).push(stateWrite(address, spec.name, { ...entry, calledAt: now }));
       }
     }
-    return { values, writes };
+    return { values, writes: writes ?? NO_WRITES };
   }
 
   /** The writes of an invocation's state mutations at `now`. */
-  write(address: Address, mutations: readonly StateMutation[], now: number): ChangelogWrite[] {
+  write(address: Address, mutations: readonly StateMutation[], now: number): StateValueWrite[] {
     return mutations.map((mutation) => {
       if (mutation.kind === "delete") return stateWrite(address, mutation.name, null);
       return stateWrite(address, mutation.name, { value: mutation.value, writtenAt: now, calledAt: now });
@@ -276,7 +310,9 @@ export class TaskState {
   #lookup(id: string): StateEntry | undefined {
     for (const writes of this.#unflushed()) {
       const write = writes.get(id);
-      if (write !== undefined) return write.value === null ? undefined : decodeStateEntry(write.value);
+      if (write === undefined) continue;
+      if ("entry" in write) return write.entry ?? undefined;
+      return write.value === null ? undefined : decodeStateEntry(write.value);
     }
     const bytes = this.#store.get(id);
     return bytes === undefined ? undefined : decodeStateEntry(bytes);
@@ -366,12 +402,8 @@ function pendingWrite(seq: number, entry: PendingEntry | null): ChangelogWrite {
   };
 }
 
-function stateWrite(address: Address, name: string, entry: StateEntry | null): ChangelogWrite {
-  return {
-    id: stateId(address, name),
-    key: encodeChangelogKey({ kind: "state", address, name }),
-    value: entry === null ? null : encodeStateEntry(entry),
-  };
+function stateWrite(address: Address, name: string, entry: StateEntry | null): StateValueWrite {
+  return { id: stateId(address, name), address, name, entry };
 }
 
 /** The record id of a state value: typename and state name first (neither holds NUL), the address id last. */

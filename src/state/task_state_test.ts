@@ -6,7 +6,13 @@ import { toTypedValue } from "../sdk/typed_value.ts";
 import { MemoryStateStore } from "./memory_store.ts";
 import { SqliteStateStore } from "./sqlite_store.ts";
 import type { StateStore } from "./state_store.ts";
-import { ChangelogRecordError, type ChangelogWrite, TaskState } from "./task_state.ts";
+import {
+  ChangelogRecordError,
+  type ChangelogWrite,
+  encodeWrite,
+  TaskState,
+  type UncommittedWrite,
+} from "./task_state.ts";
 
 const ada = Address.fromParts("com.example", "greeter", "Ada");
 const seen = new ValueSpec("seen", INT_TYPE);
@@ -26,9 +32,9 @@ function replay(writes: ChangelogWrite[], store: StateStore = new MemoryStateSto
 }
 
 /** Writes as an epoch that commits at once. */
-function committed(state: TaskState, writes: ChangelogWrite[]): ChangelogWrite[] {
+function committed(state: TaskState, writes: UncommittedWrite[]): ChangelogWrite[] {
   state.flush(writes);
-  return writes;
+  return writes.map(encodeWrite);
 }
 
 for (const [kind, newStore] of stores) {
@@ -47,8 +53,8 @@ for (const [kind, newStore] of stores) {
   });
 
   Deno.test(`task state (${kind} store): writes of uncommitted epochs are read first, newest first; dropped ones never reach the store`, () => {
-    const open = new Map<string, ChangelogWrite>();
-    const closed = new Map<string, ChangelogWrite>();
+    const open = new Map<string, UncommittedWrite>();
+    const closed = new Map<string, UncommittedWrite>();
     const state = new TaskState(newStore(), () => [open, closed]);
     committed(state, state.write(ada, [{ name: "seen", kind: "modify", value: int(1) }], 0));
     for (const write of state.write(ada, [{ name: "seen", kind: "modify", value: int(2) }], 1)) {
@@ -71,7 +77,7 @@ for (const [kind, newStore] of stores) {
     deepEqual(state.read(ada, [spec], 1099).values.get("seen"), int(1));
     const read = state.read(ada, [spec], 1100);
     equal(read.values.size, 0);
-    deepEqual(read.writes.map((write) => write.value), [null]);
+    deepEqual(read.writes.map((write) => encodeWrite(write).value), [null]);
     committed(state, read.writes);
     equal(state.valueCount, 0);
     state.store.close();
@@ -84,7 +90,7 @@ for (const [kind, newStore] of stores) {
     equal(state.sweepExpired(() => undefined, 100).length, 0);
     const tombstones = state.sweepExpired(() => [spec], 100);
     equal(tombstones.length, 1);
-    deepEqual(tombstones[0].key, state.write(ada, [{ name: "seen", kind: "delete" }], 100)[0].key);
+    deepEqual(tombstones[0].key, encodeWrite(state.write(ada, [{ name: "seen", kind: "delete" }], 100)[0]).key);
     committed(state, tombstones);
     equal(state.valueCount, 0);
     state.store.close();
@@ -151,7 +157,7 @@ Deno.test("a local store brings its timers, pending messages and values back whe
 
 Deno.test("a restored batch with a record that is not a changelog record applies nothing and names the record", () => {
   const state = new TaskState();
-  const [good] = state.write(ada, [{ name: "seen", kind: "modify", value: int(1) }], 0);
+  const good = encodeWrite(state.write(ada, [{ name: "seen", kind: "modify", value: int(1) }], 0)[0]);
   const error = throws(
     () => state.restoreRecords([good, { key: new Uint8Array([1, 2, 3]), value: null }]),
     (error: unknown) => error instanceof ChangelogRecordError && error.index === 1,

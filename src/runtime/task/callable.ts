@@ -16,8 +16,8 @@ export interface CallableFunction {
   readonly typename: string;
   /** Its states (a remote function's grow as it declares them). */
   readonly valueSpecs: readonly ValueSpec[];
-  /** Invokes it once for one message. */
-  call(invocation: Invocation): Promise<InvocationResult>;
+  /** Invokes it once for one message: the result itself when it settled synchronously (in-process functions). */
+  call(invocation: Invocation): InvocationResult | Promise<InvocationResult>;
   /**
    * Invokes it once for several messages of one address, in order, on one state (StateFun's batches: messages that
    * arrived while the address's previous call ran); absent when the function takes one message a call.

@@ -11,12 +11,13 @@
 
 import type { AppPlan } from "../app_plan.ts";
 import type { Logger } from "../logger.ts";
-import type { ChangelogWrite, Checkpoint } from "../../state/state_store.ts";
+import type { ChangelogWrite } from "../../state/state_store.ts";
+import { encodeWrite, type TaskState, type UncommittedWrite } from "../../state/task_state.ts";
 import type { OutgoingRecord, TaskCommitter } from "../ports.ts";
 import { Epoch } from "./epoch.ts";
 import type { EgressSink } from "./types.ts";
 
-/** What the commit cycle needs from its task. */
+/** What the commit cycle needs. */
 export interface CommitCycleOptions {
   /** The task number (its changelog partition). */
   task: number;
@@ -28,12 +29,8 @@ export interface CommitCycleOptions {
   egress: EgressSink;
   /** The task's log. */
   log: Logger;
-  /** Applies a committed epoch's changelog writes to the state store (with the checkpoint, when known). */
-  flush(writes: Iterable<ChangelogWrite>, checkpoint: Checkpoint | undefined): void;
-  /** After each successful commit. */
-  onCommitted(): void;
-  /** After a failed commit (the epoch is not committed; the task must start over). */
-  onFailed(error: unknown): void;
+  /** The task's state: a committed epoch's changelog writes reach its store. */
+  state: TaskState;
 }
 
 /** The epochs of a task and their commits. */
@@ -41,8 +38,12 @@ export class CommitCycle {
   readonly #options: CommitCycleOptions;
   #open = new Epoch();
   #closed: Epoch | undefined;
-  #unflushed: readonly ReadonlyMap<string, ChangelogWrite>[] = [this.#open.changelog];
+  #unflushed: readonly ReadonlyMap<string, UncommittedWrite>[] = [this.#open.changelog];
   #committing = false;
+  /** The task released its store: a commit that ends now flushes nothing (restore_start.ts: that is safe). */
+  #released = false;
+  /** A commit failed: nothing commits after it (the task starts over with a new cycle). */
+  #failed = false;
   /** Epochs committed. */
   commits = 0;
   /** Total time spent committing, in seconds. */
@@ -74,7 +75,7 @@ export class CommitCycle {
    * The changelog writes of the epochs not committed, newest first (the task state reads through them at every
    * state read: one array, renewed only when an epoch opens, closes or is dropped).
    */
-  unflushed(): readonly ReadonlyMap<string, ChangelogWrite>[] {
+  unflushed(): readonly ReadonlyMap<string, UncommittedWrite>[] {
     return this.#unflushed;
   }
 
@@ -94,23 +95,30 @@ export class CommitCycle {
     return this.#committing ? undefined : this.#closed;
   }
 
-  /** Closes the open epoch when it holds anything and none is waiting; then commits the closed one if it can. */
-  tick(closeOpen: boolean, now: number): void {
+  /** Closes the open epoch when `closeOpen`, it holds anything and none is waiting (commitIfReady then commits it). */
+  close(closeOpen: boolean, now: number): void {
     if (closeOpen && this.#closed === undefined && !this.#open.empty) {
       this.#open.closedAt = now;
       this.#closed = this.#open;
       this.#open = new Epoch();
       this.#epochsChanged();
     }
-    this.commitIfReady();
   }
 
-  /** Commits the closed epoch once its messages are done and no other commit runs. */
-  commitIfReady(): void {
+  /**
+   * Commits the closed epoch once its messages are done and no other commit runs: the commit started, which resolves
+   * once committed and rejects when it failed (the epoch is not committed; the task must start over), or undefined.
+   */
+  commitIfReady(): Promise<void> | undefined {
     const epoch = this.#closed;
-    if (this.#committing || epoch === undefined || epoch.outstanding > 0) return;
+    if (this.#committing || this.#failed || epoch === undefined || epoch.outstanding > 0) return undefined;
     this.#committing = true;
-    void this.#commit(epoch);
+    return this.#commit(epoch);
+  }
+
+  /** The task closed and released its store. */
+  release(): void {
+    this.#released = true;
   }
 
   /** Drops what is not committed (the task stopped): the open epoch, and the closed one unless it is committing. */
@@ -125,42 +133,41 @@ export class CommitCycle {
     const { plan, task, log } = this.#options;
     try {
       if (epoch.atLeastOnce.length > 0) await this.#options.egress.sendAndWait(epoch.atLeastOnce);
-      const changelog: OutgoingRecord[] = [...epoch.changelog.values()].map((write) => ({
-        topic: plan.changelogTopic,
-        partition: task,
-        key: write.key,
-        value: write.value,
-      }));
-      const written = await this.#options.committer.commit({
-        records: [...changelog, ...epoch.records],
-        offsets: [...epoch.offsets.values()],
-      });
+      // State values are encoded here, once per epoch and key.
+      const writes: ChangelogWrite[] = [];
+      const records: OutgoingRecord[] = [];
+      for (const uncommitted of epoch.changelog.values()) {
+        const write = encodeWrite(uncommitted);
+        writes.push(write);
+        records.push({ topic: plan.changelogTopic, partition: task, key: write.key, value: write.value });
+      }
+      const changelog = records.length;
+      for (const record of epoch.records) records.push(record);
+      const written = await this.#options.committer.commit({ records, offsets: [...epoch.offsets.values()] });
       const last = written?.get(`${plan.changelogTopic}/${task}`);
       // Without the offset (no changelog record, or a client that did not say) the store's checkpoint stays where
       // it was: replaying from an older offset re-applies records the store has, which changes nothing.
-      this.#options.flush(
-        epoch.changelog.values(),
-        last === undefined ? undefined : { offset: last + 1, writtenAt: Date.now() },
-      );
+      if (!this.#released) {
+        this.#options.state.flush(writes, last === undefined ? undefined : { offset: last + 1, writtenAt: Date.now() });
+      }
       this.commits++;
       this.commitSeconds += (performance.now() - started) / 1000;
       for (const [key, offset] of epoch.offsets) this.committed.set(key, offset.offset);
       log.debug("committed", {
-        records: changelog.length + epoch.records.length,
+        records: records.length,
         atLeastOnce: epoch.atLeastOnce.length,
         offsets: epoch.offsets.size,
         ms: Math.round(performance.now() - started),
       });
     } catch (error) {
       this.#committing = false;
-      this.#options.onFailed(error);
-      return;
+      this.#failed = true;
+      throw error;
     }
     this.#committing = false;
     if (this.#closed === epoch) {
       this.#closed = undefined;
       this.#epochsChanged();
     }
-    this.#options.onCommitted();
   }
 }

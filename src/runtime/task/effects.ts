@@ -17,12 +17,14 @@ import { encodeMailboxMessage, type MailboxMessage } from "../mailbox_record.ts"
 import { partitionOfKey } from "../partitioner.ts";
 import type { OutgoingRecord } from "../ports.ts";
 import { type RecordOrigin, taskOfId } from "../routing.ts";
-import type { Envelope } from "./address_queues.ts";
+import type { AddressQueues, Envelope } from "./address_queues.ts";
+import type { CommitCycle } from "./commit_cycle.ts";
 import type { Epoch } from "./epoch.ts";
-import type { EgressSink, FunctionCounters } from "./types.ts";
+import type { TaskCounters } from "./task_counters.ts";
+import type { EgressSink } from "./types.ts";
 
-/** What applying effects needs from its task. */
-export interface EffectTarget {
+/** Where one invocation's effects go: the task's state, its queues (the same-task fast path), its commit cycle. */
+export interface EffectsContext {
   /** The task number. */
   task: number;
   /** N. */
@@ -35,52 +37,59 @@ export interface EffectTarget {
   transactionalEgress: boolean;
   /** Egress records outside the transaction. */
   egress: EgressSink;
-  /** Counters of a function type. */
-  counters(typename: string): FunctionCounters;
-  /** Records sent per egress id. */
-  egressRecords: Map<string, number>;
-  /** Queues a message for an address of this task (the same-task fast path: no mailbox round trip). */
-  deliverLocal(envelope: Envelope): void;
-  /**
-   * Whether a message of `epoch` may be delivered in memory to `target`: not when a newer epoch has messages of that
-   * address, queued or applied — the message's effects would go to an older epoch than theirs, which commits first.
-   */
-  canDeliverLocal(target: Address, epoch: Epoch): boolean;
+  /** The task's counters. */
+  counters: TaskCounters;
+  /** The task's address queues. */
+  queues: AddressQueues;
+  /** The task's epochs (the open one decides whether a message may be delivered in memory). */
+  cycle: CommitCycle;
 }
 
-/** Applies one invocation's effects to the state and to the epoch of its message. */
+/**
+ * Whether a message of `epoch` may be delivered in memory to `target`: not when a newer epoch has messages of that
+ * address, queued or applied — the message's effects would go to an older epoch than theirs, which commits first.
+ */
+function canDeliverLocal(context: EffectsContext, key: string, epoch: Epoch): boolean {
+  const open = context.cycle.open;
+  if (epoch === open) return true;
+  return !open.touched.has(key) && context.queues.lastEpoch(key) !== open;
+}
+
+/**
+ * Applies one invocation's effects to the state and to the epoch of its message (`envelope.epoch`); messages to
+ * addresses of the same task are pushed on `local` for the caller to queue.
+ */
 export function applyEffects(
-  task: EffectTarget,
+  context: EffectsContext,
   envelope: Envelope,
   result: InvocationResult,
   egress: EgressRecord[],
   now: number,
+  local: Envelope[],
 ): void {
   const { epoch, target } = envelope;
-  const counters = task.counters(target.typename);
+  const counters = context.counters.of(target.typename);
   counters.outEgress += egress.length;
-  for (const { egress: spec } of egress) {
-    task.egressRecords.set(spec.id, (task.egressRecords.get(spec.id) ?? 0) + 1);
-  }
+  for (const { egress: spec } of egress) context.counters.egressRecord(spec.id);
   epoch.touched.add(addressKey(target));
-  epoch.log(task.state.write(target, result.mutations, now));
+  if (result.mutations.length > 0) epoch.log(context.state.write(target, result.mutations, now));
   for (const message of result.sent) {
-    const mail = { target: message.targetAddress, caller: target, argument: message.typedValue };
-    if (taskOfId(mail.target.id, task.taskCount) === task.task && task.canDeliverLocal(mail.target, epoch)) {
+    const to = message.targetAddress;
+    if (taskOfId(to.id, context.taskCount) === context.task && canDeliverLocal(context, addressKey(to), epoch)) {
       counters.outLocal++;
-      task.deliverLocal({ ...mail, epoch, origin: envelope.origin });
+      local.push({ target: to, caller: target, argument: message.typedValue, epoch, origin: envelope.origin });
     } else {
       counters.outRemote++;
-      epoch.records.push(mailboxRecord(task, mail));
+      epoch.records.push(mailboxRecord(context, { target: to, caller: target, argument: message.typedValue }));
     }
   }
   for (const effect of result.delayed) {
     if (effect.kind === "cancel") {
-      const write = task.state.cancelTimer(target, effect.cancellationToken);
+      const write = context.state.cancelTimer(target, effect.cancellationToken);
       if (write !== undefined) epoch.log([write]);
       continue;
     }
-    epoch.log([task.state.addTimer({
+    epoch.log([context.state.addTimer({
       sender: target,
       id: effect.cancellationToken ?? `~${crypto.randomUUID()}`,
       fireAt: now + effect.delayMs,
@@ -88,14 +97,15 @@ export function applyEffects(
       argument: effect.message.typedValue,
     })]);
   }
-  const forget: EgressRecord[] = [];
+  if (egress.length === 0) return;
+  let forget: EgressRecord[] | undefined;
   for (const routed of egress) {
     const semantic = routed.egress.deliverySemantic.type;
-    if (semantic === "none") forget.push(routed);
-    else if (semantic === "exactly-once" && task.transactionalEgress) epoch.records.push(routed.record);
+    if (semantic === "none") (forget ??= []).push(routed);
+    else if (semantic === "exactly-once" && context.transactionalEgress) epoch.records.push(routed.record);
     else epoch.atLeastOnce.push(routed);
   }
-  if (forget.length > 0) task.egress.sendAndForget(forget);
+  if (forget !== undefined) context.egress.sendAndForget(forget);
 }
 
 /** A duplicate pending cancellation token of the same sender is an error, as in StateFun. */

@@ -8,7 +8,7 @@
  * @module
  */
 
-import type { ChangelogWrite } from "../../state/task_state.ts";
+import type { UncommittedWrite } from "../../state/task_state.ts";
 import type { EgressRecord } from "../egress_router.ts";
 import type { GroupOffset, OutgoingRecord } from "../ports.ts";
 
@@ -19,7 +19,7 @@ export class Epoch {
   /** When it closed (it takes nothing new after), on the task's clock. */
   closedAt: number | undefined;
   /** Changelog writes by key: a later write of a key replaces an earlier one (compaction would anyway). */
-  readonly changelog = new Map<string, ChangelogWrite>();
+  readonly changelog = new Map<string, UncommittedWrite>();
   /** Mailbox records and exactly-once egress records, in order. */
   readonly records: OutgoingRecord[] = [];
   /** Records for at-least-once egresses, written and awaited before the commit. */
@@ -36,7 +36,7 @@ export class Epoch {
   }
 
   /** Adds changelog writes. */
-  log(writes: Iterable<ChangelogWrite>): void {
+  log(writes: Iterable<UncommittedWrite>): void {
     for (const write of writes) this.changelog.set(write.id, write);
   }
 

@@ -3,10 +3,14 @@
  * checked and applied; a throw (or a result that cannot be applied) is retried with exponential backoff on the task's
  * clock, up to the task's attempt limit. The task decides what a message that failed every attempt becomes.
  *
+ * The first attempt runs synchronously when the function returns synchronously (in-process functions that await
+ * nothing): its outcome comes back as a value, and no promise is made for it. Only a function that returns a promise
+ * (remote ones, async ones) or a failed attempt goes the asynchronous way.
+ *
  * @module
  */
 
-import type { InvocationResult } from "../../sdk/invoke.ts";
+import type { Invocation, InvocationResult } from "../../sdk/invoke.ts";
 import type { StateRead, TaskState } from "../../state/task_state.ts";
 import type { AppPlan } from "../app_plan.ts";
 import { type EgressRecord, routeEgressMessage } from "../egress_router.ts";
@@ -22,7 +26,11 @@ export type InvocationOutcome =
   | { kind: "failed"; error: unknown; attempts: number }
   | { kind: "abandoned" };
 
-/** What the invoker needs from its task. */
+const APPLIED: InvocationOutcome = { kind: "applied" };
+const ABANDONED: InvocationOutcome = { kind: "abandoned" };
+const NO_EGRESS: EgressRecord[] = Object.freeze([]) as unknown as EgressRecord[];
+
+/** What the invoker needs: the task's state, clock and limits. */
 export interface InvokerContext {
   /** The app (egress routes). */
   plan: AppPlan;
@@ -40,44 +48,112 @@ export interface InvokerContext {
   processing(): boolean;
 }
 
+/** Applies a result (state writes of the read included); may throw, which counts as a failed attempt. */
+export type ApplyResult = (
+  envelope: Envelope,
+  batch: readonly Envelope[],
+  result: InvocationResult,
+  egress: EgressRecord[],
+  read: StateRead,
+  now: number,
+) => void;
+
 /**
- * Invokes `spec` for `envelope` until it succeeds, fails `maxAttempts` times, or the task stops; `apply` applies a
- * result (state writes of the read included) and may throw, which counts as a failed attempt.
+ * Invokes `spec` for `envelope` until it succeeds, fails `maxAttempts` times, or the task stops: the outcome itself
+ * when the first attempt settled synchronously, else a promise of it.
  */
-export async function invokeWithRetries(
+export function invoke(
   context: InvokerContext,
   envelope: Envelope,
   spec: CallableFunction,
   /** Messages of the same address and epoch that go with `envelope` in one call (batching functions). */
   batch: readonly Envelope[],
-  apply: (result: InvocationResult, egress: EgressRecord[], reads: StateRead, now: number) => void,
+  apply: ApplyResult,
+): InvocationOutcome | Promise<InvocationOutcome> {
+  const now = context.clock.now();
+  let read: StateRead;
+  let result: InvocationResult | Promise<InvocationResult>;
+  try {
+    read = context.state.read(envelope.target, spec.valueSpecs, now);
+    result = callOnce(spec, envelope, batch, read);
+  } catch (error) {
+    return retry(context, envelope, spec, batch, apply, error, 1);
+  }
+  if (result instanceof Promise) {
+    return result.then(
+      (settled) => {
+        try {
+          return finish(context, envelope, batch, settled, read, now, apply);
+        } catch (error) {
+          return retry(context, envelope, spec, batch, apply, error, 1);
+        }
+      },
+      (error) => retry(context, envelope, spec, batch, apply, error, 1),
+    );
+  }
+  try {
+    return finish(context, envelope, batch, result, read, now, apply);
+  } catch (error) {
+    return retry(context, envelope, spec, batch, apply, error, 1);
+  }
+}
+
+/** One call: of the message alone, or with the messages queued behind it (an array of invocations only for a batch). */
+function callOnce(
+  spec: CallableFunction,
+  envelope: Envelope,
+  batch: readonly Envelope[],
+  read: StateRead,
+): InvocationResult | Promise<InvocationResult> {
+  const invocation: Invocation = {
+    self: envelope.target,
+    caller: envelope.caller,
+    argument: envelope.argument,
+    state: read.values,
+  };
+  if (batch.length > 0 && spec.callBatch !== undefined) {
+    return spec.callBatch([invocation, ...batch.map(({ caller, argument }) => ({ ...invocation, caller, argument }))]);
+  }
+  return spec.call(invocation);
+}
+
+/** Checks and applies a result; throws what makes the attempt a failed one. */
+function finish(
+  context: InvokerContext,
+  envelope: Envelope,
+  batch: readonly Envelope[],
+  result: InvocationResult,
+  read: StateRead,
+  now: number,
+  apply: ApplyResult,
+): InvocationOutcome {
+  if (!context.processing()) return ABANDONED;
+  const egress = result.egress.length === 0
+    ? NO_EGRESS
+    : result.egress.map((message) => routeEgressMessage(message, context.plan.egresses));
+  if (result.delayed.length > 0) checkTimers(context.state, envelope.target, result);
+  apply(envelope, batch, result, egress, read, now);
+  return APPLIED;
+}
+
+/** The attempts after a failed one, with backoff. */
+async function retry(
+  context: InvokerContext,
+  envelope: Envelope,
+  spec: CallableFunction,
+  batch: readonly Envelope[],
+  apply: ApplyResult,
+  failure: unknown,
+  failedAttempt: number,
 ): Promise<InvocationOutcome> {
   const { target } = envelope;
+  let error = failure;
+  let attempt = failedAttempt;
   let registrations = 0;
-  for (let attempt = 1;; attempt++) {
-    const now = context.clock.now();
-    try {
-      const read = context.state.read(target, spec.valueSpecs, now);
-      const invocation = { self: target, caller: envelope.caller, argument: envelope.argument, state: read.values };
-      // The per-record path: an array of invocations only for a batch.
-      const result = batch.length > 0 && spec.callBatch !== undefined
-        ? await spec.callBatch([
-          invocation,
-          ...batch.map(({ caller, argument }) => ({ ...invocation, caller, argument })),
-        ])
-        : await spec.call(invocation);
-      if (!context.processing()) return { kind: "abandoned" };
-      const egress = result.egress.map((message) => routeEgressMessage(message, context.plan.egresses));
-      checkTimers(context.state, target, result);
-      apply(result, egress, read, now);
-      return { kind: "applied" };
-    } catch (error) {
-      if (!context.processing()) return { kind: "abandoned" };
-      // Newly registered states: the same message again at once, with their values (a few times at most).
-      if (error instanceof StatesRegistered && ++registrations <= 3) {
-        attempt--;
-        continue;
-      }
+  for (;;) {
+    if (!context.processing()) return ABANDONED;
+    // Newly registered states: the same message again at once, with their values (a few times at most).
+    if (!(error instanceof StatesRegistered && ++registrations <= 3)) {
       if (attempt >= context.maxAttempts || error instanceof FinalFailure) {
         return { kind: "failed", error, attempts: attempt };
       }
@@ -87,7 +163,16 @@ export async function invokeWithRetries(
         attempt,
       });
       await context.clock.sleep(context.retryBackoffMs * 2 ** (attempt - 1));
-      if (!context.processing()) return { kind: "abandoned" };
+      if (!context.processing()) return ABANDONED;
+      attempt++;
+    }
+    const now = context.clock.now();
+    try {
+      const read = context.state.read(target, spec.valueSpecs, now);
+      const result = await callOnce(spec, envelope, batch, read);
+      return finish(context, envelope, batch, result, read, now, apply);
+    } catch (caught) {
+      error = caught;
     }
   }
 }

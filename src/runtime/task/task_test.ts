@@ -42,6 +42,11 @@ const plan = planApp(parseModuleSpec(MODULE, "module.yaml"));
 const TEXT = StateFun.customType<string>("t/text", (text) => Buffer.from(text), (bytes) => bytes.toString());
 const UTF8 = new TextEncoder();
 
+/** Lets the task take its turn: `accept` only holds records, the task processes them on its own turn. */
+async function turn(): Promise<void> {
+  for (let i = 0; i < 5; i++) await Promise.resolve();
+}
+
 /** A key of task `p` of `n`. */
 function keyOf(p: number, n: number, prefix = "k"): string {
   for (let i = 0;; i++) if (partitionOfKey(UTF8.encode(`${prefix}${i}`), n) === p) return `${prefix}${i}`;
@@ -312,6 +317,7 @@ Deno.test("task: back-pressure pauses the ingress above maxQueued and resumes be
     counter(context, text);
   }, { limits: { maxQueued: 4, maxInFlight: 1 } });
   h.send(0, 0, ["a", "1"], ["a", "2"], ["a", "3"], ["a", "4"], ["a", "5"]);
+  await turn();
   deepEqual(h.flow, ["pause"]);
   release();
   await h.clock.advance(100);
@@ -443,9 +449,12 @@ Deno.test("task: a batching function gets what queued during its call in one cal
       nextOffset: offset + values.length,
     });
   send(0, "1"); // in flight, blocked
+  await turn();
   send(1, "2", "3"); // same epoch: batches of at most 3
+  await turn();
   deepEqual(flow, []);
   send(3, "4", "5");
+  await turn();
   deepEqual(flow, ["pause"], "as many waiting as a batch carries: StateFun's back-pressure (maxNumBatchRequests)");
   await clock.advance(100); // the epoch closes
   send(5, "6"); // the next epoch: never in a batch with the ones before

@@ -14,6 +14,7 @@ import type { RecordOrigin } from "../routing.ts";
 import type { CallableFunction } from "./callable.ts";
 import type { Clock } from "./clock.ts";
 import type { StateStore } from "../../state/state_store.ts";
+import type { TaskStatus } from "./task_status.ts";
 
 /** Where egress records outside the task's transaction go. */
 export interface EgressSink {
@@ -90,8 +91,7 @@ export interface TaskFailure {
   transient?: boolean;
 }
 
-/** A task's life: restoring, running, halting (committing up to a bad record), failed, draining, closed. */
-export type TaskStatus = "restoring" | "running" | "halting" | "failed" | "draining" | "closed";
+export type { TaskStatus } from "./task_status.ts";
 
 /** Counters of one function type in one task, named after StateFun's metrics. */
 export interface FunctionCounters {

@@ -1,0 +1,373 @@
+/**
+ * The task's processing loop, run on the task's own turn: take fetched records in from the intake (as much as there
+ * is room for), read each into messages (intake.ts) and queue them for their address or forward them to their task's
+ * mailbox partition, then invoke ready addresses (invoker.ts) and apply their effects (effects.ts) — in one walk, in
+ * batches. An in-process function that returns synchronously is invoked, applied and done inside the walk, without a
+ * promise; one that returns a promise (remote, async) stays in flight and wakes the task when it settles. Also what
+ * a closed epoch's commit needs from the queues: carrying the messages still not done past it (persisted as pending)
+ * and settling them later.
+ *
+ * @module
+ */
+
+import type { TaskState } from "../../state/task_state.ts";
+import type { AppPlan } from "../app_plan.ts";
+import { describeError, type Logger } from "../logger.ts";
+import type { GroupOffset, RecordHandoff } from "../ports.ts";
+import { AddressQueues, CARRIED, type Envelope } from "./address_queues.ts";
+import type { CallableFunction } from "./callable.ts";
+import { FinalFailure } from "./callable.ts";
+import type { Clock } from "./clock.ts";
+import type { CommitCycle } from "./commit_cycle.ts";
+import { applyEffects, deadLetter, type EffectsContext, failedMessageRecord, mailboxRecord } from "./effects.ts";
+import type { Epoch } from "./epoch.ts";
+import { intakeSource, readRecord } from "./intake.ts";
+import { type ApplyResult, type InvocationOutcome, invoke, type InvokerContext } from "./invoker.ts";
+import type { RecordIntake } from "./record_intake.ts";
+import type { TaskCounters } from "./task_counters.ts";
+import type { TaskStatusMachine } from "./task_status.ts";
+import type { EgressSink, TaskFailure, TaskLimits } from "./types.ts";
+
+/** How long one turn may run invocations before the task lets the event loop turn (timers, I/O, heartbeats). */
+export const YIELD_AFTER_MS = 20;
+
+/** The batch of a function that takes one message a call. */
+const NO_BATCH: readonly Envelope[] = [];
+
+/** What the loop tells its task. */
+export interface ProcessingEvents {
+  /** An invocation settled asynchronously: the task should take a turn. */
+  requestTurn(): void;
+  /** A message failed for good, or its function is not bound: the task stops. */
+  failed(failure: TaskFailure): void;
+}
+
+/** What the loop needs. */
+export interface ProcessingLoopOptions {
+  /** The task number. */
+  task: number;
+  /** N. */
+  taskCount: number;
+  /** The app. */
+  plan: AppPlan;
+  /** The function of a type, if bound. */
+  functions(typename: string): CallableFunction | undefined;
+  /** The task's limits. */
+  limits: TaskLimits;
+  /** The task's log. */
+  log: Logger;
+  /** The task's clock. */
+  clock: Clock;
+  /** The task's state. */
+  state: TaskState;
+  /** The task's epochs. */
+  cycle: CommitCycle;
+  /** The task's counters. */
+  counters: TaskCounters;
+  /** The task's status. */
+  status: TaskStatusMachine;
+  /** The task's fetched records. */
+  intake: RecordIntake;
+  /** Egress records outside the transaction. */
+  egress: EgressSink;
+  /** Stops the consumer fetching any partition of the task (a halt). */
+  pauseAll(): void;
+  /** What the loop tells its task. */
+  events: ProcessingEvents;
+}
+
+/** Takes records in, invokes and applies; counts what it does. */
+export class ProcessingLoop {
+  readonly #options: ProcessingLoopOptions;
+  readonly #queues = new AddressQueues();
+  readonly #effects: EffectsContext;
+  readonly #invoker: InvokerContext;
+  /** Messages to addresses of this task that one invocation sent (queued right after it is applied). */
+  readonly #local: Envelope[] = [];
+  /** Addresses with more messages waiting than their function's batch limit (StateFun's back-pressure). */
+  readonly #overfull = new Set<string>();
+  #inFlight = 0;
+  /** Queued messages persisted as pending (carried past a commit, or restored). */
+  #pendingQueued = 0;
+
+  /** @param options What it needs. */
+  constructor(options: ProcessingLoopOptions) {
+    this.#options = options;
+    const { task, taskCount, plan, state, cycle, counters, limits, egress, clock, log, status } = options;
+    this.#effects = {
+      task,
+      taskCount,
+      plan,
+      state,
+      transactionalEgress: limits.transactionalEgress,
+      egress,
+      counters,
+      queues: this.#queues,
+      cycle,
+    };
+    this.#invoker = {
+      plan,
+      state,
+      clock,
+      log,
+      maxAttempts: limits.maxAttempts,
+      retryBackoffMs: limits.retryBackoffMs,
+      processing: () => status.processing,
+    };
+  }
+
+  /** Messages queued (the ones in flight included). */
+  get queued(): number {
+    return this.#queues.queued;
+  }
+
+  /** Invocations running (asynchronous ones: a synchronous one is done within the walk). */
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** Queued messages persisted as pending: a drain need not wait for them (the next owner runs them). */
+  get pendingQueued(): number {
+    return this.#pendingQueued;
+  }
+
+  /**
+   * One walk: records in, invocations started (and the synchronous ones done) until nothing is ready, the in-flight
+   * limit is reached, or the turn has run YIELD_AFTER_MS since `burstStarted`. True when it stopped for time (more is
+   * ready: the task should take another turn after the event loop's).
+   */
+  run(burstStarted: number): boolean {
+    const { status, limits, intake } = this.#options;
+    let started = 0;
+    let yielded = false;
+    while (status.processing) {
+      if (status.status === "running") this.#takeIn();
+      if (this.#inFlight >= limits.maxInFlight) break;
+      const key = this.#queues.take();
+      if (key === undefined) break;
+      this.#start(key);
+      if ((++started & 31) === 0 && performance.now() - burstStarted >= YIELD_AFTER_MS) {
+        yielded = true;
+        break;
+      }
+    }
+    intake.updateFlow(this.#queues.queued, this.#overfull.size > 0, status.status === "running");
+    return yielded;
+  }
+
+  /** Queues the pending messages a restore found (a previous owner carried them past its last commit): first. */
+  queueRestoredPending(): void {
+    for (const { seq, entry } of this.#options.state.takeRestoredPending()) {
+      const { target, caller, argument, origin } = entry;
+      this.#enqueue({ target, caller, argument, origin, epoch: CARRIED, pendingSeq: seq });
+      this.#pendingQueued++;
+    }
+  }
+
+  /**
+   * Lets a closed epoch commit without the messages still not done (a slow remote call, or those queued behind it):
+   * they move out of it, and each is persisted as pending in the closed epoch's changelog. Its offsets then commit
+   * with the messages kept: a restore queues them again, before anything newer (ARCHITECTURE.md: the consistent cut
+   * with work carried over, as StateFun keeps in-flight requests in its checkpoint).
+   */
+  carryOver(closed: Epoch): number {
+    const carried = this.#queues.carry(closed);
+    for (const envelope of carried) {
+      const { target, caller, argument, origin } = envelope;
+      const { seq, write } = this.#options.state.addPending({ target, caller, argument, origin });
+      envelope.pendingSeq = seq;
+      closed.log([write]);
+    }
+    this.#pendingQueued += carried.length;
+    return carried.length;
+  }
+
+  /** Drops every queued message (the task stopped). */
+  clear(): void {
+    this.#queues.clear();
+    this.#pendingQueued = 0;
+    this.#overfull.clear();
+  }
+
+  /** Held records, chunk by chunk, while the queues have room. */
+  #takeIn(): void {
+    const { intake, status } = this.#options;
+    for (;;) {
+      const chunk = intake.next(this.#queues.queued);
+      if (chunk === undefined) return;
+      this.#route(chunk);
+      if (status.status !== "running") return;
+    }
+  }
+
+  /** Reads a chunk's records: messages queued for addresses of this task, forwarded to others' mailbox partitions. */
+  #route(handoff: RecordHandoff): void {
+    const { plan, taskCount, task, limits, cycle, counters, log } = this.#options;
+    const source = intakeSource(plan, handoff.topic);
+    if (source === undefined) return;
+    const groupId = source.isMailbox ? plan.appId : source.route!.groupId;
+    const epoch = cycle.open;
+    const { topic, partition } = handoff;
+    for (const record of handoff.records) {
+      const origin = { topic, partition, offset: record.offset };
+      const intake = readRecord(record, source, origin, taskCount, limits);
+      if (intake.kind === "unroutable") {
+        const { reason, policy } = intake;
+        if (policy.type === "stop") {
+          this.#haltAt({ groupId, ...origin }, reason); // what came before the record is processed and committed
+          return;
+        }
+        log.warn(`${policy.type === "skip" ? "skipped" : "dead-lettered"} an unroutable record: ${reason}`, origin);
+        if (policy.type === "skip") counters.skipped++;
+        else {
+          counters.deadLettered++;
+          epoch.records.push(deadLetter(policy.topic, record.key, record.value, origin, { reason }));
+        }
+        continue;
+      }
+      const { messages } = intake;
+      if (intake.owner === task) {
+        for (const { target, caller, argument } of messages) {
+          this.#enqueue({ target, caller, argument, epoch, origin });
+        }
+      } else {
+        for (const message of messages) epoch.records.push(mailboxRecord(this.#options, message)); // its task's
+      }
+    }
+    this.setOffset({ groupId, topic, partition, offset: handoff.nextOffset });
+  }
+
+  /** Moves a partition's offset: committed with the open epoch. */
+  setOffset(offset: GroupOffset): void {
+    this.#options.intake.setPosition(offset);
+    this.#options.cycle.open.commitOffset(offset);
+  }
+
+  /** Commits everything before a record that cannot be processed, then stops there. */
+  #haltAt(offset: GroupOffset, reason: string): void {
+    const { topic, partition } = offset;
+    const origin = { topic, partition, offset: offset.offset };
+    this.#options.status.to("halting", { reason, origin });
+    this.#options.log.error(`task stops at an unprocessable record: ${reason}`, { ...origin });
+    this.setOffset(offset);
+    this.#options.pauseAll();
+  }
+
+  #enqueue(envelope: Envelope): void {
+    const { key, length } = this.#queues.enqueue(envelope);
+    this.#options.counters.of(envelope.target.typename).backlog++;
+    if (length > 1 && batchFull(this.#options.functions(envelope.target.typename), length)) {
+      this.#overfull.add(key); // the ingress pauses at the end of the walk
+    }
+  }
+
+  /** Starts an address's next call; a synchronous one is done when this returns. */
+  #start(key: string): void {
+    const envelope = this.#queues.head(key);
+    const callable = this.#options.functions(envelope.target.typename);
+    if (callable === undefined) {
+      this.#options.events.failed({
+        reason: `no function is bound for ${envelope.target.typename}: neither an in-process one nor an HTTP endpoint`,
+        origin: envelope.origin,
+        address: envelope.target.toString(),
+      });
+      return;
+    }
+    const batch = callable.callBatch === undefined ? NO_BATCH : this.#queues.following(key, callable.batchLimit ?? 0);
+    this.#inFlight++;
+    const outcome = invoke(this.#invoker, envelope, callable, batch, this.#apply);
+    if (outcome instanceof Promise) {
+      void outcome.then((settled) => {
+        this.#done(key, envelope, callable, batch, settled);
+        this.#options.events.requestTurn();
+      });
+    } else this.#done(key, envelope, callable, batch, outcome);
+  }
+
+  /** A call's result: its effects go to its message's epoch; messages to this task's addresses are queued. */
+  readonly #apply: ApplyResult = (envelope, batch, result, egress, read, now) => {
+    const epoch = this.#settlePending(envelope, batch);
+    if (read.writes.length > 0) epoch.log(read.writes);
+    applyEffects(this.#effects, envelope, result, egress, now, this.#local);
+    for (const local of this.#local) this.#enqueue(local);
+    this.#local.length = 0;
+  };
+
+  /** After a call: its messages leave their queue and epoch, or the task stops. */
+  #done(
+    key: string,
+    envelope: Envelope,
+    callable: CallableFunction,
+    batch: readonly Envelope[],
+    outcome: InvocationOutcome,
+  ): void {
+    this.#inFlight--;
+    if (outcome.kind === "abandoned") return;
+    if (outcome.kind === "failed" && !this.#failed(envelope, batch, outcome.error, outcome.attempts)) return;
+    if (!this.#options.status.processing) return;
+    const count = 1 + batch.length;
+    this.#queues.done(key, count);
+    const { counters } = this.#options;
+    counters.invocations += count;
+    const functionCounters = counters.of(envelope.target.typename);
+    functionCounters.backlog -= count;
+    functionCounters.in += count;
+    if (this.#overfull.size > 0 && this.#overfull.has(key) && !batchFull(callable, this.#queues.length(key))) {
+      this.#overfull.delete(key);
+    }
+  }
+
+  /** A message that failed every attempt: dead-lettered (true: done) or the task stops (false). */
+  #failed(envelope: Envelope, batch: readonly Envelope[], error: unknown, attempts: number): boolean {
+    const { target } = envelope;
+    const { counters, log, limits } = this.#options;
+    counters.of(target.typename).failures++;
+    log.error(`function failed ${attempts} times: ${describeError(error)}`, {
+      address: target.toString(),
+      ...envelope.origin,
+      attempt: attempts,
+    });
+    const reason = `${target.typename} failed ${attempts} times: ${describeError(error)}`;
+    const policy = limits.failedMessages;
+    if (policy.type === "dead-letter") {
+      this.#settlePending(envelope, batch);
+      for (const failed of [envelope, ...batch]) {
+        counters.deadLettered++;
+        envelope.epoch.records.push(failedMessageRecord(policy.topic, failed, reason));
+      }
+      return true;
+    }
+    this.#options.events.failed({
+      reason,
+      origin: envelope.origin,
+      address: target.toString(),
+      ...(error instanceof FinalFailure && error.transient ? { transient: true } : {}),
+    });
+    return false;
+  }
+
+  /**
+   * The epoch a call's effects go to: its message's, or for carried messages the oldest epoch still taking effects
+   * (the closed one unless it is committing: then none of its messages is queued behind this one), which also takes
+   * the tombstones of their pending entries — so a carried message's effects never land in a newer epoch than those
+   * of the messages behind it for its address, which would read its value first and commit before it.
+   */
+  #settlePending(envelope: Envelope, batch: readonly Envelope[]): Epoch {
+    if (envelope.epoch !== CARRIED) return envelope.epoch;
+    const { cycle, state } = this.#options;
+    const epoch = cycle.closed ?? cycle.open;
+    for (const done of [envelope, ...batch]) {
+      done.epoch = epoch;
+      epoch.log([state.pendingDone(done.pendingSeq!)]);
+      this.#pendingQueued--;
+    }
+    epoch.outstanding += 1 + batch.length; // counted until done, like its own messages
+    return epoch;
+  }
+}
+
+/** Whether as many messages wait behind an address's call as its next request may carry (maxNumBatchRequests). */
+function batchFull(callable: CallableFunction | undefined, length: number): boolean {
+  const limit = callable?.callBatch === undefined ? 0 : callable.batchLimit ?? 0;
+  return limit > 0 && length - 1 >= limit;
+}
