@@ -141,7 +141,6 @@ export class CommitCycle {
         writes.push(write);
         records.push({ topic: plan.changelogTopic, partition: task, key: write.key, value: write.value });
       }
-      const changelog = records.length;
       for (const record of epoch.records) records.push(record);
       const written = await this.#options.committer.commit({ records, offsets: [...epoch.offsets.values()] });
       const last = written?.get(`${plan.changelogTopic}/${task}`);
