@@ -40,16 +40,16 @@ export function invokeFunction(
   spec: FunctionSpec,
   invocation: Invocation,
 ): InvocationResult | Promise<InvocationResult> {
-  const { storage, mutations } = createAddressStorage(spec.valueSpecs, invocation.state);
+  const storage = createAddressStorage(spec.valueSpecs, invocation.state);
   const effects: InvocationResult = { sent: [], delayed: [], egress: [], mutations: [] };
-  const context = new Context(invocation.self, invocation.caller, storage, effects);
+  const context = new Context(invocation.self, invocation.caller, storage.storage, effects);
   const returned = spec.fn(context, new Message(invocation.self, invocation.argument));
   if (returned instanceof Promise) {
     return returned.then(() => {
-      effects.mutations = mutations();
+      effects.mutations = storage.mutations();
       return effects;
     });
   }
-  effects.mutations = mutations();
+  effects.mutations = storage.mutations();
   return effects;
 }

@@ -28,21 +28,49 @@ export interface AddressStorage {
   mutations(): StateMutation[];
 }
 
-/** One invocation's values: the current TypedValue of each state (null: none) and which were assigned. */
-class StorageValues {
-  constructor(readonly current: (TypedValue | null)[], readonly changed: boolean[]) {}
-}
-
 const VALUES = Symbol("values");
 const NO_MUTATIONS: StateMutation[] = Object.freeze([]) as unknown as StateMutation[];
 
-/** The storage prototype of each spec list. */
-const prototypes = new WeakMap<readonly ValueSpec[], object>();
+/** One invocation's values: the current TypedValue of each state (null: none) and which were assigned. */
+class StorageValues implements AddressStorage {
+  // deno-lint-ignore no-explicit-any
+  readonly storage: Record<string, any>;
 
-function prototypeOf(specs: readonly ValueSpec[]): object {
-  let prototype = prototypes.get(specs);
-  if (prototype !== undefined) return prototype;
-  prototype = Object.create(null) as object;
+  constructor(
+    readonly specs: readonly ValueSpec[],
+    readonly current: (TypedValue | null)[],
+    readonly changed: boolean[],
+    Storage: new (values: StorageValues) => object,
+  ) {
+    this.storage = new Storage(this);
+  }
+
+  mutations(): StateMutation[] {
+    let mutations: StateMutation[] | undefined;
+    for (let i = 0; i < this.specs.length; i++) {
+      if (!this.changed[i]) continue;
+      const name = this.specs[i].name;
+      const value = this.current[i];
+      (mutations ??= []).push(value === null ? { name, kind: "delete" } : { name, kind: "modify", value });
+    }
+    return mutations ?? NO_MUTATIONS;
+  }
+}
+
+/** The storage class of each spec list: its accessors on the prototype, defined once. */
+const classes = new WeakMap<readonly ValueSpec[], new (values: StorageValues) => object>();
+
+function storageClass(specs: readonly ValueSpec[]): new (values: StorageValues) => object {
+  let Storage = classes.get(specs);
+  if (Storage !== undefined) return Storage;
+  Storage = class {
+    [VALUES]: StorageValues;
+    constructor(values: StorageValues) {
+      this[VALUES] = values;
+      Object.preventExtensions(this); // assigning an undeclared state throws a TypeError
+    }
+  };
+  const prototype = Storage.prototype;
   specs.forEach((spec, index) => {
     Object.defineProperty(prototype, spec.name, {
       enumerable: true,
@@ -57,8 +85,8 @@ function prototypeOf(specs: readonly ValueSpec[]): object {
       },
     });
   });
-  prototypes.set(specs, prototype);
-  return prototype;
+  classes.set(specs, Storage);
+  return Storage;
 }
 
 /**
@@ -77,21 +105,5 @@ export function createAddressStorage(
     current[i] = values.size === 0 ? null : values.get(specs[i].name) ?? null;
     changed[i] = false;
   }
-  const state = new StorageValues(current, changed);
-  const storage = Object.create(prototypeOf(specs));
-  Object.defineProperty(storage, VALUES, { value: state });
-  Object.preventExtensions(storage);
-  return {
-    storage,
-    mutations: () => {
-      let mutations: StateMutation[] | undefined;
-      for (let i = 0; i < specs.length; i++) {
-        if (!changed[i]) continue;
-        const name = specs[i].name;
-        const value = current[i];
-        (mutations ??= []).push(value === null ? { name, kind: "delete" } : { name, kind: "modify", value });
-      }
-      return mutations ?? NO_MUTATIONS;
-    },
-  };
+  return new StorageValues(specs, current, changed, storageClass(specs));
 }

@@ -8,7 +8,7 @@
 
 import { bufferView } from "./bytes.ts";
 import { lastField, ProtoWriter, readFields, stringField } from "../protobuf/wire.ts";
-import type { Type } from "./types.ts";
+import { bytesCodec, type Type } from "./types.ts";
 
 /** A typename and, unless empty, the value's bytes. */
 export interface TypedValue {
@@ -25,6 +25,8 @@ export function toTypedValue<T>(value: T | null | undefined, type: Type<T>): Typ
   if (value === null || value === undefined) {
     return { typename: type.typename, hasValue: false, value: new Uint8Array() };
   }
+  const codec = bytesCodec(type);
+  if (codec !== undefined) return { typename: type.typename, hasValue: true, value: codec.encode(value) };
   const bytes = type.serialize(value);
   // A buffer of its own is kept as it is (a plain view); one in a shared pool is copied out of it.
   const own = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
@@ -45,7 +47,8 @@ export function fromTypedValue<T>(typed: TypedValue, type: Type<T>): T | null {
   if (typed.typename !== type.typename) {
     throw new TypeError(`type mismatch: ${typed.typename} is not of type ${type.typename}`);
   }
-  return type.deserialize(bufferView(typed.value));
+  const codec = bytesCodec(type);
+  return codec === undefined ? type.deserialize(bufferView(typed.value)) : codec.decode(typed.value);
 }
 
 /** Encodes a TypedValue as protobuf. */

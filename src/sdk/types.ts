@@ -71,43 +71,15 @@ export const BOOL_TYPE: Type<boolean> = new WrapperType<boolean>(
   (v) => v !== undefined && v !== 0n,
 );
 
-/**
- * IntWrapper: its five bytes written and read directly (counters are the commonest state); anything else another
- * SDK wrote goes through the decoder.
- */
-class IntType extends WrapperType<number> {
-  constructor() {
-    super(
-      "io.statefun.types/int",
-      (w, v) => {
-        if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) {
-          throw new RangeError(`${v} is not a 32-bit integer`);
-        }
-        w.fixed32(1, v, "sfixed32");
-      },
-      (v) => (v instanceof Uint8Array ? view(v).getInt32(0, true) : 0),
-    );
-  }
-
-  override serialize(value: number): Buffer {
-    if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) {
-      throw new RangeError(`${value} is not a 32-bit integer`);
-    }
-    if (value === 0) return Buffer.alloc(0);
-    const bytes = Buffer.allocUnsafeSlow(5);
-    bytes[0] = 0x0d; // field 1, fixed32
-    bytes.writeInt32LE(value, 1);
-    return bytes;
-  }
-
-  override deserialize(bytes: Buffer): number {
-    if (bytes.length === 5 && bytes[0] === 0x0d) return bytes.readInt32LE(1);
-    return super.deserialize(bytes);
-  }
-}
-
 /** `io.statefun.types/int` (IntWrapper, sfixed32). */
-export const INT_TYPE: Type<number> = new IntType();
+export const INT_TYPE: Type<number> = new WrapperType<number>(
+  "io.statefun.types/int",
+  (w, v) => {
+    if (!Number.isInteger(v) || v < -(2 ** 31) || v >= 2 ** 31) throw new RangeError(`${v} is not a 32-bit integer`);
+    w.fixed32(1, v, "sfixed32");
+  },
+  (v) => (v instanceof Uint8Array ? view(v).getInt32(0, true) : 0),
+);
 
 /** `io.statefun.types/long` (LongWrapper, sfixed64), as a bigint. */
 export const LONG_TYPE: Type<bigint> = new WrapperType<bigint>(
@@ -218,4 +190,56 @@ export class ProtobufType<T extends { serializeBinary(): Uint8Array }> extends T
   deserialize(bytes: Buffer): T {
     return this.#generated.deserializeBinary(bytes);
   }
+}
+
+/** Reads and writes a type's values as plain bytes, without a Buffer: the per-record path of the commonest types. */
+export interface BytesCodec<T> {
+  /** The value's bytes (as `serialize` makes them). */
+  encode(value: T): Uint8Array;
+  /** A value from its bytes (as `deserialize` reads them). */
+  decode(bytes: Uint8Array): T;
+}
+
+const UTF8 = new TextEncoder();
+const UTF8_TEXT = new TextDecoder("utf-8", { ignoreBOM: true });
+
+/** IntWrapper's five bytes written and read directly (counters are the commonest state). */
+const INT_CODEC: BytesCodec<number> = {
+  encode(value) {
+    if (!Number.isInteger(value) || value < -(2 ** 31) || value >= 2 ** 31) {
+      throw new RangeError(`${value} is not a 32-bit integer`);
+    }
+    if (value === 0) return new Uint8Array(0);
+    const bytes = new Uint8Array(5);
+    bytes[0] = 0x0d; // field 1, fixed32
+    bytes[1] = value & 0xff;
+    bytes[2] = (value >>> 8) & 0xff;
+    bytes[3] = (value >>> 16) & 0xff;
+    bytes[4] = (value >>> 24) & 0xff;
+    return bytes;
+  },
+  decode(bytes) {
+    if (bytes.length === 5 && bytes[0] === 0x0d) {
+      return bytes[1] | (bytes[2] << 8) | (bytes[3] << 16) | (bytes[4] << 24);
+    }
+    return INT_TYPE.deserialize(bufferView(bytes));
+  },
+};
+
+const JSON_CODEC: BytesCodec<unknown> = {
+  encode: (value) => UTF8.encode(JSON.stringify(value)),
+  decode: (bytes) => JSON.parse(UTF8_TEXT.decode(bytes)),
+};
+
+/**
+ * The byte codec of a built-in type or a JsonType (not a subclass that serializes otherwise), or undefined: then
+ * `serialize` and `deserialize` apply.
+ */
+export function bytesCodec<T>(type: Type<T>): BytesCodec<T> | undefined {
+  if (type === INT_TYPE) return INT_CODEC as unknown as BytesCodec<T>;
+  if (
+    type instanceof JsonType && type.serialize === JsonType.prototype.serialize &&
+    type.deserialize === JsonType.prototype.deserialize
+  ) return JSON_CODEC as BytesCodec<T>;
+  return undefined;
 }

@@ -1,7 +1,10 @@
 import { deepEqual, equal, throws } from "node:assert/strict";
 import { Buffer } from "node:buffer";
+import { StateFun } from "./statefun.ts";
+import { fromTypedValue, toTypedValue } from "./typed_value.ts";
 import {
   BOOL_TYPE,
+  bytesCodec,
   CustomType,
   DOUBLE_TYPE,
   FLOAT_TYPE,
@@ -67,4 +70,30 @@ Deno.test("json, custom and protobuf types", () => {
   const proto = new ProtobufType("type.googleapis.com/com.example.Fake", Fake);
   deepEqual([...proto.deserialize(proto.serialize(new Fake(Uint8Array.of(1, 2)))).payload], [1, 2]);
   throws(() => new JsonType("nonamespace"), /illegal typename "nonamespace"/);
+});
+
+Deno.test("the byte codecs of IntWrapper and JSON write what serialize writes and read what it reads", () => {
+  const int = bytesCodec(INT_TYPE)!;
+  for (const value of [0, 1, -1, 127, 128, 2 ** 31 - 1, -(2 ** 31), 123_456_789, -98_765]) {
+    deepEqual(int.encode(value), new Uint8Array(INT_TYPE.serialize(value)), `encode ${value}`);
+    equal(int.decode(new Uint8Array(INT_TYPE.serialize(value))), value, `decode ${value}`);
+  }
+  throws(() => int.encode(2 ** 31), RangeError);
+  throws(() => int.encode(1.5), RangeError);
+  // IntWrapper bytes another SDK may write differently (a varint-less empty message, unknown fields) still decode.
+  equal(int.decode(new Uint8Array([0x0d, 7, 0, 0, 0, 0x10, 1])), 7);
+  const json = bytesCodec(StateFun.jsonType<{ name: string }>("a/json"))!;
+  const value = { name: "Ada ✓" };
+  deepEqual(json.encode(value), new Uint8Array(StateFun.jsonType("a/json").serialize(value)));
+  deepEqual(json.decode(json.encode(value)), value);
+});
+
+Deno.test("a JsonType subclass that serializes otherwise has no byte codec: its own serializer applies", () => {
+  class Upper extends JsonType<string> {
+    override serialize(value: string) {
+      return super.serialize(value.toUpperCase());
+    }
+  }
+  equal(bytesCodec(new Upper("a/upper")), undefined);
+  deepEqual(fromTypedValue(toTypedValue("ada", new Upper("a/upper")), new Upper("a/upper")), "ADA");
 });

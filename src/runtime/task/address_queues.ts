@@ -21,6 +21,8 @@ export interface Envelope extends MailboxMessage {
   origin: RecordOrigin;
   /** Set once it is persisted as pending (carried past a commit): the changelog entry to delete when it is done. */
   pendingSeq?: number;
+  /** Its address's key (addressKey), set when it is queued. */
+  key?: string;
 }
 
 /** The epoch of messages carried past a commit: it never commits, and nothing waits for it. */
@@ -38,18 +40,18 @@ export class AddressQueues {
     return this.#queued;
   }
 
-  /** Queues a message for its address (counted in its epoch until done); the address's key and queue length. */
-  enqueue(envelope: Envelope): { key: string; length: number } {
-    const key = addressKey(envelope.target);
+  /** Queues a message for its address (counted in its epoch until done; its `key` set); the address's queue length. */
+  enqueue(envelope: Envelope): number {
+    const key = envelope.key = addressKey(envelope.target);
     const queue = this.#queues.get(key);
     if (envelope.epoch !== CARRIED) envelope.epoch.outstanding++;
     this.#queued++;
     if (queue === undefined) {
       this.#queues.set(key, [envelope]);
       this.#ready.push(key);
-      return { key, length: 1 };
+      return 1;
     }
-    return { key, length: queue.push(envelope) };
+    return queue.push(envelope);
   }
 
   /** The epoch of the last message queued for an address, if any is. */

@@ -71,7 +71,7 @@ export function applyEffects(
   const counters = context.counters.of(target.typename);
   counters.outEgress += egress.length;
   for (const { egress: spec } of egress) context.counters.egressRecord(spec.id);
-  epoch.touched.add(addressKey(target));
+  epoch.touched.add(envelope.key ?? addressKey(target));
   if (result.mutations.length > 0) epoch.log(context.state.write(target, result.mutations, now));
   for (const message of result.sent) {
     const to = message.targetAddress;

@@ -254,10 +254,10 @@ export class ProcessingLoop {
   }
 
   #enqueue(envelope: Envelope): void {
-    const { key, length } = this.#queues.enqueue(envelope);
+    const length = this.#queues.enqueue(envelope);
     this.#options.counters.of(envelope.target.typename).backlog++;
     if (length > 1 && batchFull(this.#options.functions(envelope.target.typename), length)) {
-      this.#overfull.add(key); // the ingress pauses at the end of the walk
+      this.#overfull.add(envelope.key!); // the ingress pauses at the end of the walk
     }
   }
 
