@@ -195,10 +195,16 @@ export class AppConsumer implements AppConsumerPort {
       timestamp: Number(message.timestamp),
       headers: headerBytes(message.headers),
     }));
-    this.#handOff(batch.topic, batch.partition, records, Number(batch.lastOffset()) + 1);
+    this.#handOff(batch.topic, batch.partition, records, Number(batch.lastOffset()) + 1, Number(batch.highWatermark));
   }
 
-  #handOff(topic: string, partition: number, records: ConsumedRecord[], nextOffset: number): void {
+  #handOff(
+    topic: string,
+    partition: number,
+    records: ConsumedRecord[],
+    nextOffset: number,
+    highWatermark?: number,
+  ): void {
     const task = partition % this.#options.taskCount;
     // A batch fetched before a rebalance may arrive for a partition this instance no longer owns.
     if (!this.#assignment[topic]?.includes(partition)) return;
@@ -206,7 +212,14 @@ export class AppConsumer implements AppConsumerPort {
     if (nextOffset <= current) return;
     this.#setPosition(topic, partition, nextOffset);
     const fresh = records.filter((record) => record.offset >= current);
-    this.#options.onRecords({ topic, partition, task, records: fresh, nextOffset });
+    this.#options.onRecords({
+      topic,
+      partition,
+      task,
+      records: fresh,
+      nextOffset,
+      ...(highWatermark === undefined || Number.isNaN(highWatermark) ? {} : { highWatermark }),
+    });
   }
 
   #setPosition(topic: string, partition: number, offset: number): void {

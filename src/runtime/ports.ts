@@ -37,6 +37,8 @@ export interface RecordHandoff {
   records: ConsumedRecord[];
   /** The position after this batch, control markers included: the offset to commit once it is processed. */
   nextOffset: number;
+  /** The partition's high watermark when fetched, if the client said: how far behind the task is. */
+  highWatermark?: number;
 }
 
 /** How the tasks of this instance changed at a rebalance. */

@@ -37,6 +37,8 @@ export interface CommitCycleOptions {
 export class CommitCycle {
   readonly #options: CommitCycleOptions;
   #open = new Epoch();
+  /** When the open epoch opened (0: at the start, so the first tick closes it). */
+  #openedAt = 0;
   #closed: Epoch | undefined;
   #unflushed: readonly ReadonlyMap<string, UncommittedWrite>[] = [this.#open.changelog];
   #committing = false;
@@ -95,14 +97,23 @@ export class CommitCycle {
     return this.#committing ? undefined : this.#closed;
   }
 
-  /** Closes the open epoch when `closeOpen`, it holds anything and none is waiting (commitIfReady then commits it). */
-  close(closeOpen: boolean, now: number): void {
-    if (closeOpen && this.#closed === undefined && !this.#open.empty) {
-      this.#open.closedAt = now;
-      this.#closed = this.#open;
-      this.#open = new Epoch();
-      this.#epochsChanged();
-    }
+  /** When the open epoch opened, on the task's clock. */
+  get openedAt(): number {
+    return this.#openedAt;
+  }
+
+  /**
+   * Closes the open epoch when `closeOpen`, it holds anything and none is waiting (commitIfReady then commits it);
+   * whether it closed.
+   */
+  close(closeOpen: boolean, now: number): boolean {
+    if (!closeOpen || this.#closed !== undefined || this.#open.empty) return false;
+    this.#open.closedAt = now;
+    this.#closed = this.#open;
+    this.#open = new Epoch();
+    this.#openedAt = now;
+    this.#epochsChanged();
+    return true;
   }
 
   /**

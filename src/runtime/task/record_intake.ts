@@ -38,6 +38,9 @@ export class RecordIntake {
   pauses = 0;
   /** The latest offset of every partition of the task, by `topic/partition`. */
   readonly positions = new Map<string, GroupOffset>();
+  /** Records each partition had left to fetch at its last fetch (high watermark − next offset), by `topic/partition`. */
+  readonly #lag = new Map<string, number>();
+  #totalLag = 0;
 
   /**
    * @param flow The consumer's flow control of the task's partitions.
@@ -60,6 +63,17 @@ export class RecordIntake {
   hold(handoff: RecordHandoff): void {
     this.#held.push(handoff);
     this.#heldRecords += handoff.records.length;
+    if (handoff.highWatermark !== undefined) {
+      const key = `${handoff.topic}/${handoff.partition}`;
+      const lag = Math.max(0, handoff.highWatermark - handoff.nextOffset);
+      this.#totalLag += lag - (this.#lag.get(key) ?? 0);
+      this.#lag.set(key, lag);
+    }
+  }
+
+  /** Records fetched and not taken in, and records the partitions had left to fetch at their last fetch. */
+  get behind(): number {
+    return this.#heldRecords + this.#totalLag;
   }
 
   /**

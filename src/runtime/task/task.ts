@@ -41,6 +41,10 @@ const RECOMMIT_INTERVAL_MS = 10 * 60_000;
 const SWEEP_INTERVAL_MS = 60_000;
 /** Timers fired per tick at most, so a burst of due timers does not starve the rest. */
 const TIMERS_PER_TICK = 10_000;
+/** The longest an epoch runs while its task is behind (BENCHMARKS.md: transactions where they pay). */
+const MAX_EPOCH_MS = 1_000;
+/** A task is behind while more records than this wait for it: fetched and not taken in, or left to fetch. */
+const BEHIND_RECORDS = 1_000;
 
 /** One task of the app on this instance. */
 export class Task {
@@ -60,6 +64,13 @@ export class Task {
   #lastSweep: number;
   #drained: (() => void) | undefined;
   #turnRequested = false;
+  /**
+   * How long the open epoch runs before it closes: the commit interval while the task keeps up (and then the next
+   * epoch also closes as soon as a commit ends, for latency); doubled at each close while it is behind — records
+   * waiting in the intake or in Kafka (record_intake.ts) — up to MAX_EPOCH_MS, so a backlog commits in fewer, larger
+   * transactions.
+   */
+  #epochMs: number;
   /** When the current run of turns without a turn of the event loop began. */
   #burstStarted: number | undefined;
   /** Changelog records read by the last restore (set by the runtime). */
@@ -77,6 +88,7 @@ export class Task {
     this.#status = new TaskStatusMachine(options.task);
     const now = this.#clock.now();
     this.#lastRecommit = this.#lastSweep = now;
+    this.#epochMs = this.#limits.commitIntervalMs;
     this.#state = new TaskState(options.store, () => this.#cycle.unflushed());
     this.#intake = new RecordIntake(options.flow, this.#limits, now);
     this.#cycle = new CommitCycle({ ...options, state: this.#state });
@@ -252,9 +264,22 @@ export class Task {
       this.#counters.carriedOver += carried;
       this.#log.debug("carried messages past a commit", { messages: carried });
     }
-    this.#cycle.close(this.#status.processing, now);
+    this.#closeEpoch(now);
     this.#commitIfReady();
     if (this.#status.status === "running") this.#requestTurn(); // held records may fit now (the rate changed)
+  }
+
+  /**
+   * Closes the open epoch: while the task keeps up, at every tick and as soon as a commit ends (for latency); while
+   * it is behind, once the epoch ran `#epochMs`, which then doubles.
+   */
+  #closeEpoch(now: number): void {
+    const behind = this.#intake.behind > BEHIND_RECORDS;
+    if (!behind) this.#epochMs = this.#limits.commitIntervalMs;
+    const due = behind ? now - this.#cycle.openedAt >= this.#epochMs : true;
+    if (due && this.#cycle.close(this.#status.processing, now) && behind) {
+      this.#epochMs = Math.min(this.#epochMs * 2, Math.max(MAX_EPOCH_MS, this.#limits.commitIntervalMs));
+    }
   }
 
   #commitIfReady(): void {
@@ -278,8 +303,8 @@ export class Task {
       this.#options.onStopped("failed");
     }
     this.#checkDrained();
-    // An epoch that closed while this one committed may be ready already.
-    this.#cycle.close(this.#status.processing, this.#clock.now());
+    // The next epoch may be due, or ready already.
+    this.#closeEpoch(this.#clock.now());
     this.#commitIfReady();
   }
 

@@ -467,3 +467,42 @@ Deno.test("task: a batching function gets what queued during its call in one cal
   equal(task.report().invocations, 6);
   await task.close();
 });
+
+Deno.test("task: while records wait in Kafka, epochs double up to 1 s (fewer transactions); caught up, every tick closes one", async () => {
+  const h = harness(counter);
+  const sendAt = (offset: number, highWatermark: number) =>
+    h.task.accept({
+      topic: "in",
+      partition: 0,
+      task: 0,
+      records: [{ offset, key: UTF8.encode("a"), value: UTF8.encode(String(offset)), timestamp: 0, headers: {} }],
+      nextOffset: offset + 1,
+      highWatermark,
+    });
+  const commitsAfter = async (ms: number) => {
+    await h.clock.advance(ms);
+    return h.commits.length;
+  };
+  sendAt(0, 100_000); // 99 999 records left to fetch: behind
+  equal(await commitsAfter(100), 1, "the first epoch runs the commit interval");
+  sendAt(1, 100_000);
+  equal(await commitsAfter(100), 1, "the next one runs twice as long");
+  equal(await commitsAfter(100), 2);
+  sendAt(2, 100_000);
+  equal(await commitsAfter(300), 2, "then four times");
+  equal(await commitsAfter(100), 3);
+  const commitTimes: number[] = [];
+  for (let offset = 3; offset < 43; offset++) {
+    sendAt(offset, 100_000);
+    const before = h.commits.length;
+    await h.clock.advance(100);
+    if (h.commits.length > before) commitTimes.push(h.clock.now());
+  }
+  const gaps = commitTimes.slice(1).map((time, i) => time - commitTimes[i]);
+  deepEqual(gaps.slice(-2), [1_000, 1_000], `never past 1 s (gaps ${gaps.join(", ")})`);
+  const before = h.commits.length;
+  sendAt(43, 50); // caught up
+  equal(await commitsAfter(100), before + 1, "caught up: the commit interval again");
+  deepEqual(offsetsOf(h.commits.at(-1)!), ["in/0@44"]);
+  await h.task.close();
+});
