@@ -6,6 +6,9 @@
  * producer per task). Each runs `serve()` in a child process of its own (the
  * remote one also starts the SDK's server, as its own child).
  *
+ * `BENCH_MEMORY_FILE=<file>` makes the child append its memory use (RSS, V8 heap total and used, external) every second
+ * — after a full collection when run with `DENO_V8_FLAGS=--expose-gc`, which shows the live set (BENCHMARKS.md).
+ *
  * Run as a child: `deno run -A bench/pipelines/eddy.ts <count|greeter|remote> <exactly-once|at-least-once>
  * <brokers> <input> <output> <group>`.
  *
@@ -117,6 +120,23 @@ async function startEddy(
 }
 
 if (import.meta.main) {
+  const memoryFile = Deno.env.get("BENCH_MEMORY_FILE");
+  if (memoryFile !== undefined) {
+    // The live set when the process may collect on demand (DENO_V8_FLAGS=--expose-gc), else what the heap holds.
+    const started = performance.now();
+    setInterval(() => {
+      (globalThis as { gc?: () => void }).gc?.();
+      const { rss, heapTotal, heapUsed, external } = Deno.memoryUsage();
+      const mib = (bytes: number) => Math.round(bytes / 1048576);
+      Deno.writeTextFileSync(
+        memoryFile,
+        `${Math.round(performance.now() - started)} ms rss ${mib(rss)} heapTotal ${mib(heapTotal)} heapUsed ${
+          mib(heapUsed)
+        } external ${mib(external)}\n`,
+        { append: true },
+      );
+    }, 1000);
+  }
   const [app, guarantee, brokers, input, output, group] = Deno.args;
   await runAsChild(() =>
     startEddy(app as EddyApp, guarantee as Exclude<Guarantee, "none">, {

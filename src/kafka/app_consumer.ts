@@ -16,6 +16,14 @@ import { registerCompressionCodecs } from "./codecs.ts";
 import type { Consumer, EachBatchPayload, Kafka } from "./kafkajs.ts";
 import { taskAssignor, tasksOfAssignment } from "./task_assignor.ts";
 
+/**
+ * Fetch sizes unless the spec's properties set them (`fetch.max.bytes`, `max.partition.fetch.bytes`): smaller than
+ * kafkajs' 10 MiB and 1 MiB, because a task takes a fetch in only as its queues have room (a few thousand records)
+ * and holds the rest, decoded, until then — a 1 MiB partition fetch of small records is ~15 000 of them.
+ */
+const DEFAULT_FETCH_MAX_BYTES = 2 * 1024 * 1024;
+const DEFAULT_PARTITION_FETCH_BYTES = 256 * 1024;
+
 /** Options of the app consumer. */
 export interface AppConsumerOptions extends AppConsumerSetup {
   /** The client for the app's cluster. */
@@ -54,8 +62,8 @@ export class AppConsumer implements AppConsumerPort {
       rebalanceTimeout: settings.rebalanceTimeoutMs ?? Math.max(sessionTimeout * 2, 10_000),
       maxWaitTimeInMs: settings.maxWaitTimeMs ?? options.maxWaitTimeMs ?? 250,
       ...(settings.minBytes === undefined ? {} : { minBytes: settings.minBytes }),
-      ...(settings.maxBytes === undefined ? {} : { maxBytes: settings.maxBytes }),
-      ...(settings.maxBytesPerPartition === undefined ? {} : { maxBytesPerPartition: settings.maxBytesPerPartition }),
+      maxBytes: settings.maxBytes ?? DEFAULT_FETCH_MAX_BYTES,
+      maxBytesPerPartition: settings.maxBytesPerPartition ?? DEFAULT_PARTITION_FETCH_BYTES,
       readUncommitted: settings.readUncommitted ?? false,
       allowAutoTopicCreation: false,
     });
