@@ -22,7 +22,7 @@ export const USAGE =
 Usage: eddy <command> [options]
 
 Commands:
-  run --module <module.yaml> --functions <functions.ts>
+  run --module <module.yaml> [--functions <functions.ts>]
                              run the module's app until SIGINT/SIGTERM
   status [--url <url>]       a running instance's status and ingress lag
   reset --module <module.yaml> --yes

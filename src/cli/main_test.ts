@@ -188,3 +188,28 @@ Deno.test("eddy run refuses a topic config name that is none before it loads any
     match(err, new RegExp(`^eddy: --internal-topic-config: "${name}" is not a Kafka topic config name`), name);
   }
 });
+
+Deno.test("eddy reset reads the ingresses' client properties as eddy run does: one that cannot work refuses it", async () => {
+  const module = `kind: io.statefun.kafka.v1/ingress
+spec:
+  id: t/in
+  address: 127.0.0.1:9092
+  consumerGroupId: app
+  topics:
+    - topic: in
+      valueType: t/text
+      targets: [t/counter]
+  properties:
+    - security.protocol: SSL
+    - ssl.truststore.location: /etc/kafka/truststore.jks
+    - ssl.truststore.type: JKS
+`;
+  await withFile(module, async (file) => {
+    const { code, err } = await run("reset", "--module", file);
+    equal(code, 1);
+    match(
+      err,
+      /^eddy: .*\.yaml:1:7: error: ingress t\/in: properties: ssl\.truststore\.type=JKS: kafkajs reads PEM only/,
+    );
+  });
+});

@@ -8,6 +8,7 @@
  */
 
 import { KafkaAdmin } from "../kafka/admin.ts";
+import { appKafkaSettings } from "../kafka/app_settings.ts";
 import { createKafka } from "../kafka/client.ts";
 import { AppPlanError, planApp } from "../runtime/app_plan.ts";
 import { describeError } from "../runtime/logger.ts";
@@ -49,7 +50,10 @@ export async function resetCommand(args: string[], output: CliOutput): Promise<n
   if (!modulePath) throw new UsageError("--module is required", RESET_USAGE);
   const appId = (values["app-id"] as string | undefined) ?? (Deno.env.get("EDDY_APP_ID") || undefined);
   try {
-    const plan = planApp(await loadModuleSpec(modulePath), appId);
+    const module = await loadModuleSpec(modulePath);
+    const plan = planApp(module, appId);
+    // The app's own client settings (security, timeouts): a secured cluster needs them to reset as to run.
+    const client = appKafkaSettings(module).client;
     const groups = [...new Set([plan.appId, ...[...plan.routes.values()].map((route) => route.groupId)])];
     const topics = [plan.mailboxTopic, plan.changelogTopic];
     const what = `app ${plan.appId}: consumer groups ${groups.join(", ")} and topics ${topics.join(", ")}`;
@@ -57,8 +61,11 @@ export async function resetCommand(args: string[], output: CliOutput): Promise<n
       output.err(`eddy reset would delete ${what} on ${plan.brokers.join(",")}; run again with --yes to do it`);
       return EXIT.failed;
     }
-    const admin = new KafkaAdmin(createKafka({ brokers: plan.brokers, clientId: `eddy-${plan.appId}-reset` }));
+    let admin: KafkaAdmin;
     try {
+      admin = new KafkaAdmin(
+        createKafka({ brokers: plan.brokers, clientId: `eddy-${plan.appId}-reset`, settings: client }),
+      );
       await admin.connect();
     } catch (error) {
       output.err(`eddy: cannot reach Kafka at ${plan.brokers.join(",")}: ${describeError(error)}`);

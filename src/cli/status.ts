@@ -5,8 +5,12 @@
  * @module
  */
 
+import { SERVE_DEFAULTS } from "../serve/settings.ts";
 import { parseFlags } from "./args.ts";
 import { type CliOutput, EXIT, UsageError } from "./output.ts";
+
+/** Where `eddy run` serves its control API by default. */
+const DEFAULT_URL = `http://${SERVE_DEFAULTS.controlAddr}`;
 
 /** Usage of `eddy status`. */
 export const STATUS_USAGE = `Usage: eddy status [--url <url>] [--token <token>] [--json]
@@ -15,7 +19,7 @@ Prints a running instance's status (app, tasks, functions) and, per ingress,
 every partition's committed offset, log-end offset and lag.
 
 Options:
-  --url <url>      the control API (default http://127.0.0.1:9870)   EDDY_CONTROL_URL
+  --url <url>      the control API (default ${DEFAULT_URL})   EDDY_CONTROL_URL
   --token <token>  its bearer token, if it needs one                 EDDY_CONTROL_TOKEN
   --json           print the raw JSON instead
   -h, --help       show this help
@@ -65,7 +69,7 @@ export async function statusCommand(args: string[], output: CliOutput): Promise<
     return EXIT.ok;
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, STATUS_USAGE);
-  const url = ((values.url as string | undefined) ?? Deno.env.get("EDDY_CONTROL_URL") ?? "http://127.0.0.1:9870")
+  const url = ((values.url as string | undefined) ?? Deno.env.get("EDDY_CONTROL_URL") ?? DEFAULT_URL)
     .replace(/\/$/, "");
   const token = (values.token as string | undefined) ?? Deno.env.get("EDDY_CONTROL_TOKEN");
   const get = async <T>(path: string): Promise<T> => {

@@ -10,6 +10,7 @@
  * @module
  */
 
+import { DEFAULT_SESSION_TIMEOUT_MS } from "../runtime/options.ts";
 import type { AppConsumerPort, AppConsumerSetup, AssignmentChange, ConsumedRecord } from "../runtime/ports.ts";
 import type { ConsumerSettings } from "./client_properties.ts";
 import { registerCompressionCodecs } from "./codecs.ts";
@@ -51,7 +52,7 @@ export class AppConsumer implements AppConsumerPort {
     // Ingress topics may hold snappy/lz4/zstd batches from Java producers; kafkajs alone crashes on them.
     registerCompressionCodecs();
     const settings = options.settings ?? {};
-    const sessionTimeout = settings.sessionTimeoutMs ?? options.sessionTimeoutMs ?? 6_000;
+    const sessionTimeout = settings.sessionTimeoutMs ?? options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
     this.#consumer = options.kafka.consumer({
       groupId: options.groupId,
       partitionAssigners: [

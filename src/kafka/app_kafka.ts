@@ -43,6 +43,7 @@ export function createAppKafka(module: ModuleSpec, plan: AppPlan, log: Logger): 
   const kafka = client(plan.brokers, settings.client);
   return {
     warnings: settings.warnings,
+    sessionTimeoutMs: settings.consumer.sessionTimeoutMs,
     admin: new KafkaAdmin(kafka),
     consumer: (setup: AppConsumerSetup) => new AppConsumer({ ...setup, kafka, settings: settings.consumer }),
     taskProducer: (transactionalId, options) => new TaskProducer(kafka, transactionalId, options),

@@ -9,6 +9,7 @@
  * @module
  */
 
+import { DEFAULT_TRANSACTION_TIMEOUT_MS } from "../runtime/options.ts";
 import { type Kafka, Partitioners, type Producer } from "./kafkajs.ts";
 import {
   type CommitBatch,
@@ -41,7 +42,7 @@ export class TaskProducer implements TaskCommitter {
    */
   constructor(kafka: Kafka, readonly transactionalId: string, options: TaskProducerOptions = {}) {
     this.#kafka = kafka;
-    this.#options = { transactionTimeoutMs: 60_000, maxRequestBytes: 900 * 1024, ...options };
+    this.#options = { transactionTimeoutMs: DEFAULT_TRANSACTION_TIMEOUT_MS, maxRequestBytes: 900 * 1024, ...options };
   }
 
   /**

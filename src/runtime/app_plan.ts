@@ -1,7 +1,7 @@
 /**
  * From a module spec to the app Eddy runs: the app id, the one cluster, the
  * routes of every ingress topic, the egresses and the internal topics, with
- * everything DESIGN.md's core model forbids refused before anything starts.
+ * everything the core model forbids (ARCHITECTURE.md) refused before anything starts.
  *
  * @module
  */

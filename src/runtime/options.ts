@@ -22,6 +22,15 @@ export interface FunctionSource {
 /** `exactly-once` (default): one transaction per task commit; `at-least-once`: no transactions. */
 export type ProcessingGuarantee = "exactly-once" | "at-least-once";
 
+/** The processing guarantee when none is given. */
+export const DEFAULT_PROCESSING_GUARANTEE: ProcessingGuarantee = "exactly-once";
+
+/** The app consumer's session timeout when neither the ingresses' `session.timeout.ms` nor the options set one. */
+export const DEFAULT_SESSION_TIMEOUT_MS = 6_000;
+
+/** The task producers' transaction timeout when the options set none (exactly-once egresses may lower it). */
+export const DEFAULT_TRANSACTION_TIMEOUT_MS = 60_000;
+
 /** Options of the runtime. */
 export interface RuntimeOptions extends AppOptions {
   /** The module. */
@@ -48,7 +57,10 @@ export interface AppOptions {
   transactionTimeoutMs?: number;
   /** Task limits beyond the commit interval. */
   limits?: Partial<TaskLimits>;
-  /** Session timeout of the app consumer (default 6 s). */
+  /**
+   * Session timeout of the app consumer (default 6 s), unless the ingresses' `properties` set `session.timeout.ms`,
+   * which wins. A fenced task waits two of the effective one before it starts over.
+   */
   sessionTimeoutMs?: number;
   /** Unroutable ingress records: stop the task (default), skip them, or write them to a dead-letter topic. */
   unroutableRecords?: RecordPolicy;

@@ -190,7 +190,7 @@ export interface AppConsumerSetup {
   topics: string[];
   /** N, the app's task count. */
   taskCount: number;
-  /** Session timeout (default 6 s). */
+  /** Session timeout: the runtime passes its effective one (the ingresses' `session.timeout.ms` when set). */
   sessionTimeoutMs?: number;
   /** Who this member is and which app it runs, for the other members. */
   member?(): MemberInfo;
@@ -242,6 +242,8 @@ export interface RecordWriter {
 export interface AppKafka {
   /** Properties of the module that were not applied, with file:line, to log. */
   readonly warnings: readonly string[];
+  /** The app consumer's session timeout as the ingresses' `properties` set it (`session.timeout.ms`), if they do. */
+  readonly sessionTimeoutMs?: number;
   /** The app cluster's admin. */
   readonly admin: ClusterAdmin;
   /** The app consumer. */

@@ -24,7 +24,13 @@ import { OperationError, RuntimeError } from "./errors.ts";
 import { offsetsOfReset, readIngressOffsets } from "./ingress_offsets.ts";
 import { ensureInternalTopics } from "./internal_topics.ts";
 import { describeError, Logger } from "./logger.ts";
-import type { ProcessingGuarantee, RuntimeOptions } from "./options.ts";
+import {
+  DEFAULT_PROCESSING_GUARANTEE,
+  DEFAULT_SESSION_TIMEOUT_MS,
+  DEFAULT_TRANSACTION_TIMEOUT_MS,
+  type ProcessingGuarantee,
+  type RuntimeOptions,
+} from "./options.ts";
 import type { AppConsumerPort, AppKafka } from "./ports.ts";
 import type { IngressPartitionOffsets, OffsetResetTarget, RuntimeStatus, StopReport, TaskView } from "./status.ts";
 import { DEFAULT_TASK_LIMITS, type TaskLimits } from "./task/types.ts";
@@ -43,6 +49,8 @@ export class Runtime {
   readonly #log: Logger;
   readonly #guarantee: ProcessingGuarantee;
   readonly #kafka: AppKafka;
+  /** The app consumer's session timeout: the ingresses' `session.timeout.ms`, else the option, else 6 s. */
+  readonly #sessionTimeoutMs: number;
   #consumer: AppConsumerPort | undefined;
   #restorer: ChangelogRestorer | undefined;
   #stateDirectory: StateDirectory | undefined;
@@ -76,9 +84,10 @@ export class Runtime {
     this.#bindings = new FunctionBindings(options.functions, options.remote);
     this.plan = planApp(options.module, options.appId);
     this.#log = (options.logger ?? new Logger()).with({ app: this.plan.appId });
-    this.#guarantee = options.processingGuarantee ?? "exactly-once";
+    this.#guarantee = options.processingGuarantee ?? DEFAULT_PROCESSING_GUARANTEE;
     this.#ingressTopics = [...this.plan.routes.keys()];
     this.#kafka = options.kafka(options.module, this.plan, this.#log);
+    this.#sessionTimeoutMs = this.#kafka.sessionTimeoutMs ?? options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
     this.failed = new Promise((resolve) => this.#fatal = resolve);
   }
 
@@ -160,7 +169,7 @@ export class Runtime {
       groupId: plan.appId,
       topics: [...this.#ingressTopics, plan.mailboxTopic, plan.changelogTopic],
       taskCount: this.#taskCount,
-      sessionTimeoutMs: this.#options.sessionTimeoutMs,
+      sessionTimeoutMs: this.#sessionTimeoutMs,
       member: () => this.member(),
       onAssignment: (change) => {
         this.#manager?.onAssignment(change);
@@ -182,7 +191,7 @@ export class Runtime {
       exactlyOnce: this.#guarantee === "exactly-once",
       transactionTimeoutMs: this.#transactionTimeoutMs(),
       limits: this.#taskLimits(),
-      sessionTimeoutMs: this.#options.sessionTimeoutMs ?? 6_000,
+      sessionTimeoutMs: this.#sessionTimeoutMs,
       activeIngressTopics: () => this.#activeIngressTopics(),
       running: () => this.#state === "running",
       log: this.#log,
@@ -448,6 +457,6 @@ export class Runtime {
     const ceilings = [...this.plan.egresses.values()].flatMap((egress) =>
       egress.deliverySemantic.type === "exactly-once" ? [egress.deliverySemantic.transactionTimeoutMs] : []
     );
-    return Math.min(this.#options.transactionTimeoutMs ?? 60_000, ...ceilings);
+    return Math.min(this.#options.transactionTimeoutMs ?? DEFAULT_TRANSACTION_TIMEOUT_MS, ...ceilings);
   }
 }

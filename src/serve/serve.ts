@@ -1,8 +1,9 @@
 /**
  * `serve()`: runs an app in this process until SIGINT or SIGTERM, then shuts
  * down gracefully. The CLI's `eddy run` uses it; so do users who compile their
- * own binary with their functions inside. It wires the pieces: the module spec,
- * the Kafka side (src/kafka/), the runtime and the control server.
+ * own binary with their functions inside. It resolves its options once (every
+ * default from settings.ts) and wires the pieces: the module spec, the Kafka
+ * side (src/kafka/), the runtime and the control server.
  *
  * @module
  */
@@ -10,34 +11,12 @@
 import { createAppKafka } from "../kafka/app_kafka.ts";
 import { remoteFunctions } from "../remote/endpoints.ts";
 import { loadModuleSpec } from "../spec/load.ts";
-import type { ModuleSpec } from "../spec/model.ts";
 import { checkControlOptions, type ControlServer, startControlServer } from "../control/server.ts";
-import { describeError, Logger, type LogLevel } from "../runtime/logger.ts";
-import { type AppOptions, Runtime, type StopReport } from "../runtime/runtime.ts";
+import { describeError, Logger } from "../runtime/logger.ts";
+import { Runtime, type StopReport } from "../runtime/runtime.ts";
+import { type ServeOptions, withDefaults } from "./settings.ts";
 
-/** Options of `serve`. */
-export interface ServeOptions extends AppOptions {
-  /** The module: a path to module.yaml, or a loaded spec. */
-  module: string | ModuleSpec;
-  /** `text` (default) or `json` log lines on stderr. */
-  logFormat?: "text" | "json";
-  /** Lowest log level (default `info`). */
-  logLevel?: LogLevel;
-  /** A logger instead of the two options above. */
-  logger?: Logger;
-  /** How long a graceful shutdown may take (default 30 s). */
-  shutdownTimeoutMs?: number;
-  /** Stop on SIGINT and SIGTERM (default true). */
-  handleSignals?: boolean;
-  /** The control API's `host:port` (default `127.0.0.1:9870`; port 0 picks one), or `none`. */
-  controlAddr?: string;
-  /** The control API's bearer token (required for a non-loopback address). */
-  controlToken?: string;
-  /** Host names the control API answers to besides loopback names, IP addresses and its bind address. */
-  controlAllowedHosts?: string[];
-  /** The control URL the other instances of the app use (default: the bound address; 0.0.0.0: this host's name). */
-  controlAdvertisedUrl?: string;
-}
+export type { ServeOptions } from "./settings.ts";
 
 /** A running app. */
 export interface RunningApp {
@@ -68,7 +47,8 @@ export interface RunningApp {
  * @throws {SpecError} for an invalid module, {AppPlanError} when it cannot run as one app,
  *   {RuntimeError} when Kafka is unreachable or a topic is missing or wrong.
  */
-export async function serve(options: ServeOptions): Promise<RunningApp> {
+export async function serve(given: ServeOptions): Promise<RunningApp> {
+  const options = withDefaults(given);
   const logger = options.logger ?? new Logger({ format: options.logFormat, level: options.logLevel });
   const module = typeof options.module === "string" ? await loadModuleSpec(options.module) : options.module;
   for (const warning of module.warnings) {
@@ -76,7 +56,7 @@ export async function serve(options: ServeOptions): Promise<RunningApp> {
   }
   const runtime = new Runtime({ ...options, module, logger, kafka: createAppKafka, remote: remoteFunctions(module) });
   const log = logger.with({ app: runtime.plan.appId });
-  const controlAddr = options.controlAddr ?? "127.0.0.1:9870";
+  const controlAddr = options.controlAddr;
   const controlOptions = { addr: controlAddr, token: options.controlToken, allowedHosts: options.controlAllowedHosts };
   let control: ControlServer | undefined;
   if (controlAddr !== "none") {
@@ -110,7 +90,7 @@ export async function serve(options: ServeOptions): Promise<RunningApp> {
   const stop = () => {
     stopping ??= (async () => {
       log.info("shutting down");
-      const report = await runtime.stop(options.shutdownTimeoutMs ?? 30_000);
+      const report = await runtime.stop(options.shutdownTimeoutMs);
       await control?.shutdown();
       if (report.clean) log.info("stopped cleanly");
       else {log.error(

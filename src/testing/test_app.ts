@@ -12,7 +12,7 @@ import { remoteFunctions } from "../remote/endpoints.ts";
 import { type AppPlan, planApp } from "../runtime/app_plan.ts";
 import { FunctionBindings } from "../runtime/function_bindings.ts";
 import { Logger, type LogLevel } from "../runtime/logger.ts";
-import type { FunctionSource, ProcessingGuarantee } from "../runtime/options.ts";
+import { DEFAULT_PROCESSING_GUARANTEE, type FunctionSource, type ProcessingGuarantee } from "../runtime/options.ts";
 import {
   type CommitBatch,
   CommitError,
@@ -191,7 +191,7 @@ export class TestApp {
     this.#logger = new Logger({ level: options.log?.level ?? "warn", write }, { app: this.plan.appId });
     this.#bindings = new FunctionBindings(options.functions, remoteFunctions(module, handlersFor(module, options)));
     this.#bindings.checkTargets(this.plan);
-    this.#exactlyOnce = (options.processingGuarantee ?? "exactly-once") === "exactly-once";
+    this.#exactlyOnce = (options.processingGuarantee ?? DEFAULT_PROCESSING_GUARANTEE) === "exactly-once";
     this.#limits = {
       ...DEFAULT_TASK_LIMITS,
       ...options.limits,

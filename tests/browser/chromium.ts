@@ -1,7 +1,7 @@
 /**
  * Headless Chromium for browser tests: Debian's `chromium` (no browser download: this machine has no network beyond
- * its package mirrors) driven by npm playwright-core. Nothing is installed silently: without Chromium the test fails
- * with the command that installs it (.ci/run installs it).
+ * its package mirrors) driven by npm playwright-core. `deno task test` installs it first (scripts/setup_chromium.sh);
+ * run any other way without Chromium, the test fails with the command that installs it.
  */
 
 import { type Browser, chromium } from "./deps.ts";

@@ -1,5 +1,5 @@
 /**
- * serve() as README's "serve() in your own program" and mod.ts's example use it, imported from mod.ts: a module
+ * serve() as docs/cli.md's "serve() in your own program" and mod.ts's example use it, imported from mod.ts: a module
  * whose topic is missing is refused with a RuntimeError naming it; with the topic there, the app runs its functions
  * until it is stopped, and stops cleanly (exit code 0).
  */

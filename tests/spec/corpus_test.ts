@@ -1,15 +1,15 @@
 /**
- * Every real module.yaml in ../shared/statefun-corpus (files from the StateFun
- * repositories): those using only Kafka and HTTP kinds load with their fields
- * checked, the others fail with a clear message. The corpus sits beside the
- * project in CI; in a user's clone it does not, and this test says it did not run.
+ * Every real module.yaml in fixtures/statefun_corpus/ (verbatim copies of files
+ * from the StateFun repositories; SOURCES.md there says where each comes from):
+ * those using only Kafka and HTTP kinds load with their fields checked, the
+ * others fail with a clear message. EDDY_STATEFUN_CORPUS points it at another
+ * folder of the same files.
  */
 
 import { deepEqual, equal, match } from "node:assert/strict";
 import { formatIssue, loadModuleSpec, type ModuleSpec, SpecError } from "../../mod.ts";
 
-const corpus = Deno.env.get("EDDY_STATEFUN_CORPUS") ??
-  new URL("../../../shared/statefun-corpus/", import.meta.url).pathname;
+const corpus = Deno.env.get("EDDY_STATEFUN_CORPUS") ?? new URL("./fixtures/statefun_corpus/", import.meta.url).pathname;
 const present = (() => {
   try {
     return Deno.statSync(corpus).isDirectory;
@@ -170,7 +170,7 @@ const expectations: Record<string, Expectation> = {
 Deno.test({
   name: present
     ? "every StateFun corpus file loads, or fails with a clear unsupported-kind message"
-    : `StateFun corpus: NOT RUN, ${corpus} is not there (it sits beside the project in CI)`,
+    : `StateFun corpus: NOT RUN, ${corpus} is not there`,
   ignore: !present,
   async fn() {
     const files = [...Deno.readDirSync(corpus)].map((entry) => entry.name).filter((name) => name.endsWith(".yaml"));

@@ -1,6 +1,6 @@
 /**
- * Hostile module specs, property-based (issue #15): real specs — the StateFun corpus when it sits beside the
- * project, the examples and the spec test data always — mutated by fast-check (lines deleted, repeated, swapped or
+ * Hostile module specs, property-based (issue #15): real specs — the StateFun corpus (tests/spec/fixtures/), the
+ * examples and the spec test data — mutated by fast-check (lines deleted, repeated, swapped or
  * cut; values replaced by names from Object.prototype, huge or fractional numbers, odd durations, aliases, brackets,
  * line breaks, control characters). Whatever comes out, loading it either gives a module (which the summary and
  * `--json` can print) or a SpecError whose every issue has a line and column and reads as one line — never another
@@ -13,7 +13,7 @@ import { formatIssue, parseModuleSpec, SpecError } from "../../mod.ts";
 import { fc } from "../deps.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
-const corpus = Deno.env.get("EDDY_STATEFUN_CORPUS") ?? `${root}../shared/statefun-corpus/`;
+const corpus = Deno.env.get("EDDY_STATEFUN_CORPUS") ?? `${root}tests/spec/fixtures/statefun_corpus/`;
 
 function yamlFiles(dir: string): string[] {
   try {

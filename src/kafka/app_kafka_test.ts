@@ -1,0 +1,34 @@
+/**
+ * The Kafka side of an app, built without connecting: what it reports up to the runtime from the module's
+ * `properties` (the runtime resolves its effective settings from it).
+ */
+
+import { equal } from "node:assert/strict";
+import { planApp } from "../runtime/app_plan.ts";
+import { Logger } from "../runtime/logger.ts";
+import { parseModuleSpec } from "../spec/load.ts";
+import { createAppKafka } from "./app_kafka.ts";
+
+function moduleWith(properties: string) {
+  return parseModuleSpec(
+    `kind: io.statefun.kafka.v1/ingress
+spec:
+  id: t/in
+  address: 127.0.0.1:9092
+  consumerGroupId: app
+  topics:
+    - topic: in
+      valueType: t/text
+      targets: [t/counter]
+${properties}`,
+    "module.yaml",
+  );
+}
+
+Deno.test("createAppKafka: reports the ingresses' session.timeout.ms, and none when they do not set it", () => {
+  const log = new Logger({ level: "error", write: () => {} });
+  const set = moduleWith("  properties:\n    - session.timeout.ms: 30000\n");
+  equal(createAppKafka(set, planApp(set), log).sessionTimeoutMs, 30_000);
+  const unset = moduleWith("");
+  equal(createAppKafka(unset, planApp(unset), log).sessionTimeoutMs, undefined);
+});
