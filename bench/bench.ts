@@ -18,7 +18,8 @@
  *
  * Environment: BENCH_RECORDS (100000), BENCH_RATE (2000), BENCH_LATENCY_SECONDS (10), BENCH_E2E_RECORDS (2000),
  * BENCH_ONLY (ids or id prefixes, comma separated, e.g. `eddy-count-eo,streams`), BENCH_OUT (output folder),
- * BENCH_JAVA_OPTS (-Xmx512m), BENCH_LOG_LEVEL (warn; Eddy's log level).
+ * BENCH_JAVA_OPTS (-Xmx512m), BENCH_LOG_LEVEL (warn; Eddy's log level), BENCH_INSPECT (`<row id>@<host:port>`: that
+ * row's child runs with its inspector open, for bench/cpu_profile.ts), BENCH_MEMORY_FILE (bench/pipelines/eddy.ts).
  *
  * @module
  */

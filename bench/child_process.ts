@@ -202,7 +202,14 @@ export class Child {
 
 /** A Deno child: `deno run --allow-all <module> <args>`. */
 export function denoChild(name: string, module: string, args: string[]): Child {
-  return new Child({ name, command: Deno.execPath(), args: ["run", "--allow-all", new URL(module).pathname, ...args] });
+  // BENCH_INSPECT=<name>@<host:port> opens that child's inspector, for bench/cpu_profile.ts.
+  const [inspected, address] = (Deno.env.get("BENCH_INSPECT") ?? "").split("@");
+  const inspect = inspected === name && address !== undefined ? [`--inspect=${address}`] : [];
+  return new Child({
+    name,
+    command: Deno.execPath(),
+    args: ["run", "--allow-all", ...inspect, new URL(module).pathname, ...args],
+  });
 }
 
 /** The sum of VmHWM (peak resident set) over a process and its descendants, in KiB; 0 once it is gone. */
