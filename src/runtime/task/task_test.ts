@@ -506,3 +506,71 @@ Deno.test("task: while records wait in Kafka, epochs double up to 1 s (fewer tra
   deepEqual(offsetsOf(h.commits.at(-1)!), ["in/0@44"]);
   await h.task.close();
 });
+
+Deno.test("task: a slow function type holds back the others' commits only until its messages are carried (1 s), never for its whole call", async () => {
+  const clock = new ManualClock(1_000_000);
+  const commits: CommitBatch[] = [];
+  const functions = new StateFun();
+  functions.bind({
+    typename: "t/counter",
+    specs: [{ name: "n", type: StateFun.intType() }],
+    fn(context, message) {
+      // "s…" ids go on to the slow function type of the same task; the others count and write at once.
+      if (context.self.id.startsWith("s")) {
+        context.send(messageBuilder({ typename: "t/slow", id: context.self.id, value: message.as(TEXT)! }));
+      } else counter(context, message.as(TEXT)!);
+    },
+  });
+  functions.bind({
+    typename: "t/slow",
+    async fn(context, message) {
+      await clock.sleep(2_000); // an endpoint answering in 2 s
+      context.send(kafkaEgressMessage({ typename: "t/out", topic: "out", key: "s", value: `slow:${message.asString()}` }));
+    },
+  });
+  const task = new Task({
+    task: 0,
+    taskCount: 1,
+    plan,
+    functions: (typename) => {
+      const spec = functions.functionSpec(typename);
+      return spec === undefined ? undefined : inProcess(spec);
+    },
+    committer: {
+      init: () => Promise.resolve(),
+      commit: (batch) => {
+        commits.push(batch);
+        return Promise.resolve();
+      },
+      close: () => Promise.resolve(),
+    },
+    egress: { sendAndWait: () => Promise.resolve(), sendAndForget: () => {} },
+    flow: { pauseIngress: () => {}, resumeIngress: () => {}, pauseAll: () => {} },
+    log: new Logger({ level: "error", write: () => {} }),
+    onStopped: () => {},
+    clock,
+  });
+  task.start([{ groupId: "app", topic: "in", partition: 0, offset: 0 }]);
+  const send = (offset: number, key: string) =>
+    task.accept({
+      topic: "in",
+      partition: 0,
+      task: 0,
+      records: [{ offset, key: UTF8.encode(key), value: UTF8.encode(String(offset)), timestamp: 0, headers: {} }],
+      nextOffset: offset + 1,
+    });
+  const committedOutputs = () => commits.flatMap(outputs);
+  send(0, "s1");
+  send(1, "a");
+  await clock.advance(500);
+  send(2, "b");
+  await clock.advance(100);
+  equal(task.report().functions["t/counter"].in, 3, "the other addresses ran while the slow call was out");
+  deepEqual(committedOutputs(), [], "their epoch waits for the slow message: the consistent cut");
+  await clock.advance(600); // 1.2 s: the first epoch closed at 0.1 s, its slow message is carried at 1.1 s
+  deepEqual(committedOutputs(), ["a:1:1", "b:1:2"], "committed once the slow message was carried, not after 2 s");
+  equal(task.report().carriedOver, 1);
+  await clock.advance(1_000);
+  deepEqual(committedOutputs(), ["a:1:1", "b:1:2", "slow:0"], "the slow answer commits in a later epoch");
+  await task.close();
+});
