@@ -93,8 +93,26 @@ export function routeIngressRecord(
   const argument: TypedValue = record.value === null
     ? { typename: route.valueType, hasValue: false, value: new Uint8Array() }
     : { typename: route.valueType, hasValue: true, value: record.value };
-  return route.targets.map((typename) => {
-    const slash = typename.indexOf("/");
-    return { target: Address.fromParts(typename.slice(0, slash), typename.slice(slash + 1), id), argument };
-  });
+  const targets = targetsOf(route.targets);
+  const deliveries: Delivery[] = new Array(targets.length);
+  for (let i = 0; i < targets.length; i++) {
+    const { namespace, name, typename } = targets[i];
+    deliveries[i] = { target: new Address(namespace, name, id, typename), argument };
+  }
+  return deliveries;
+}
+
+/** A route's target typenames split once, not per record. */
+const splitTargets = new WeakMap<readonly string[], { namespace: string; name: string; typename: string }[]>();
+
+function targetsOf(typenames: readonly string[]): { namespace: string; name: string; typename: string }[] {
+  let targets = splitTargets.get(typenames);
+  if (targets === undefined) {
+    targets = typenames.map((typename) => {
+      const slash = typename.indexOf("/");
+      return { namespace: typename.slice(0, slash), name: typename.slice(slash + 1), typename };
+    });
+    splitTargets.set(typenames, targets);
+  }
+  return targets;
 }

@@ -24,6 +24,13 @@ export interface InvocationEffects {
   egress: EgressMessage[];
 }
 
+/**
+ * The effects of an invocation that asked for none of a kind (shared and frozen: a list is made on the first effect
+ * of its kind — most invocations ask for one or two kinds, and these lists are on the per-record path).
+ */
+// deno-lint-ignore no-explicit-any
+export const NO_EFFECTS: any[] = Object.freeze([]) as unknown as any[];
+
 /** What a function sees of the runtime. */
 export class Context {
   readonly #self: Address;
@@ -70,9 +77,14 @@ export class Context {
    * @throws {TypeError} for anything else.
    */
   send(message: Message | EgressMessage): void {
-    if (isEgressMessage(message)) this.#effects.egress.push(message);
-    else if (isMessage(message)) this.#effects.sent.push(message);
-    else throw new TypeError(`Unknown message type ${String(message)}`);
+    const effects = this.#effects;
+    if (isEgressMessage(message)) {
+      if (effects.egress === NO_EFFECTS) effects.egress = [];
+      effects.egress.push(message);
+    } else if (isMessage(message)) {
+      if (effects.sent === NO_EFFECTS) effects.sent = [];
+      effects.sent.push(message);
+    } else throw new TypeError(`Unknown message type ${String(message)}`);
   }
 
   /**
@@ -86,6 +98,7 @@ export class Context {
     if (!Number.isInteger(delay) || delay < 0) {
       throw new TypeError("delay is expected to be a non-negative integer number of milliseconds");
     }
+    if (this.#effects.delayed === NO_EFFECTS) this.#effects.delayed = [];
     this.#effects.delayed.push(
       cancellationToken === undefined || cancellationToken === ""
         ? { kind: "delay", delayMs: delay, message }
@@ -103,6 +116,7 @@ export class Context {
     if (typeof cancellationToken !== "string" || cancellationToken === "") {
       throw new TypeError("Cancellation token can not be NULL");
     }
+    if (this.#effects.delayed === NO_EFFECTS) this.#effects.delayed = [];
     this.#effects.delayed.push({ kind: "cancel", cancellationToken });
   }
 }

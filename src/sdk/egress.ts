@@ -8,13 +8,16 @@
  */
 
 import { Buffer } from "node:buffer";
-import { bytesField, ProtoWriter, readFields, stringField } from "../protobuf/wire.ts";
+import { ProtoWriter } from "../protobuf/wire.ts";
 import { EgressMessage } from "./message.ts";
 import { parseSdkTypeName } from "./typename.ts";
 import type { Type } from "./types.ts";
 
-/** The only typename a Kafka egress accepts. */
-export const KAFKA_PRODUCER_RECORD_TYPENAME = "type.googleapis.com/io.statefun.sdk.egress.KafkaProducerRecord";
+export {
+  decodeKafkaProducerRecord,
+  KAFKA_PRODUCER_RECORD_TYPENAME,
+  type KafkaProducerRecord,
+} from "./kafka_producer_record.ts";
 
 /** The Kinesis record typename (Eddy has no Kinesis egress; kept for SDK compatibility). */
 export const KINESIS_EGRESS_RECORD_TYPENAME = "type.googleapis.com/io.statefun.sdk.egress.KinesisEgressRecord";
@@ -50,14 +53,12 @@ export function kafkaEgressMessage({ typename, topic, key = "", value, valueType
   parseSdkTypeName(typename);
   if (typeof topic !== "string" || topic === "") throw new TypeError("topic is missing");
   if (value === undefined || value === null) throw new TypeError("value is missing");
-  const bytes = egressBytes(valueType, value);
-  const recordKey = key ?? "";
   // The runtime writes `kafkaRecord` as it is; the protobuf bytes are made only if someone reads `typedValue`.
-  return new EgressMessage(typename, () => ({
-    typename: KAFKA_PRODUCER_RECORD_TYPENAME,
-    hasValue: true,
-    value: new ProtoWriter().string(1, recordKey).bytes(2, bytes).string(3, topic).finish(),
-  }), { topic, key: recordKey === "" ? null : recordKey, value: bytes });
+  return new EgressMessage(typename, undefined, {
+    topic,
+    key: key === "" || key === null ? null : key,
+    value: egressBytes(valueType, value),
+  });
 }
 
 /** Options of `kinesisEgressMessage`. */
@@ -90,23 +91,6 @@ export function kinesisEgressMessage(
   const record = new ProtoWriter().string(1, partitionKey).bytes(2, egressBytes(valueType, value)).string(3, stream)
     .string(4, hashKey).finish();
   return new EgressMessage(typename, { typename: KINESIS_EGRESS_RECORD_TYPENAME, hasValue: true, value: record });
-}
-
-/** A decoded KafkaProducerRecord. */
-export interface KafkaProducerRecord {
-  /** Topic. */
-  topic: string;
-  /** Key; an empty key means no key (null), as StateFun's serializer does. */
-  key: string | null;
-  /** Value bytes. */
-  value: Uint8Array;
-}
-
-/** Decodes a KafkaProducerRecord. */
-export function decodeKafkaProducerRecord(bytes: Uint8Array): KafkaProducerRecord {
-  const fields = readFields(bytes);
-  const key = stringField(fields, 1);
-  return { key: key === "" ? null : key, value: bytesField(fields, 2), topic: stringField(fields, 3) };
 }
 
 const UTF8 = new TextEncoder();

@@ -7,7 +7,7 @@
  */
 
 import type { Address } from "./address.ts";
-import { Context, type InvocationEffects } from "./context.ts";
+import { Context, type InvocationEffects, NO_EFFECTS } from "./context.ts";
 import type { FunctionSpec } from "./function_spec.ts";
 import { Message } from "./message.ts";
 import { createAddressStorage, type StateMutation } from "./storage.ts";
@@ -41,7 +41,12 @@ export function invokeFunction(
   invocation: Invocation,
 ): InvocationResult | Promise<InvocationResult> {
   const storage = createAddressStorage(spec.valueSpecs, invocation.state);
-  const effects: InvocationResult = { sent: [], delayed: [], egress: [], mutations: [] };
+  const effects: InvocationResult = {
+    sent: NO_EFFECTS,
+    delayed: NO_EFFECTS,
+    egress: NO_EFFECTS,
+    mutations: NO_EFFECTS,
+  };
   const context = new Context(invocation.self, invocation.caller, storage.storage, effects);
   const returned = spec.fn(context, new Message(invocation.self, invocation.argument));
   if (returned instanceof Promise) {

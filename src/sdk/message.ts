@@ -7,6 +7,7 @@
 
 import { Buffer } from "node:buffer";
 import { Address } from "./address.ts";
+import { encodeKafkaProducerRecord, type KafkaProducerRecord } from "./kafka_producer_record.ts";
 import { fromTypedValue, toTypedValue, type TypedValue } from "./typed_value.ts";
 import { parseSdkTypeName } from "./typename.ts";
 import { BOOL_TYPE, FLOAT_TYPE, INT_TYPE, STRING_TYPE, type Type } from "./types.ts";
@@ -94,28 +95,27 @@ export class Message {
 /** A message for an egress. */
 export class EgressMessage {
   #typedValue: TypedValue | undefined;
-  readonly #encode: (() => TypedValue) | undefined;
 
   /**
    * Creates it.
    *
    * @param typename The egress id, `<namespace>/<name>`.
-   * @param typedValue The record (for Kafka: a KafkaProducerRecord), or how to encode it when first asked for (the
-   *   runtime writes a `kafkaRecord` as it is, so it is often never encoded).
-   * @param kafkaRecord The Kafka record it encodes, when `kafkaEgressMessage` made it.
+   * @param typedValue The record (for Kafka: a KafkaProducerRecord); undefined when `kafkaRecord` is given, which is
+   *   then encoded only if someone asks for it (the runtime writes a `kafkaRecord` as it is).
+   * @param kafkaRecord The Kafka record it holds, when `kafkaEgressMessage` made it.
    */
   constructor(
     readonly typename: string,
-    typedValue: TypedValue | (() => TypedValue),
-    readonly kafkaRecord?: { readonly topic: string; readonly key: string | null; readonly value: Uint8Array },
+    typedValue: TypedValue | undefined,
+    readonly kafkaRecord?: KafkaProducerRecord,
   ) {
-    if (typeof typedValue === "function") this.#encode = typedValue;
-    else this.#typedValue = typedValue;
+    if (typedValue === undefined && kafkaRecord === undefined) throw new TypeError("an egress message needs a value");
+    this.#typedValue = typedValue;
   }
 
   /** The record as a TypedValue. */
   get typedValue(): TypedValue {
-    return this.#typedValue ??= this.#encode!();
+    return this.#typedValue ??= encodeKafkaProducerRecord(this.kafkaRecord!);
   }
 }
 

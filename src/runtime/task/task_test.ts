@@ -525,7 +525,9 @@ Deno.test("task: a slow function type holds back the others' commits only until 
     typename: "t/slow",
     async fn(context, message) {
       await clock.sleep(2_000); // an endpoint answering in 2 s
-      context.send(kafkaEgressMessage({ typename: "t/out", topic: "out", key: "s", value: `slow:${message.asString()}` }));
+      context.send(
+        kafkaEgressMessage({ typename: "t/out", topic: "out", key: "s", value: `slow:${message.asString()}` }),
+      );
     },
   });
   const task = new Task({
