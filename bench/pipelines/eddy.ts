@@ -6,6 +6,9 @@
  * producer per task). Each runs `serve()` in a child process of its own (the
  * remote one also starts the SDK's server, as its own child).
  *
+ * `BENCH_TRACE_EVERY=<n>` (with `BENCH_LOG_LEVEL=info`) logs the walk of every nth record of each partition through its
+ * task (`--trace-every`): where a record's time goes, stage by stage.
+ *
  * `BENCH_MEMORY_FILE=<file>` makes the child append its memory use (RSS, V8 heap total and used, external) every second
  * — after a full collection when run with `DENO_V8_FLAGS=--expose-gc`, which shows the live set (BENCHMARKS.md).
  *
@@ -100,6 +103,7 @@ async function startEddy(
     module: parseModuleSpec(yaml, `bench-${app}.yaml`),
     ...(app === "remote" ? {} : { functions: (app === "count" ? countFunctions : greeterFunctions)(options.output) }),
     processingGuarantee: guarantee,
+    traceEvery: Number(Deno.env.get("BENCH_TRACE_EVERY") ?? 0),
     handleSignals: false,
     controlAddr: "none",
     logger: new Logger({ level: (Deno.env.get("BENCH_LOG_LEVEL") ?? "warn") as LogLevel }),

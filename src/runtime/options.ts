@@ -53,6 +53,8 @@ export interface AppOptions {
   processingGuarantee?: ProcessingGuarantee;
   /** Commit interval in ms (default 100). */
   commitIntervalMs?: number;
+  /** Every nth record of each partition has its walk through its task logged (default 0: none). */
+  traceEvery?: number;
   /** Transaction timeout in ms (default 60 s, capped by exactly-once egresses' transactionTimeout). */
   transactionTimeoutMs?: number;
   /** Task limits beyond the commit interval. */

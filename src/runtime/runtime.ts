@@ -438,6 +438,7 @@ export class Runtime {
       ...DEFAULT_TASK_LIMITS,
       ...this.#options.limits,
       commitIntervalMs: this.#options.commitIntervalMs ?? DEFAULT_TASK_LIMITS.commitIntervalMs,
+      traceEvery: this.#options.traceEvery ?? DEFAULT_TASK_LIMITS.traceEvery,
       transactionalEgress: this.#guarantee === "exactly-once",
       unroutableRecords: this.#options.unroutableRecords ?? DEFAULT_TASK_LIMITS.unroutableRecords,
       unroutableRecordsByIngress: this.#options.unroutableRecordsByIngress ?? {},

@@ -164,6 +164,22 @@ export const RUN_SETTINGS: readonly RunSetting[] = [
     },
   },
   {
+    flag: "--trace-every",
+    arg: "<n>",
+    env: "EDDY_TRACE_EVERY",
+    option: "traceEvery",
+    default: String(DEFAULT_TASK_LIMITS.traceEvery),
+    doc: "log the walk of every nth record of each partition through its task, stage by stage (taken in, each " +
+      "call and its answer, epoch closed, commit started, committed), at info level; 0: none",
+    parse(value) {
+      const traceEvery = Number(value);
+      if (!Number.isSafeInteger(traceEvery) || traceEvery < 0) {
+        throw new SettingError(`--trace-every must be a whole number of records, 0 or more (not ${value})`);
+      }
+      return { traceEvery };
+    },
+  },
+  {
     flag: "--shutdown-timeout",
     arg: "<duration>",
     env: "EDDY_SHUTDOWN_TIMEOUT",
@@ -342,6 +358,7 @@ export function readRunSettings(
 export type DefaultedOption =
   | "processingGuarantee"
   | "commitIntervalMs"
+  | "traceEvery"
   | "shutdownTimeoutMs"
   | "logFormat"
   | "logLevel"

@@ -76,6 +76,7 @@ Deno.test("settings: serve()'s defaults are the table's, the runtime's own defau
   deepEqual(SERVE_DEFAULTS, {
     processingGuarantee: DEFAULT_PROCESSING_GUARANTEE,
     commitIntervalMs: DEFAULT_TASK_LIMITS.commitIntervalMs,
+    traceEvery: DEFAULT_TASK_LIMITS.traceEvery,
     shutdownTimeoutMs: 30_000,
     logFormat: "text",
     logLevel: "info",

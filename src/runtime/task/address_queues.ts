@@ -9,6 +9,7 @@ import { addressKey } from "../../state/task_state.ts";
 import type { MailboxMessage } from "../mailbox_record.ts";
 import type { RecordOrigin } from "../routing.ts";
 import { Epoch } from "./epoch.ts";
+import type { RecordTrace } from "./record_trace.ts";
 
 /** A message queued for an address, with the epoch it belongs to and the record it came from. */
 export interface Envelope extends MailboxMessage {
@@ -23,6 +24,8 @@ export interface Envelope extends MailboxMessage {
   pendingSeq?: number;
   /** Its address's key (addressKey), set when it is queued. */
   key?: string;
+  /** The walk of its record, when the record is traced (record_trace.ts); messages it sends carry it on. */
+  trace?: RecordTrace;
 }
 
 /** The epoch of messages carried past a commit: it never commits, and nothing waits for it. */

@@ -109,6 +109,7 @@ export class CommitCycle {
   close(closeOpen: boolean, now: number): boolean {
     if (!closeOpen || this.#closed !== undefined || this.#open.empty) return false;
     this.#open.closedAt = now;
+    if (this.#open.traces !== undefined) { for (const trace of this.#open.traces) trace.mark("epoch closed"); }
     this.#closed = this.#open;
     this.#open = new Epoch();
     this.#openedAt = now;
@@ -142,6 +143,7 @@ export class CommitCycle {
   async #commit(epoch: Epoch): Promise<void> {
     const started = performance.now();
     const { plan, task, log } = this.#options;
+    if (epoch.traces !== undefined) { for (const trace of epoch.traces) trace.mark("commit started", started); }
     try {
       if (epoch.atLeastOnce.length > 0) await this.#options.egress.sendAndWait(epoch.atLeastOnce);
       // State values are encoded here, once per epoch and key.
@@ -161,6 +163,12 @@ export class CommitCycle {
         this.#options.state.flush(writes, last === undefined ? undefined : { offset: last + 1, writtenAt: Date.now() });
       }
       this.commits++;
+      if (epoch.traces !== undefined) {
+        for (const trace of epoch.traces) {
+          trace.mark("committed");
+          log.info(`trace ${trace.format()}`, { task });
+        }
+      }
       this.commitSeconds += (performance.now() - started) / 1000;
       for (const [key, offset] of epoch.offsets) this.committed.set(key, offset.offset);
       log.debug("committed", {

@@ -77,7 +77,15 @@ export function applyEffects(
     const to = message.targetAddress;
     if (taskOfId(to.id, context.taskCount) === context.task && canDeliverLocal(context, addressKey(to), epoch)) {
       counters.outLocal++;
-      local.push({ target: to, caller: target, argument: message.typedValue, epoch, origin: envelope.origin });
+      const sent: Envelope = {
+        target: to,
+        caller: target,
+        argument: message.typedValue,
+        epoch,
+        origin: envelope.origin,
+      };
+      if (envelope.trace !== undefined) sent.trace = envelope.trace;
+      local.push(sent);
     } else {
       counters.outRemote++;
       epoch.records.push(mailboxRecord(context, { target: to, caller: target, argument: message.typedValue }));

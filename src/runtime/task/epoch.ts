@@ -11,6 +11,7 @@
 import type { UncommittedWrite } from "../../state/task_state.ts";
 import type { EgressRecord } from "../egress_router.ts";
 import type { GroupOffset, OutgoingRecord } from "../ports.ts";
+import type { RecordTrace } from "./record_trace.ts";
 
 /** What one commit of a task writes. */
 export class Epoch {
@@ -28,6 +29,8 @@ export class Epoch {
   readonly offsets = new Map<string, GroupOffset>();
   /** Addresses whose messages applied effects in this epoch (by address key). */
   readonly touched = new Set<string>();
+  /** Traced records whose messages were done in this epoch (logged once it commits). */
+  traces: Set<RecordTrace> | undefined;
 
   /** Whether committing it would write nothing. */
   get empty(): boolean {

@@ -23,6 +23,7 @@ import { applyEffects, deadLetter, type EffectsContext, failedMessageRecord, mai
 import type { Epoch } from "./epoch.ts";
 import { intakeSource, readRecord } from "./intake.ts";
 import { type ApplyResult, type InvocationOutcome, invoke, type InvokerContext } from "./invoker.ts";
+import { RecordTrace } from "./record_trace.ts";
 import type { RecordIntake } from "./record_intake.ts";
 import type { TaskCounters } from "./task_counters.ts";
 import type { TaskStatusMachine } from "./task_status.ts";
@@ -203,6 +204,7 @@ export class ProcessingLoop {
   /** Reads a chunk's records: messages queued for addresses of this task, forwarded to others' mailbox partitions. */
   #route(handoff: RecordHandoff): void {
     const { plan, taskCount, task, limits, cycle, counters, log } = this.#options;
+    const { traceEvery } = limits;
     const source = intakeSource(plan, handoff.topic);
     if (source === undefined) return;
     const groupId = source.isMailbox ? plan.appId : source.route!.groupId;
@@ -227,8 +229,18 @@ export class ProcessingLoop {
       }
       const { messages } = intake;
       if (intake.owner === task) {
+        const trace = traceEvery > 0 && record.offset % traceEvery === 0
+          ? new RecordTrace(
+            origin,
+            performance.now() - (this.#options.intake.heldSince ?? performance.now()),
+            performance.now(),
+          )
+          : undefined;
+        if (trace !== undefined) (epoch.traces ??= new Set()).add(trace);
         for (const { target, caller, argument } of messages) {
-          this.#enqueue({ target, caller, argument, epoch, origin });
+          const envelope: Envelope = { target, caller, argument, epoch, origin };
+          if (trace !== undefined) envelope.trace = trace;
+          this.#enqueue(envelope);
         }
       } else {
         for (const message of messages) epoch.records.push(mailboxRecord(this.#options, message)); // its task's
@@ -275,6 +287,9 @@ export class ProcessingLoop {
     }
     const batch = callable.callBatch === undefined ? NO_BATCH : this.#queues.following(key, callable.batchLimit ?? 0);
     this.#inFlight++;
+    envelope.trace?.mark(
+      `${envelope.target.typename} call${batch.length > 0 ? ` (${1 + batch.length} messages)` : ""}`,
+    );
     const outcome = invoke(this.#invoker, envelope, callable, batch, this.#apply);
     if (outcome instanceof Promise) {
       void outcome.then((settled) => {
@@ -287,6 +302,10 @@ export class ProcessingLoop {
   /** A call's result: its effects go to its message's epoch; messages to this task's addresses are queued. */
   readonly #apply: ApplyResult = (envelope, batch, result, egress, read, now) => {
     const epoch = this.#settlePending(envelope, batch);
+    if (envelope.trace !== undefined) {
+      envelope.trace.mark(`${envelope.target.typename} applied`);
+      (epoch.traces ??= new Set()).add(envelope.trace);
+    }
     if (read.writes.length > 0) epoch.log(read.writes);
     applyEffects(this.#effects, envelope, result, egress, now, this.#local);
     for (const local of this.#local) this.#enqueue(local);

@@ -26,6 +26,8 @@ export class RecordIntake {
   readonly #maxQueued: number;
   readonly #carryOverAfterMs: number;
   #held: RecordHandoff[] = [];
+  /** When each held fetch arrived (performance.now()), in step with `#held`. */
+  #heldAt: number[] = [];
   /** How many records of the first held fetch were taken already. */
   #heldFrom = 0;
   #heldRecords = 0;
@@ -34,6 +36,8 @@ export class RecordIntake {
   #rate = 0;
   #rateSampledAt: number;
   #rateSampledDone = 0;
+  /** When the fetch `next` took its last chunk from arrived (performance.now()): how long it was held. */
+  heldSince: number | undefined;
   /** Times the ingress was paused. */
   pauses = 0;
   /** The latest offset of every partition of the task, by `topic/partition`. */
@@ -62,6 +66,7 @@ export class RecordIntake {
   /** Holds a fetch until the task takes it in. */
   hold(handoff: RecordHandoff): void {
     this.#held.push(handoff);
+    this.#heldAt.push(performance.now());
     this.#heldRecords += handoff.records.length;
     if (handoff.highWatermark !== undefined) {
       const key = `${handoff.topic}/${handoff.partition}`;
@@ -88,8 +93,10 @@ export class RecordIntake {
     const handoff = this.#held[0];
     const from = this.#heldFrom;
     const left = handoff.records.length - from;
+    this.heldSince = this.#heldAt[0];
     if (left <= room) {
       this.#held.shift();
+      this.#heldAt.shift();
       this.#heldFrom = 0;
       this.#heldRecords -= left;
       return from === 0 ? handoff : { ...handoff, records: handoff.records.slice(from) };
@@ -138,7 +145,10 @@ export class RecordIntake {
   /** Drops held records of these partitions (an offset reset: they were fetched before it). */
   dropPartitions(partitions: ReadonlySet<string>): void {
     const first = this.#held[0];
-    this.#held = this.#held.filter(({ topic, partition }) => !partitions.has(`${topic}/${partition}`));
+    const kept = this.#held.map((handoff, i) => [handoff, this.#heldAt[i]] as const)
+      .filter(([{ topic, partition }]) => !partitions.has(`${topic}/${partition}`));
+    this.#held = kept.map(([handoff]) => handoff);
+    this.#heldAt = kept.map(([, at]) => at);
     if (this.#held[0] !== first) this.#heldFrom = 0;
     this.#heldRecords = -this.#heldFrom;
     for (const handoff of this.#held) this.#heldRecords += handoff.records.length;
@@ -147,6 +157,7 @@ export class RecordIntake {
   /** Drops every held record (the task stops or drains: the next owner fetches them again). */
   drop(): void {
     this.#held = [];
+    this.#heldAt = [];
     this.#heldFrom = 0;
     this.#heldRecords = 0;
   }

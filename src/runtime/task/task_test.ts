@@ -70,6 +70,8 @@ function harness(
     commit?: (batch: CommitBatch) => Promise<void>;
     /** Commits of a previous owner whose changelog records the task restores before it starts. */
     restore?: CommitBatch[];
+    /** The task's log (default: errors only, dropped). */
+    log?: Logger;
   } = {},
 ): Harness {
   const clock = new ManualClock(1_000_000);
@@ -104,7 +106,7 @@ function harness(
       resumeIngress: () => flow.push("resume"),
       pauseAll: () => flow.push("pause-all"),
     },
-    log: new Logger({ level: "error", write: () => {} }),
+    log: options.log ?? new Logger({ level: "error", write: () => {} }),
     onStopped: (outcome) => stopped.push(outcome),
     limits: { retryBackoffMs: 100, ...options.limits },
     clock,
@@ -575,4 +577,30 @@ Deno.test("task: a slow function type holds back the others' commits only until 
   await clock.advance(1_000);
   deepEqual(committedOutputs(), ["a:1:1", "b:1:2", "slow:0"], "the slow answer commits in a later epoch");
   await task.close();
+});
+
+Deno.test("task: --trace-every logs a sampled record's walk once its epoch commits: taken in, each hop's call and answer, epoch closed, commit", async () => {
+  const lines: string[] = [];
+  const h = harness((context, text) => {
+    if (context.self.id === "a" && context.caller === null) {
+      context.send(messageBuilder({ typename: "t/counter", id: "a", value: `again ${text}`, valueType: TEXT }));
+    } else counter(context, text);
+  }, { limits: { traceEvery: 2 }, log: new Logger({ level: "info", write: (line) => lines.push(line) }) });
+  h.send(0, 0, ["a", "1"], ["b", "1"], ["c", "1"]);
+  await h.clock.advance(100);
+  const traces = lines.filter((line) => line.includes("trace "));
+  equal(traces.length, 2, "offsets 0 and 2 of 3");
+  const [first] = traces;
+  ok(first.includes("in/0@0: held"), first);
+  const stages = [...first.matchAll(/ms ([a-z/ ]+?)(?:,|$| task=)/g)].map((match) => match[1].trim());
+  deepEqual(stages, [
+    "t/counter call",
+    "t/counter applied",
+    "t/counter call",
+    "t/counter applied",
+    "epoch closed",
+    "commit started",
+    "committed",
+  ]);
+  await h.task.close();
 });

@@ -60,6 +60,8 @@ export interface TaskLimits {
   unroutableRecordsByIngress: Readonly<Record<string, RecordPolicy>>;
   /** What happens to a message whose function failed every attempt: default stop. */
   failedMessages: Exclude<RecordPolicy, { type: "skip" }>;
+  /** Every nth record of a partition (by offset) has its walk logged, stage by stage (record_trace.ts); 0: none. */
+  traceEvery: number;
 }
 
 /** `stop` the task at the record, `skip` it (counted and logged), or write it to a `dead-letter` topic. */
@@ -77,6 +79,7 @@ export const DEFAULT_TASK_LIMITS: TaskLimits = {
   unroutableRecords: { type: "stop" },
   unroutableRecordsByIngress: {},
   failedMessages: { type: "stop" },
+  traceEvery: 0,
 };
 
 /** Why a task stopped processing. */
