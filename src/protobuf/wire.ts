@@ -88,6 +88,36 @@ export class ProtoWriter {
     return this;
   }
 
+  /**
+   * Starts an embedded message field written in place — no writer, buffer or copy of its own: add its fields, then
+   * `end` with what this returned.
+   */
+  begin(field: number): number {
+    this.#tag(field, WireType.lengthDelimited);
+    this.#byte(0); // room for a one-byte length; `end` makes more when the message is longer
+    return this.#length;
+  }
+
+  /** Ends the embedded message `begin` started (its length prefixed), even when empty. */
+  end(start: number): this {
+    const size = this.#length - start;
+    let extra = 0;
+    for (let rest = size; rest > 0x7f; rest = Math.floor(rest / 128)) extra++;
+    if (extra > 0) {
+      this.#reserve(extra);
+      this.#buffer.copyWithin(start + extra, start, this.#length);
+      this.#length += extra;
+    }
+    let at = start - 1;
+    let rest = size;
+    while (rest > 0x7f) {
+      this.#buffer[at++] = (rest % 128) | 0x80;
+      rest = Math.floor(rest / 128);
+    }
+    this.#buffer[at] = rest;
+    return this;
+  }
+
   /** The encoded message (a copy: the writer's buffer goes back to the scratch pool, the writer is done). */
   finish(): Uint8Array {
     const message = this.#buffer.slice(0, this.#length);

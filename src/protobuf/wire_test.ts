@@ -33,3 +33,24 @@ Deno.test("readFields() reads every wire type and refuses broken input", () => {
   throws(() => readFields(Uint8Array.of(0x08)), ProtoDecodeError);
   throws(() => readFields(Uint8Array.of(0x0b)), /unsupported wire type 3/);
 });
+
+Deno.test("an embedded message written in place is byte for byte the one written by its own writer, at any length", () => {
+  for (const size of [0, 1, 126, 127, 128, 300, 16_383, 16_384, 70_000]) {
+    const payload = new Uint8Array(size).map((_, i) => i % 251);
+    const inner = new ProtoWriter().string(1, "name").bytes(2, payload);
+    const expected = new ProtoWriter().varint(1, 7).bytes(2, inner.finish(), true).string(3, "after").finish();
+    const writer = new ProtoWriter().varint(1, 7);
+    const start = writer.begin(2);
+    const nested = writer.begin(9);
+    writer.end(nested); // an empty embedded message is written too
+    writer.string(1, "name").bytes(2, payload);
+    const actual = writer.end(start).string(3, "after").finish();
+    const withEmpty = new ProtoWriter().varint(1, 7).bytes(
+      2,
+      new ProtoWriter().bytes(9, new Uint8Array(), true).string(1, "name").bytes(2, payload).finish(),
+      true,
+    ).string(3, "after").finish();
+    deepEqual(actual, withEmpty, `size ${size}`);
+    equal(expected.length + 2, actual.length, `size ${size}: the empty message's two bytes`);
+  }
+});

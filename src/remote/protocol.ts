@@ -21,8 +21,8 @@ import {
   stringField,
 } from "../protobuf/wire.ts";
 import type { Address } from "../sdk/address.ts";
-import { decodeAddress, encodeAddress } from "../sdk/address_codec.ts";
-import { decodeTypedValue, encodeTypedValue, type TypedValue } from "../sdk/typed_value.ts";
+import { decodeAddress, writeAddress } from "../sdk/address_codec.ts";
+import { decodeTypedValue, type TypedValue, writeTypedValue } from "../sdk/typed_value.ts";
 
 /** One registered state of the target, with its value unless it is empty. */
 export interface PersistedValue {
@@ -99,19 +99,23 @@ export type FromFunction =
 
 /** Encodes a `ToFunction` with one invocation batch. */
 export function encodeToFunction(batch: InvocationBatch): Uint8Array {
-  const request = new ProtoWriter().bytes(1, encodeAddress(batch.target), true);
+  // Embedded messages are written in place (ProtoWriter.begin/end): one buffer, one copy at the end.
+  const writer = new ProtoWriter();
+  const request = writer.begin(100);
+  writeAddress(writer, 1, batch.target);
   for (const { name, value } of batch.state) {
-    const persisted = new ProtoWriter().string(1, name);
-    if (value !== undefined) persisted.bytes(2, encodeTypedValue(value), true);
-    request.bytes(2, persisted.finish(), true);
+    const persisted = writer.begin(2);
+    writer.string(1, name);
+    if (value !== undefined) writeTypedValue(writer, 2, value);
+    writer.end(persisted);
   }
   for (const { caller, argument } of batch.invocations) {
-    const invocation = new ProtoWriter();
-    if (caller !== null) invocation.bytes(1, encodeAddress(caller), true);
-    invocation.bytes(2, encodeTypedValue(argument), true);
-    request.bytes(3, invocation.finish(), true);
+    const invocation = writer.begin(3);
+    if (caller !== null) writeAddress(writer, 1, caller);
+    writeTypedValue(writer, 2, argument);
+    writer.end(invocation);
   }
-  return new ProtoWriter().bytes(100, request.finish(), true).finish();
+  return writer.end(request).finish();
 }
 
 /**

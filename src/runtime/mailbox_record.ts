@@ -11,8 +11,8 @@
 
 import { ProtoDecodeError, ProtoWriter, readFields } from "../protobuf/wire.ts";
 import type { Address } from "../sdk/address.ts";
-import { decodeAddress, encodeAddress } from "../sdk/address_codec.ts";
-import { decodeTypedValue, encodeTypedValue, type TypedValue } from "../sdk/typed_value.ts";
+import { decodeAddress, writeAddress } from "../sdk/address_codec.ts";
+import { decodeTypedValue, type TypedValue, writeTypedValue } from "../sdk/typed_value.ts";
 
 const UTF8 = new TextEncoder();
 
@@ -28,9 +28,9 @@ export interface MailboxMessage {
 
 /** Encodes a mailbox message as a record key and value. */
 export function encodeMailboxMessage(message: MailboxMessage): { key: Uint8Array; value: Uint8Array } {
-  const writer = new ProtoWriter().bytes(1, encodeAddress(message.target), true);
-  if (message.caller !== null) writer.bytes(2, encodeAddress(message.caller), true);
-  writer.bytes(3, encodeTypedValue(message.argument), true);
+  const writer = writeAddress(new ProtoWriter(), 1, message.target);
+  if (message.caller !== null) writeAddress(writer, 2, message.caller);
+  writeTypedValue(writer, 3, message.argument);
   return { key: UTF8.encode(message.target.id), value: writer.finish() };
 }
 

@@ -13,6 +13,12 @@ export function encodeAddress(address: Address): Uint8Array {
   return new ProtoWriter().string(1, address.namespace).string(2, address.name).string(3, address.id).finish();
 }
 
+/** Writes an address as the embedded message `field` of `writer` (in place: no copy). */
+export function writeAddress(writer: ProtoWriter, field: number, address: Address): ProtoWriter {
+  const start = writer.begin(field);
+  return writer.string(1, address.namespace).string(2, address.name).string(3, address.id).end(start);
+}
+
 /** Decodes an address. */
 export function decodeAddress(bytes: Uint8Array): Address {
   const fields = readFields(bytes);

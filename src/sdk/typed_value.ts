@@ -56,6 +56,12 @@ export function encodeTypedValue(typed: TypedValue): Uint8Array {
   return new ProtoWriter().string(1, typed.typename).varint(2, typed.hasValue).bytes(3, typed.value).finish();
 }
 
+/** Writes a TypedValue as the embedded message `field` of `writer` (in place: no copy). */
+export function writeTypedValue(writer: ProtoWriter, field: number, typed: TypedValue): ProtoWriter {
+  const start = writer.begin(field);
+  return writer.string(1, typed.typename).varint(2, typed.hasValue).bytes(3, typed.value).end(start);
+}
+
 /** Decodes a protobuf TypedValue. */
 export function decodeTypedValue(bytes: Uint8Array): TypedValue {
   const fields = readFields(bytes);

@@ -20,8 +20,8 @@
 
 import { lastField, ProtoDecodeError, ProtoWriter, readFields, stringField } from "../protobuf/wire.ts";
 import type { Address } from "../sdk/address.ts";
-import { decodeAddress, encodeAddress } from "../sdk/address_codec.ts";
-import { decodeTypedValue, encodeTypedValue, type TypedValue } from "../sdk/typed_value.ts";
+import { decodeAddress, writeAddress } from "../sdk/address_codec.ts";
+import { decodeTypedValue, type TypedValue, writeTypedValue } from "../sdk/typed_value.ts";
 
 /** What a changelog key names. */
 export type ChangelogKey =
@@ -69,10 +69,11 @@ export function encodeChangelogKey(key: ChangelogKey): Uint8Array {
   if (key.kind === "pending") {
     return new ProtoWriter().bytes(3, new ProtoWriter().varint(1, key.seq).finish(), true).finish();
   }
-  const inner = key.kind === "state"
-    ? new ProtoWriter().bytes(1, encodeAddress(key.address), true).string(2, key.name).finish()
-    : new ProtoWriter().bytes(1, encodeAddress(key.sender), true).string(2, key.id).finish();
-  return new ProtoWriter().bytes(key.kind === "state" ? 1 : 2, inner, true).finish();
+  const writer = new ProtoWriter();
+  const inner = writer.begin(key.kind === "state" ? 1 : 2);
+  if (key.kind === "state") writeAddress(writer, 1, key.address).string(2, key.name);
+  else writeAddress(writer, 1, key.sender).string(2, key.id);
+  return writer.end(inner).finish();
 }
 
 /**
@@ -96,8 +97,8 @@ export function decodeChangelogKey(bytes: Uint8Array): ChangelogKey {
 
 /** Encodes a state entry. */
 export function encodeStateEntry(entry: StateEntry): Uint8Array {
-  return new ProtoWriter().bytes(1, encodeTypedValue(entry.value), true).varint(2, entry.writtenAt)
-    .varint(3, entry.calledAt).finish();
+  return writeTypedValue(new ProtoWriter(), 1, entry.value).varint(2, entry.writtenAt).varint(3, entry.calledAt)
+    .finish();
 }
 
 /** Decodes a state entry. */
@@ -110,8 +111,8 @@ export function decodeStateEntry(bytes: Uint8Array): StateEntry {
 
 /** Encodes a timer entry. */
 export function encodeTimerEntry(entry: TimerEntry): Uint8Array {
-  return new ProtoWriter().varint(1, entry.fireAt).bytes(2, encodeAddress(entry.target), true)
-    .bytes(3, encodeTypedValue(entry.argument), true).finish();
+  const writer = writeAddress(new ProtoWriter().varint(1, entry.fireAt), 2, entry.target);
+  return writeTypedValue(writer, 3, entry.argument).finish();
 }
 
 /** Decodes a timer entry. */
@@ -127,9 +128,9 @@ export function decodeTimerEntry(bytes: Uint8Array): TimerEntry {
 
 /** Encodes a pending message. */
 export function encodePendingEntry(entry: PendingEntry): Uint8Array {
-  const writer = new ProtoWriter().bytes(1, encodeAddress(entry.target), true);
-  if (entry.caller !== null) writer.bytes(2, encodeAddress(entry.caller), true);
-  return writer.bytes(3, encodeTypedValue(entry.argument), true).string(4, entry.origin.topic)
+  const writer = writeAddress(new ProtoWriter(), 1, entry.target);
+  if (entry.caller !== null) writeAddress(writer, 2, entry.caller);
+  return writeTypedValue(writer, 3, entry.argument).string(4, entry.origin.topic)
     .varint(5, entry.origin.partition).varint(6, entry.origin.offset).finish();
 }
 
