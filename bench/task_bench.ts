@@ -23,9 +23,9 @@ import { KEYS } from "./workload.ts";
 import { parseModuleSpec } from "../src/spec/load.ts";
 import { planApp } from "../src/runtime/app_plan.ts";
 import { Logger } from "../src/runtime/logger.ts";
-import type { CommitBatch, ConsumedRecord } from "../src/runtime/ports.ts";
-import { inProcess } from "../src/runtime/task/callable.ts";
+import type { ConsumedRecord } from "../src/runtime/ports.ts";
 import { Task } from "../src/runtime/task/task.ts";
+import { fakeTaskPorts, inProcessFunctions } from "../src/runtime/task/task_fakes.ts";
 import { profileProcess } from "./cpu_profile.ts";
 
 const FETCH = 500;
@@ -83,49 +83,30 @@ export async function runTask(app: EddyApp, exactlyOnce: boolean, records: numbe
   const plan = planApp(parseModuleSpec(yaml, "module.yaml"));
   const functions = app === "count" ? countFunctions("out") : greeterFunctions("out");
   const input = fetches(records);
-  let commits = 0;
-  let egressRecords = 0;
   let paused = false;
   let resumed: (() => void) | undefined;
-  let committedOffset = 0;
+  let commits = 0;
+  let egressRecords = 0;
   let allCommitted: (() => void) | undefined;
-  const count = (batch: CommitBatch) => {
-    commits++;
-    for (const record of batch.records) if (record.topic === "out") egressRecords++;
-    for (const offset of batch.offsets) if (offset.topic === "in") committedOffset = offset.offset;
-    if (committedOffset >= records) allCommitted?.();
-  };
+  const ports = fakeTaskPorts({
+    commit: (batch) => {
+      commits++;
+      for (const record of batch.records) if (record.topic === "out") egressRecords++;
+      const committed = batch.offsets.find((offset) => offset.topic === "in");
+      if (committed !== undefined && committed.offset >= records) allCommitted?.();
+      return Promise.resolve();
+    },
+    onFlow: (call) => {
+      paused = call !== "resume";
+      if (!paused) resumed?.();
+    },
+  });
   const task = new Task({
     task: 0,
     taskCount: 1,
     plan,
-    functions: (typename) => {
-      const spec = functions.functionSpec(typename);
-      return spec === undefined ? undefined : inProcess(spec);
-    },
-    committer: {
-      init: () => Promise.resolve(),
-      commit: (batch) => {
-        count(batch);
-        return Promise.resolve();
-      },
-      close: () => Promise.resolve(),
-    },
-    egress: {
-      sendAndWait: (sent) => {
-        egressRecords += sent.length;
-        return Promise.resolve();
-      },
-      sendAndForget: (sent) => egressRecords += sent.length,
-    },
-    flow: {
-      pauseIngress: () => paused = true,
-      resumeIngress: () => {
-        paused = false;
-        resumed?.();
-      },
-      pauseAll: () => paused = true,
-    },
+    functions: inProcessFunctions(functions),
+    ...ports,
     log: new Logger({ level: "error", write: () => {} }),
     onStopped: (outcome) => {
       throw new Error(`the task stopped: ${outcome}`);
@@ -150,6 +131,7 @@ export async function runTask(app: EddyApp, exactlyOnce: boolean, records: numbe
   const messages = report.invocations;
   const expected = app === "count" ? records : 2 * records;
   if (messages !== expected) throw new Error(`${app}: ${messages} invocations, expected ${expected}`);
+  egressRecords += ports.sent.length;
   if (egressRecords !== records) throw new Error(`${app}: ${egressRecords} egress records, expected ${records}`);
   return {
     name: `${app} ${exactlyOnce ? "exactly-once" : "at-least-once"}`,

@@ -1,3 +1,4 @@
+import { ingressModule } from "../spec/testdata/test_modules.ts";
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { runCli } from "./main.ts";
 
@@ -190,20 +191,11 @@ Deno.test("eddy run refuses a topic config name that is none before it loads any
 });
 
 Deno.test("eddy reset reads the ingresses' client properties as eddy run does: one that cannot work refuses it", async () => {
-  const module = `kind: io.statefun.kafka.v1/ingress
-spec:
-  id: t/in
-  address: 127.0.0.1:9092
-  consumerGroupId: app
-  topics:
-    - topic: in
-      valueType: t/text
-      targets: [t/counter]
-  properties:
+  const module = ingressModule(`  properties:
     - security.protocol: SSL
     - ssl.truststore.location: /etc/kafka/truststore.jks
     - ssl.truststore.type: JKS
-`;
+`);
   await withFile(module, async (file) => {
     const { code, err } = await run("reset", "--module", file);
     equal(code, 1);

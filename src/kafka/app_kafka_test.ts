@@ -3,6 +3,7 @@
  * `properties` (the runtime resolves its effective settings from it).
  */
 
+import { ingressModule } from "../spec/testdata/test_modules.ts";
 import { equal } from "node:assert/strict";
 import { planApp } from "../runtime/app_plan.ts";
 import { Logger } from "../runtime/logger.ts";
@@ -11,16 +12,7 @@ import { createAppKafka } from "./app_kafka.ts";
 
 function moduleWith(properties: string) {
   return parseModuleSpec(
-    `kind: io.statefun.kafka.v1/ingress
-spec:
-  id: t/in
-  address: 127.0.0.1:9092
-  consumerGroupId: app
-  topics:
-    - topic: in
-      valueType: t/text
-      targets: [t/counter]
-${properties}`,
+    ingressModule(properties),
     "module.yaml",
   );
 }

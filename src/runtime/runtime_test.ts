@@ -5,6 +5,7 @@
  * 6 s default.
  */
 
+import { ingressModule } from "../spec/testdata/test_modules.ts";
 import { Buffer } from "node:buffer";
 import { equal, match, ok } from "node:assert/strict";
 import { StateFun } from "../sdk/statefun.ts";
@@ -20,16 +21,7 @@ import {
 } from "./ports.ts";
 import { Runtime } from "./runtime.ts";
 
-const MODULE = `kind: io.statefun.kafka.v1/ingress
-spec:
-  id: t/in
-  address: 127.0.0.1:9092
-  consumerGroupId: app
-  topics:
-    - topic: in
-      valueType: t/text
-      targets: [t/counter]
-`;
+const MODULE = ingressModule();
 
 /** A fake Kafka side with one task whose every commit is fenced; `sessionTimeoutMs` as the properties would set it. */
 function fencingKafka(sessionTimeoutMs: number | undefined) {

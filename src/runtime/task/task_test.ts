@@ -10,26 +10,18 @@ import { StateFun } from "../../sdk/statefun.ts";
 import { kafkaEgressMessage } from "../../sdk/egress.ts";
 import { messageBuilder } from "../../sdk/message.ts";
 import { parseModuleSpec } from "../../spec/load.ts";
+import { ingressModule } from "../../spec/testdata/test_modules.ts";
 import { planApp } from "../app_plan.ts";
 import { Logger } from "../logger.ts";
 import { decodeMailboxMessage } from "../mailbox_record.ts";
 import { partitionOfKey } from "../partitioner.ts";
 import { type CommitBatch, CommitError, type ConsumedRecord } from "../ports.ts";
-import { inProcess } from "./callable.ts";
+import { fakeTaskPorts, inProcessFunctions } from "./task_fakes.ts";
 import { ManualClock } from "./clock.ts";
 import { Task } from "./task.ts";
 import type { TaskLimits } from "./types.ts";
 
-const MODULE = `kind: io.statefun.kafka.v1/ingress
-spec:
-  id: t/in
-  address: 127.0.0.1:9092
-  consumerGroupId: app
-  topics:
-    - topic: in
-      valueType: t/text
-      targets: [t/counter]
----
+const MODULE = ingressModule(`---
 kind: io.statefun.kafka.v1/egress
 spec:
   id: t/out
@@ -37,7 +29,7 @@ spec:
   deliverySemantic:
     type: exactly-once
     transactionTimeout: 1min
-`;
+`);
 const plan = planApp(parseModuleSpec(MODULE, "module.yaml"));
 const TEXT = StateFun.customType<string>("t/text", (text) => Buffer.from(text), (bytes) => bytes.toString());
 const UTF8 = new TextEncoder();
@@ -72,40 +64,29 @@ function harness(
     restore?: CommitBatch[];
     /** The task's log (default: errors only, dropped). */
     log?: Logger;
+    /** Functions instead of `fn` as t/counter. */
+    functions?: StateFun;
+    /** The clock (default: a manual one at 1 000 000). */
+    clock?: ManualClock;
   } = {},
 ): Harness {
-  const clock = new ManualClock(1_000_000);
-  const commits: CommitBatch[] = [];
+  const clock = options.clock ?? new ManualClock(1_000_000);
   const stopped: string[] = [];
-  const flow: string[] = [];
-  const functions = new StateFun();
-  functions.bind({
-    typename: "t/counter",
-    specs: [{ name: "n", type: StateFun.intType(), expireAfterWrite: 120_000 }],
-    fn: (context, message) => fn(context, message.as(TEXT)!),
-  });
+  const functions = options.functions ?? new StateFun();
+  if (options.functions === undefined) {
+    functions.bind({
+      typename: "t/counter",
+      specs: [{ name: "n", type: StateFun.intType(), expireAfterWrite: 120_000 }],
+      fn: (context, message) => fn(context, message.as(TEXT)!),
+    });
+  }
+  const ports = fakeTaskPorts({ commit: options.commit });
   const task = new Task({
     task: 0,
     taskCount: options.taskCount ?? 1,
     plan,
-    functions: (typename) => {
-      const spec = functions.functionSpec(typename);
-      return spec === undefined ? undefined : inProcess(spec);
-    },
-    committer: {
-      init: () => Promise.resolve(),
-      commit: options.commit ?? ((batch) => {
-        commits.push(batch);
-        return Promise.resolve();
-      }),
-      close: () => Promise.resolve(),
-    },
-    egress: { sendAndWait: () => Promise.resolve(), sendAndForget: () => {} },
-    flow: {
-      pauseIngress: () => flow.push("pause"),
-      resumeIngress: () => flow.push("resume"),
-      pauseAll: () => flow.push("pause-all"),
-    },
+    functions: inProcessFunctions(functions),
+    ...ports,
     log: options.log ?? new Logger({ level: "error", write: () => {} }),
     onStopped: (outcome) => stopped.push(outcome),
     limits: { retryBackoffMs: 100, ...options.limits },
@@ -126,7 +107,7 @@ function harness(
     }));
     task.accept({ topic: "in", partition, task: 0, records: consumed, nextOffset: offset + records.length });
   };
-  return { task, clock, commits, stopped, flow, send };
+  return { task, clock, commits: ports.commits, stopped, flow: ports.flowCalls, send };
 }
 
 /** Counts per id in state and writes `<id>:<n>:<text>` to the egress. */
@@ -397,8 +378,8 @@ Deno.test("task: a batching function gets what queued during its call in one cal
   const calls: string[][] = [];
   let release!: () => void;
   let blocked: Promise<void> | undefined = new Promise<void>((resolve) => release = resolve);
-  const commits: CommitBatch[] = [];
-  const flow: string[] = [];
+  const ports = fakeTaskPorts();
+  const { commits, flowCalls: flow } = ports;
   const task = new Task({
     task: 0,
     taskCount: 1,
@@ -417,20 +398,7 @@ Deno.test("task: a batching function gets what queued during its call in one cal
         return { mutations: [], sent: [], delayed: [], egress: [] };
       },
     }),
-    committer: {
-      init: () => Promise.resolve(),
-      commit: (batch) => {
-        commits.push(batch);
-        return Promise.resolve();
-      },
-      close: () => Promise.resolve(),
-    },
-    egress: { sendAndWait: () => Promise.resolve(), sendAndForget: () => {} },
-    flow: {
-      pauseIngress: () => flow.push("pause"),
-      resumeIngress: () => flow.push("resume"),
-      pauseAll: () => flow.push("pause-all"),
-    },
+    ...ports,
     log: new Logger({ level: "error", write: () => {} }),
     onStopped: () => {},
     clock,
@@ -511,7 +479,6 @@ Deno.test("task: while records wait in Kafka, epochs double up to 1 s (fewer tra
 
 Deno.test("task: a slow function type holds back the others' commits only until its messages are carried (1 s), never for its whole call", async () => {
   const clock = new ManualClock(1_000_000);
-  const commits: CommitBatch[] = [];
   const functions = new StateFun();
   functions.bind({
     typename: "t/counter",
@@ -532,38 +499,10 @@ Deno.test("task: a slow function type holds back the others' commits only until 
       );
     },
   });
-  const task = new Task({
-    task: 0,
-    taskCount: 1,
-    plan,
-    functions: (typename) => {
-      const spec = functions.functionSpec(typename);
-      return spec === undefined ? undefined : inProcess(spec);
-    },
-    committer: {
-      init: () => Promise.resolve(),
-      commit: (batch) => {
-        commits.push(batch);
-        return Promise.resolve();
-      },
-      close: () => Promise.resolve(),
-    },
-    egress: { sendAndWait: () => Promise.resolve(), sendAndForget: () => {} },
-    flow: { pauseIngress: () => {}, resumeIngress: () => {}, pauseAll: () => {} },
-    log: new Logger({ level: "error", write: () => {} }),
-    onStopped: () => {},
-    clock,
-  });
-  task.start([{ groupId: "app", topic: "in", partition: 0, offset: 0 }]);
-  const send = (offset: number, key: string) =>
-    task.accept({
-      topic: "in",
-      partition: 0,
-      task: 0,
-      records: [{ offset, key: UTF8.encode(key), value: UTF8.encode(String(offset)), timestamp: 0, headers: {} }],
-      nextOffset: offset + 1,
-    });
-  const committedOutputs = () => commits.flatMap(outputs);
+  const h = harness(() => {}, { functions, clock });
+  const task = h.task;
+  const send = (offset: number, key: string) => h.send(0, offset, [key, String(offset)]);
+  const committedOutputs = () => h.commits.flatMap(outputs);
   send(0, "s1");
   send(1, "a");
   await clock.advance(500);
