@@ -3,9 +3,8 @@
  * is room for), read each into messages (intake.ts) and queue them for their address or forward them to their task's
  * mailbox partition, then invoke ready addresses (invoker.ts) and apply their effects (effects.ts) — in one walk, in
  * batches. An in-process function that returns synchronously is invoked, applied and done inside the walk, without a
- * promise; one that returns a promise (remote, async) stays in flight and wakes the task when it settles. Also what
- * a closed epoch's commit needs from the queues: carrying the messages still not done past it (persisted as pending)
- * and settling them later.
+ * promise; one that returns a promise (remote, async) stays in flight and wakes the task when it settles. Messages
+ * carried past a commit are carried_messages.ts's.
  *
  * @module
  */
@@ -14,7 +13,8 @@ import type { TaskState } from "../../state/task_state.ts";
 import type { AppPlan } from "../app_plan.ts";
 import { describeError, type Logger } from "../logger.ts";
 import type { GroupOffset, RecordHandoff } from "../ports.ts";
-import { AddressQueues, CARRIED, type Envelope } from "./address_queues.ts";
+import { AddressQueues, type Envelope } from "./address_queues.ts";
+import { CarriedMessages } from "./carried_messages.ts";
 import type { CallableFunction } from "./callable.ts";
 import { FinalFailure } from "./callable.ts";
 import type { Clock } from "./clock.ts";
@@ -88,13 +88,13 @@ export class ProcessingLoop {
   /** Addresses with more messages waiting than their function's batch limit (StateFun's back-pressure). */
   readonly #overfull = new Set<string>();
   #inFlight = 0;
-  /** Queued messages persisted as pending (carried past a commit, or restored). */
-  #pendingQueued = 0;
+  readonly #carried: CarriedMessages;
 
   /** @param options What it needs. */
   constructor(options: ProcessingLoopOptions) {
     this.#options = options;
     const { task, taskCount, plan, state, cycle, counters, limits, egress, clock, log, status } = options;
+    this.#carried = new CarriedMessages(this.#queues, state, cycle);
     this.#effects = {
       task,
       taskCount,
@@ -129,7 +129,7 @@ export class ProcessingLoop {
 
   /** Queued messages persisted as pending: a drain need not wait for them (the next owner runs them). */
   get pendingQueued(): number {
-    return this.#pendingQueued;
+    return this.#carried.queued;
   }
 
   /**
@@ -158,35 +158,18 @@ export class ProcessingLoop {
 
   /** Queues the pending messages a restore found (a previous owner carried them past its last commit): first. */
   queueRestoredPending(): void {
-    for (const { seq, entry } of this.#options.state.takeRestoredPending()) {
-      const { target, caller, argument, origin } = entry;
-      this.#enqueue({ target, caller, argument, origin, epoch: CARRIED, pendingSeq: seq });
-      this.#pendingQueued++;
-    }
+    for (const envelope of this.#carried.restored()) this.#enqueue(envelope);
   }
 
-  /**
-   * Lets a closed epoch commit without the messages still not done (a slow remote call, or those queued behind it):
-   * they move out of it, and each is persisted as pending in the closed epoch's changelog. Its offsets then commit
-   * with the messages kept: a restore queues them again, before anything newer (ARCHITECTURE.md: the consistent cut
-   * with work carried over, as StateFun keeps in-flight requests in its checkpoint).
-   */
+  /** Lets a closed epoch commit without its messages still not done (carried_messages.ts); how many it carried. */
   carryOver(closed: Epoch): number {
-    const carried = this.#queues.carry(closed);
-    for (const envelope of carried) {
-      const { target, caller, argument, origin } = envelope;
-      const { seq, write } = this.#options.state.addPending({ target, caller, argument, origin });
-      envelope.pendingSeq = seq;
-      closed.log([write]);
-    }
-    this.#pendingQueued += carried.length;
-    return carried.length;
+    return this.#carried.carry(closed);
   }
 
   /** Drops every queued message (the task stopped). */
   clear(): void {
     this.#queues.clear();
-    this.#pendingQueued = 0;
+    this.#carried.clear();
     this.#overfull.clear();
   }
 
@@ -301,7 +284,7 @@ export class ProcessingLoop {
 
   /** A call's result: its effects go to its message's epoch; messages to this task's addresses are queued. */
   readonly #apply: ApplyResult = (envelope, batch, result, egress, read, now) => {
-    const epoch = this.#settlePending(envelope, batch);
+    const epoch = this.#carried.settle(envelope, batch);
     if (envelope.trace !== undefined) {
       envelope.trace.mark(`${envelope.target.typename} applied`);
       (epoch.traces ??= new Set()).add(envelope.trace);
@@ -349,7 +332,7 @@ export class ProcessingLoop {
     const reason = `${target.typename} failed ${attempts} times: ${describeError(error)}`;
     const policy = limits.failedMessages;
     if (policy.type === "dead-letter") {
-      this.#settlePending(envelope, batch);
+      this.#carried.settle(envelope, batch);
       for (const failed of [envelope, ...batch]) {
         counters.deadLettered++;
         envelope.epoch.records.push(failedMessageRecord(policy.topic, failed, reason));
@@ -363,25 +346,6 @@ export class ProcessingLoop {
       ...(error instanceof FinalFailure && error.transient ? { transient: true } : {}),
     });
     return false;
-  }
-
-  /**
-   * The epoch a call's effects go to: its message's, or for carried messages the oldest epoch still taking effects
-   * (the closed one unless it is committing: then none of its messages is queued behind this one), which also takes
-   * the tombstones of their pending entries — so a carried message's effects never land in a newer epoch than those
-   * of the messages behind it for its address, which would read its value first and commit before it.
-   */
-  #settlePending(envelope: Envelope, batch: readonly Envelope[]): Epoch {
-    if (envelope.epoch !== CARRIED) return envelope.epoch;
-    const { cycle, state } = this.#options;
-    const epoch = cycle.closed ?? cycle.open;
-    for (const done of [envelope, ...batch]) {
-      done.epoch = epoch;
-      epoch.log([state.pendingDone(done.pendingSeq!)]);
-      this.#pendingQueued--;
-    }
-    epoch.outstanding += 1 + batch.length; // counted until done, like its own messages
-    return epoch;
   }
 }
 
