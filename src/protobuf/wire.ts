@@ -192,58 +192,85 @@ export class ProtoDecodeError extends Error {
  */
 export function readFields(bytes: Uint8Array): ProtoField[] {
   const fields: ProtoField[] = [];
-  let offset = 0;
-  const varint = (): bigint => {
-    // Up to 7 bytes (49 bits) are exact as numbers; longer ones (large or negative int64s) use bigints.
-    let small = 0;
-    let multiplier = 1;
-    const start = offset;
-    for (let index = 0; index < 7; index++) {
-      if (offset >= bytes.length) throw new ProtoDecodeError("truncated varint");
-      const byte = bytes[offset++];
-      small += (byte & 0x7f) * multiplier;
-      if ((byte & 0x80) === 0) return BigInt(small);
-      multiplier *= 128;
-    }
-    offset = start;
-    let result = 0n;
-    for (let shift = 0n; shift < 70n; shift += 7n) {
-      if (offset >= bytes.length) throw new ProtoDecodeError("truncated varint");
-      const byte = bytes[offset++];
-      result |= BigInt(byte & 0x7f) << shift;
-      if ((byte & 0x80) === 0) return result;
-    }
-    throw new ProtoDecodeError("varint too long");
-  };
-  const take = (length: number): Uint8Array => {
-    if (offset + length > bytes.length) throw new ProtoDecodeError("truncated field");
-    const value = bytes.subarray(offset, offset + length);
-    offset += length;
-    return value;
-  };
-  while (offset < bytes.length) {
-    const tag = Number(varint());
+  const reader = new FieldReader(bytes);
+  while (reader.offset < bytes.length) {
+    // Tags and lengths are read as numbers: a bigint for each showed in profiles of the remote path.
+    const tag = reader.number();
     const field = tag >>> 3;
     const wireType = tag & 7;
     if (field === 0) throw new ProtoDecodeError("field number 0");
     switch (wireType) {
       case WireType.varint:
-        fields.push({ field, wireType, value: varint() });
+        fields.push({ field, wireType, value: reader.varint() });
         break;
       case WireType.fixed64:
-        fields.push({ field, wireType, value: take(8) });
+        fields.push({ field, wireType, value: reader.take(8) });
         break;
       case WireType.lengthDelimited:
-        fields.push({ field, wireType, value: take(Number(varint())) });
+        fields.push({ field, wireType, value: reader.take(reader.number()) });
         break;
       case WireType.fixed32:
-        fields.push({ field, wireType, value: take(4) });
+        fields.push({ field, wireType, value: reader.take(4) });
         break;
       default:
         throw new ProtoDecodeError(`unsupported wire type ${wireType} of field ${field}`);
     }
   }
   return fields;
+}
+
+/** Reads varints and byte runs from a message. */
+class FieldReader {
+  offset = 0;
+
+  constructor(readonly bytes: Uint8Array) {}
+
+  /** A varint that a tag or a length is: up to 7 bytes (49 bits, exact as a number). */
+  number(): number {
+    const { bytes } = this;
+    let value = 0;
+    let multiplier = 1;
+    for (let index = 0; index < 7; index++) {
+      if (this.offset >= bytes.length) throw new ProtoDecodeError("truncated varint");
+      const byte = bytes[this.offset++];
+      value += (byte & 0x7f) * multiplier;
+      if ((byte & 0x80) === 0) return value;
+      multiplier *= 128;
+    }
+    throw new ProtoDecodeError("tag or length too long");
+  }
+
+  /** A varint field's value: exact as a number up to 7 bytes (49 bits); longer ones (large or negative int64s) too. */
+  varint(): bigint {
+    const { bytes } = this;
+    const start = this.offset;
+    let small = 0;
+    let multiplier = 1;
+    for (let index = 0; index < 7; index++) {
+      if (this.offset >= bytes.length) throw new ProtoDecodeError("truncated varint");
+      const byte = bytes[this.offset++];
+      small += (byte & 0x7f) * multiplier;
+      if ((byte & 0x80) === 0) return BigInt(small);
+      multiplier *= 128;
+    }
+    this.offset = start;
+    let result = 0n;
+    for (let shift = 0n; shift < 70n; shift += 7n) {
+      if (this.offset >= bytes.length) throw new ProtoDecodeError("truncated varint");
+      const byte = bytes[this.offset++];
+      result |= BigInt(byte & 0x7f) << shift;
+      if ((byte & 0x80) === 0) return result;
+    }
+    throw new ProtoDecodeError("varint too long");
+  }
+
+  /** The next `length` bytes (a view, not a copy). */
+  take(length: number): Uint8Array {
+    if (this.offset + length > this.bytes.length) throw new ProtoDecodeError("truncated field");
+    const value = this.bytes.subarray(this.offset, this.offset + length);
+    this.offset += length;
+    return value;
+  }
 }
 
 /** The last occurrence of a field (protobuf's rule for repeated scalar fields). */
