@@ -98,14 +98,17 @@ export class AddressQueues {
   }
 
   /** The address's `count` messages in flight are done: they leave its queue and epoch; the address is ready again. */
-  done(key: string, count = 1): Envelope[] {
+  done(key: string, count = 1): void {
     const queue = this.#queues.get(key)!;
-    const envelopes = queue.splice(0, count);
-    this.#queued -= envelopes.length;
-    for (const envelope of envelopes) if (envelope.epoch !== CARRIED) envelope.epoch.outstanding--;
+    const done = Math.min(count, queue.length);
+    for (let i = 0; i < done; i++) {
+      const envelope = count === 1 ? queue.shift()! : queue[i];
+      if (envelope.epoch !== CARRIED) envelope.epoch.outstanding--;
+    }
+    if (count !== 1) queue.splice(0, done);
+    this.#queued -= done;
     if (queue.length === 0) this.#queues.delete(key);
     else this.#ready.push(key);
-    return envelopes;
   }
 
   /**
