@@ -1,7 +1,8 @@
 /**
- * The bench's greeter (bench/pipelines/eddy_functions.ts) written with the official StateFun JS SDK and served by its handler,
- * for the remote-function measurement: `deno run --allow-net --allow-env bench/pipelines/remote_greeter_functions.ts <port>
- * <output topic>`.
+ * The bench's greeter (bench/pipelines/eddy_functions.ts) written with the official StateFun JS SDK and served by its handler
+ * under Deno's node:http: the comparison row `eddy-remote-deno-eo` beside the same functions under Node
+ * (bench/statefun/functions.cjs, what the other remote rows run). `deno run --allow-net --allow-env
+ * bench/pipelines/remote_greeter_functions.ts <port> <output topic>`; prints `eddy-bench: ready` once it listens.
  */
 
 import * as http from "node:http";
@@ -43,4 +44,6 @@ statefun.bind({
   },
 });
 
-http.createServer(statefun.handler()).listen(Number(port), "127.0.0.1");
+http.createServer(statefun.handler()).listen(Number(port), "127.0.0.1", () => {
+  console.log("eddy-bench: ready");
+});

@@ -1,0 +1,93 @@
+/**
+ * The SDK server of the remote rows (Eddy's and StateFun 3.3's): the bench's
+ * functions written with the official StateFun JS SDK, served as a StateFun
+ * user serves them — `node functions.cjs` (bench/statefun/functions.cjs) next
+ * to an `npm install apache-flink-statefun@3.3.0` — or, for comparison, the
+ * greeter under Deno's node:http (bench/pipelines/remote_greeter_functions.ts).
+ *
+ * The bench process spawns the server itself (not the runtime's child), so the
+ * server's CPU and peak RSS are measured apart from the runtime's
+ * (bench/measure.ts). The npm folder is made once, in bench/.cache/statefun-node/
+ * (gitignored, outside fmt/lint/check: deno.json).
+ *
+ * @module
+ */
+
+import { Child } from "../child_process.ts";
+
+/** The SDK version Eddy's examples pin (examples/remote_greeter/deps.ts). */
+export const SDK_VERSION = "3.3.0";
+
+const source = new URL("../statefun/functions.cjs", import.meta.url).pathname;
+const folder = new URL("../.cache/statefun-node/", import.meta.url).pathname;
+
+/** Which process serves the functions. */
+export type SdkHost = "node" | "deno";
+
+/** Makes the npm folder unless it holds the pinned SDK already; copies the server file into it. */
+export async function prepareNodeFunctions(): Promise<void> {
+  await Deno.mkdir(folder, { recursive: true });
+  let installed: string | undefined;
+  try {
+    installed = JSON.parse(
+      await Deno.readTextFile(`${folder}node_modules/apache-flink-statefun/package.json`),
+    ).version;
+  } catch {
+    // not installed yet
+  }
+  if (installed !== SDK_VERSION) {
+    console.log(`setting up bench/.cache/statefun-node (npm install apache-flink-statefun@${SDK_VERSION}) …`);
+    await Deno.writeTextFile(
+      `${folder}package.json`,
+      JSON.stringify({ private: true, dependencies: { "apache-flink-statefun": SDK_VERSION } }, null, 2) + "\n",
+    );
+    const { success, stdout, stderr } = await new Deno.Command("npm", {
+      args: ["install", "--no-audit", "--no-fund", "--loglevel=error"],
+      cwd: folder,
+    }).output();
+    if (!success) {
+      await Deno.stderr.write(stdout);
+      await Deno.stderr.write(stderr);
+      throw new Error("npm install failed in bench/.cache/statefun-node (see npm's output above)");
+    }
+  }
+  await Deno.copyFile(source, `${folder}functions.cjs`);
+}
+
+/** A free loopback port (the kernel's pick; closed again for the server to take). */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+/** Starts the SDK server on a free port; resolves once it listens. */
+export async function startSdkServer(
+  name: string,
+  host: SdkHost,
+  output: string,
+): Promise<{ server: Child; port: number }> {
+  const port = freePort();
+  const server = host === "node"
+    ? new Child({ name, command: "node", args: [`${folder}functions.cjs`, String(port), output] })
+    : new Child({
+      name,
+      command: Deno.execPath(),
+      args: [
+        "run",
+        "--allow-net",
+        "--allow-env",
+        new URL("./remote_greeter_functions.ts", import.meta.url).pathname,
+        String(port),
+        output,
+      ],
+    });
+  try {
+    await server.ready(30_000);
+  } catch (error) {
+    await server.stop();
+    throw error;
+  }
+  return { server, port };
+}
