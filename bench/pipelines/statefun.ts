@@ -74,6 +74,8 @@ function stateFunPipeline(id: string, name: string, checkpointMs: number): Strea
           // Flink's closure cleaner reaches into the exactly-once egress's AtomicLong (not in statefun-anchor.md).
           "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
           `-Dlog4j.configurationFile=${project}log4j2.properties`,
+          // Flink's temporary files (its extracted RPC jar, blobs) go with the run's folder.
+          `-Djava.io.tmpdir=${folder}`,
           "-cp",
           `${jar}:${project}target/lib/*`,
           "dev.eddy.bench.StateFunRunner",
