@@ -114,11 +114,17 @@ export function renderChart(results: Result[], run: RunInfo): string {
   );
 
   const withRss = results.filter((result) => result.peakRssMiB !== undefined);
-  y = panel(parts, y, "Peak RSS of the pipeline's processes (MiB; VmHWM)", withRss, {
-    scale: linear(Math.max(...withRss.map((result) => result.peakRssMiB!))),
-    bars: (result) => [{ value: result.peakRssMiB!, opacity: 1 }],
-    label: (result) => `${formatNumber(result.peakRssMiB)} MiB`,
-  });
+  y = panel(
+    parts,
+    y,
+    "Peak RSS of the pipeline's processes (MiB; VmHWM; remote rows without their SDK server)",
+    withRss,
+    {
+      scale: linear(Math.max(...withRss.map((result) => result.peakRssMiB!))),
+      bars: (result) => [{ value: result.peakRssMiB!, opacity: 1 }],
+      label: (result) => `${formatNumber(result.peakRssMiB)} MiB`,
+    },
+  );
 
   parts.push(text(
     20,

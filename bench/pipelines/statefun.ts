@@ -108,6 +108,6 @@ function stateFunPipeline(id: string, name: string, checkpointMs: number): Strea
 
 /** StateFun 3.3's rows: checkpoints every 1 s and every 200 ms. */
 export const stateFunPipelines: StreamPipeline[] = [
-  stateFunPipeline("statefun-1s", "statefun 3.3 remote greeter (Node SDK), 1 s checkpoints", 1000),
-  stateFunPipeline("statefun-200ms", "statefun 3.3 remote greeter (Node SDK), 200 ms checkpoints", 200),
+  stateFunPipeline("statefun-1s", "statefun 3.3 greeter, 1 s checkpoints", 1000),
+  stateFunPipeline("statefun-200ms", "statefun 3.3 greeter, 200 ms checkpoints", 200),
 ];
