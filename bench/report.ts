@@ -223,8 +223,8 @@ export function costTable(results: Result[]): string {
     "transactions under exactly-once (Eddy: summed over its tasks; Kafka Streams: its thread's commit-total); " +
     "carried over: Eddy's messages persisted as pending past a commit (an entry and its tombstone each). CPU from the " +
     "pipeline's ready line to its last output, its processes (user + system) and the broker's; the bench's own " +
-    "producer and reader are the same for every row. The remote rows' SDK server (the StateFun JS SDK under Node or " +
-    "Deno, spawned by the bench) is counted apart: not in the pipeline's CPU or its peak RSS. Other work: the CPU " +
+    "producer and reader are the same for every row. The remote rows' SDK server (the StateFun JS SDK under Node, " +
+    "spawned by the bench) is counted apart: not in the pipeline's CPU or its peak RSS. Other work: the CPU " +
     "the rest of the machine used meanwhile (all processes but the pipeline's, the SDK server, the broker and the " +
     `bench), in cores (of ${navigator.hardwareConcurrency}).`;
 }

@@ -2,12 +2,11 @@
  * Eddy's pipelines: the count and the greeter (bench/pipelines/eddy_functions.ts)
  * in-process under both processing guarantees, and remote, exactly-once: the
  * greeter (two HTTP hops per input) and the count (one hop) served by the
- * official StateFun JS SDK under Node (bench/statefun/functions.cjs), and the
- * greeter under Deno's node:http for comparison
- * (bench/pipelines/remote_greeter_functions.ts). Default settings (commit
- * interval 100 ms, one transactional producer per task). Each runs `serve()` in
- * a child process of its own; the bench spawns a remote row's SDK server beside
- * it (bench/pipelines/remote_functions.ts), so the two are measured apart.
+ * official StateFun JS SDK under Node (bench/statefun/functions.cjs). Default
+ * settings (commit interval 100 ms, one transactional producer per task). Each
+ * runs `serve()` in a child process of its own; the bench spawns a remote row's
+ * SDK server beside it (bench/pipelines/remote_functions.ts), so the two are
+ * measured apart.
  *
  * `BENCH_TRACE_EVERY=<n>` (with `BENCH_LOG_LEVEL=info`) logs the walk of every nth record of each partition through its
  * task (`--trace-every`): where a record's time goes, stage by stage.
@@ -28,14 +27,14 @@ import { parseModuleSpec } from "../../src/spec/load.ts";
 import { BROKERS, createdTopics, RUN } from "../workload.ts";
 import { countFunctions, type EddyApp, greeterFunctions, moduleYaml } from "./eddy_functions.ts";
 import type { Guarantee, PipelineTopics, Started, StreamPipeline } from "./pipeline.ts";
-import { prepareNodeFunctions, type SdkHost, startSdkServer } from "./remote_functions.ts";
+import { prepareNodeFunctions, startSdkServer } from "./remote_functions.ts";
 
 function eddyPipeline(
   id: string,
   name: string,
   app: EddyApp,
   guarantee: Exclude<Guarantee, "none">,
-  sdkHost?: SdkHost,
+  remote = false,
 ): StreamPipeline {
   return {
     kind: "stream",
@@ -43,12 +42,12 @@ function eddyPipeline(
     name,
     family: "eddy",
     guarantee,
-    ...(sdkHost === "node" ? { prepare: prepareNodeFunctions } : {}),
+    ...(remote ? { prepare: prepareNodeFunctions } : {}),
     async start({ input, output }: PipelineTopics): Promise<Started> {
       const group = `bench-${RUN}-${id}`;
       const stateTopics = [`${group}-changelog`, `${group}-mailbox`];
       createdTopics.push(...stateTopics);
-      const sdk = sdkHost === undefined ? undefined : await startSdkServer(`${id} SDK server`, sdkHost, output);
+      const sdk = remote ? await startSdkServer(`${id} SDK server`, output) : undefined;
       const args = [app, guarantee, BROKERS.join(","), input, output, group];
       const child = denoChild(id, import.meta.url, sdk === undefined ? args : [...args, String(sdk.port)]);
       return { child, stateTopics, sdkServer: sdk?.server };
@@ -62,20 +61,13 @@ export const eddyPipelines: StreamPipeline[] = [
   eddyPipeline("eddy-count-alo", "eddy count at-least-once", "count", "at-least-once"),
   eddyPipeline("eddy-greeter-eo", "eddy greeter exactly-once", "greeter", "exactly-once"),
   eddyPipeline("eddy-greeter-alo", "eddy greeter at-least-once", "greeter", "at-least-once"),
-  eddyPipeline("eddy-remote-eo", "eddy remote greeter (Node SDK) exactly-once", "remote", "exactly-once", "node"),
+  eddyPipeline("eddy-remote-eo", "eddy remote greeter (Node SDK) exactly-once", "remote", "exactly-once", true),
   eddyPipeline(
     "eddy-remote-count-eo",
     "eddy remote count (Node SDK) exactly-once",
     "remote-count",
     "exactly-once",
-    "node",
-  ),
-  eddyPipeline(
-    "eddy-remote-deno-eo",
-    "eddy remote greeter (SDK on Deno) exactly-once",
-    "remote",
-    "exactly-once",
-    "deno",
+    true,
   ),
 ];
 

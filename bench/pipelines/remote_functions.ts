@@ -2,8 +2,10 @@
  * The SDK server of the remote rows (Eddy's and StateFun 3.3's): the bench's
  * functions written with the official StateFun JS SDK, served as a StateFun
  * user serves them — `node functions.cjs` (bench/statefun/functions.cjs) next
- * to an `npm install apache-flink-statefun@3.3.0` — or, for comparison, the
- * greeter under Deno's node:http (bench/pipelines/remote_greeter_functions.ts).
+ * to an `npm install apache-flink-statefun@3.3.0`. (The same SDK served under
+ * Deno's node:http, the bench's server before, took as much CPU per input and
+ * 70 MiB more RSS, and Eddy's throughput against it was within the machine's
+ * noise: it is no longer a row.)
  *
  * The bench process spawns the server itself (not the runtime's child), so the
  * server's CPU and peak RSS are measured apart from the runtime's
@@ -20,9 +22,6 @@ export const SDK_VERSION = "3.3.0";
 
 const source = new URL("../statefun/functions.cjs", import.meta.url).pathname;
 const folder = new URL("../.cache/statefun-node/", import.meta.url).pathname;
-
-/** Which process serves the functions. */
-export type SdkHost = "node" | "deno";
 
 /** Makes the npm folder unless it holds the pinned SDK already; copies the server file into it. */
 export async function prepareNodeFunctions(): Promise<void> {
@@ -62,27 +61,10 @@ export function freePort(): number {
   return port;
 }
 
-/** Starts the SDK server on a free port; resolves once it listens. */
-export async function startSdkServer(
-  name: string,
-  host: SdkHost,
-  output: string,
-): Promise<{ server: Child; port: number }> {
+/** Starts the SDK server (`node functions.cjs <port> <output>`) on a free port; resolves once it listens. */
+export async function startSdkServer(name: string, output: string): Promise<{ server: Child; port: number }> {
   const port = freePort();
-  const server = host === "node"
-    ? new Child({ name, command: "node", args: [`${folder}functions.cjs`, String(port), output] })
-    : new Child({
-      name,
-      command: Deno.execPath(),
-      args: [
-        "run",
-        "--allow-net",
-        "--allow-env",
-        new URL("./remote_greeter_functions.ts", import.meta.url).pathname,
-        String(port),
-        output,
-      ],
-    });
+  const server = new Child({ name, command: "node", args: [`${folder}functions.cjs`, String(port), output] });
   try {
     await server.ready(30_000);
   } catch (error) {

@@ -50,7 +50,7 @@ function stateFunPipeline(id: string, name: string, checkpointMs: number): Strea
     guarantee: "exactly-once",
     prepare,
     async start({ input, output }: PipelineTopics): Promise<Started> {
-      const { server: sdkServer, port } = await startSdkServer(`${id} SDK server`, "node", output);
+      const { server: sdkServer, port } = await startSdkServer(`${id} SDK server`, output);
       const folder = await Deno.makeTempDir({ prefix: "eddy-bench-statefun-" });
       const module = `${folder}/module.yaml`;
       await Deno.writeTextFile(
