@@ -30,7 +30,7 @@ export async function buildMavenProject(project: string, jar: string): Promise<v
   const built = mtime(jar);
   const sources = [`${project}pom.xml`, ...files(`${project}src`)];
   if (built !== undefined && sources.every((source) => (mtime(source) ?? Infinity) < built)) return;
-  const name = project.slice(project.indexOf("bench/")).replace(/\/$/, "");
+  const name = project.slice(new URL("../../", import.meta.url).pathname.length).replace(/\/$/, "");
   console.log(`building ${name} (mvn -q -B package) …`);
   const { success, stdout, stderr } = await new Deno.Command("mvn", {
     args: ["-q", "-B", "-Dstyle.color=never", "package"],
