@@ -8,8 +8,12 @@
  *   100 ms (bench/pipelines/kafkajs_loop.ts, kafkajs_transactional_loop.ts);
  * - Kafka Streams, `exactly_once_v2` and at-least-once (bench/kafka_streams,
  *   bench/pipelines/kafka_streams.ts);
- * - Eddy: the count and the greeter under both guarantees, and the greeter
- *   remote (bench/pipelines/eddy.ts).
+ * - Eddy: the count and the greeter under both guarantees, and remote over
+ *   HTTP to the StateFun JS SDK under Node — the greeter (two hops), the count
+ *   (one hop) (bench/pipelines/eddy.ts);
+ * - StateFun 3.3 itself on the remote greeter: the same module.yaml and Node SDK
+ *   server, checkpoints every 1 s and 200 ms (bench/statefun,
+ *   bench/pipelines/statefun.ts).
  *
  * Each pipeline runs as a child process on fresh topics (bench/measure.ts).
  * Prints a line per row, then the table with the ratios to the anchors and
@@ -29,13 +33,14 @@ import { measurePipeline } from "./measure.ts";
 import { eddyPipelines } from "./pipelines/eddy.ts";
 import { kafkaPerfTools } from "./pipelines/kafka_perf_tools.ts";
 import { kafkaStreamsPipelines } from "./pipelines/kafka_streams.ts";
+import { stateFunPipelines } from "./pipelines/statefun.ts";
 import { kafkajsLoop } from "./pipelines/kafkajs_loop.ts";
 import {
   kafkajsTransactionalLoop,
   kafkajsTransactionalLoopPerPartition,
 } from "./pipelines/kafkajs_transactional_loop.ts";
 import type { Pipeline, Result } from "./pipelines/pipeline.ts";
-import { costTable, describeRun, loadAverage, markdownTable, resultLine, targetLines } from "./report.ts";
+import { costTable, describeRun, loadAverage, markdownTable, remoteLines, resultLine, targetLines } from "./report.ts";
 import { deleteTopics, KEYS, LATENCY_SECONDS, PARTITIONS, RATE, RECORDS } from "./workload.ts";
 
 const ALL: Pipeline[] = [
@@ -45,6 +50,7 @@ const ALL: Pipeline[] = [
   kafkajsTransactionalLoopPerPartition,
   ...kafkaStreamsPipelines,
   ...eddyPipelines,
+  ...stateFunPipelines,
 ];
 
 /** The rows BENCH_ONLY picks: an entry names an id or a prefix of ids (`eddy`, `eddy-count`, `streams`). */
@@ -104,6 +110,8 @@ run.seconds = Math.round((performance.now() - began) / 1000);
 run.loadAtEnd = loadAverage();
 console.log(`\n${markdownTable(results)}\n\n${costTable(results)}\n`);
 for (const line of targetLines(results)) console.log(line);
+const remote = remoteLines(results);
+if (remote.length > 0) console.log(`\nremote functions (× StateFun 3.3, 1 s checkpoints):\n${remote.join("\n")}`);
 
 const out = Deno.env.get("BENCH_OUT") ?? new URL(subset ? "./results/" : "../docs/", import.meta.url).pathname;
 await Deno.mkdir(out, { recursive: true });

@@ -2,7 +2,7 @@
  * The bench's chart: hand-written SVG (no dependency), three panels of
  * horizontal bars — backlog throughput (with its ratio to the kafkajs loop),
  * p50/p99 latency on a log scale, peak RSS — one bar per row, coloured by
- * family (broker, client, Kafka Streams, Eddy).
+ * family (broker, client, Kafka Streams, Eddy, StateFun 3.3).
  *
  * `deno run --allow-read --allow-write bench/chart.ts <results.json> <chart.svg>` draws it again from the
  * results a run wrote (the bench writes both).
@@ -18,12 +18,14 @@ const COLORS: Record<Family, string> = {
   client: "#4e79a7",
   streams: "#f28e2b",
   eddy: "#59a14f",
+  statefun: "#b07aa1",
 };
 const FAMILY_NAMES: Record<Family, string> = {
   broker: "broker ceiling (Kafka perf tools)",
   client: "client ceiling (raw kafkajs)",
   streams: "Kafka Streams",
   eddy: "Eddy",
+  statefun: "StateFun 3.3",
 };
 
 const WIDTH = 1000;
@@ -112,11 +114,17 @@ export function renderChart(results: Result[], run: RunInfo): string {
   );
 
   const withRss = results.filter((result) => result.peakRssMiB !== undefined);
-  y = panel(parts, y, "Peak RSS of the pipeline's processes (MiB; VmHWM)", withRss, {
-    scale: linear(Math.max(...withRss.map((result) => result.peakRssMiB!))),
-    bars: (result) => [{ value: result.peakRssMiB!, opacity: 1 }],
-    label: (result) => `${formatNumber(result.peakRssMiB)} MiB`,
-  });
+  y = panel(
+    parts,
+    y,
+    "Peak RSS of the pipeline's processes (MiB; VmHWM; remote rows without their SDK server)",
+    withRss,
+    {
+      scale: linear(Math.max(...withRss.map((result) => result.peakRssMiB!))),
+      bars: (result) => [{ value: result.peakRssMiB!, opacity: 1 }],
+      label: (result) => `${formatNumber(result.peakRssMiB)} MiB`,
+    },
+  );
 
   parts.push(text(
     20,

@@ -2,7 +2,8 @@
  * Runs one pipeline through the workload on fresh topics: the backlog
  * (throughput from its ready line until a read_committed reader has every
  * output), then the paced stream (each output's latency), then its peak RSS
- * and its stop.
+ * and its stop. A remote row's SDK server is measured apart from the runtime
+ * (its CPU and peak RSS) and stopped after it.
  *
  * @module
  */
@@ -20,30 +21,36 @@ export async function measurePipeline(pipeline: StreamPipeline): Promise<Result>
   await produceBacklog(input);
   const reader = new OutputReader(kafka, output);
   await reader.start();
-  const { child, stateTopics } = await pipeline.start({ input, output });
+  const { child, stateTopics, sdkServer, describe } = await pipeline.start({ input, output });
   const broker = brokerPid();
+  // Either process ending fails the row.
+  const failure = () => Promise.race([child.failure(), ...(sdkServer === undefined ? [] : [sdkServer.failure()])]);
   try {
-    const readyAt = await child.ready();
+    const readyAt = await Promise.race([child.ready(), ...(sdkServer === undefined ? [] : [sdkServer.failure()])]);
     const cpuAtReady = child.cpuSeconds();
+    const sdkCpuAtReady = sdkServer?.cpuSeconds();
     const brokerCpuAtReady = broker === undefined ? undefined : treeCpuSeconds(broker);
     const benchCpuAtReady = treeCpuSeconds(Deno.pid);
     const machineAtReady = machineBusySeconds();
-    await Promise.race([reader.until(RECORDS), child.failure()]);
+    await Promise.race([reader.until(RECORDS), failure()]);
     const seconds = (performance.now() - readyAt) / 1000;
     const backlogOutputs = reader.latencies.length;
-    const paced = await Promise.race([producePaced(input), child.failure()]);
-    await Promise.race([reader.until(RECORDS + paced), child.failure()]);
+    const paced = await Promise.race([producePaced(input), failure()]);
+    await Promise.race([reader.until(RECORDS + paced), failure()]);
     // Late duplicates of an at-least-once pipeline would still arrive; the exactly-once ones have none.
     const latencies = reader.latencies.slice(backlogOutputs);
     const peakRssMiB = child.peakRssMiB();
     const cpuSeconds = child.cpuSeconds() - cpuAtReady;
+    const sdkCpuSeconds = sdkServer === undefined ? undefined : sdkServer.cpuSeconds() - sdkCpuAtReady!;
+    const sdkPeakRssMiB = sdkServer?.peakRssMiB();
     const brokerCpuSeconds = broker === undefined ? undefined : treeCpuSeconds(broker) - brokerCpuAtReady!;
-    // The bench's tree holds the child: its own CPU is the tree's minus the child's.
-    const benchCpuSeconds = treeCpuSeconds(Deno.pid) - benchCpuAtReady - cpuSeconds;
-    const otherCpuSeconds = machineBusySeconds() - machineAtReady - cpuSeconds - (brokerCpuSeconds ?? 0) -
-      benchCpuSeconds;
+    // The bench's tree holds the child and the SDK server: its own CPU is the tree's minus theirs.
+    const benchCpuSeconds = treeCpuSeconds(Deno.pid) - benchCpuAtReady - cpuSeconds - (sdkCpuSeconds ?? 0);
+    const otherCpuSeconds = machineBusySeconds() - machineAtReady - cpuSeconds - (sdkCpuSeconds ?? 0) -
+      (brokerCpuSeconds ?? 0) - benchCpuSeconds;
     const cpuWindowSeconds = (performance.now() - readyAt) / 1000;
     const report = await child.stop();
+    await sdkServer?.stop();
     const writes = await writesOf(output, stateTopics, reader.count);
     return {
       id: pipeline.id,
@@ -61,6 +68,8 @@ export async function measurePipeline(pipeline: StreamPipeline): Promise<Result>
       duplicates: reader.duplicates,
       writes,
       cpuSeconds,
+      sdkCpuSeconds,
+      sdkPeakRssMiB,
       brokerCpuSeconds,
       otherCpuSeconds,
       cpuWindowSeconds,
@@ -68,9 +77,11 @@ export async function measurePipeline(pipeline: StreamPipeline): Promise<Result>
       meanCommitMs: report.meanCommitMs,
       carriedOver: report.carriedOver,
       maxStallMs: report.maxStallMs,
+      note: describe?.(),
     };
   } finally {
     await child.stop();
+    await sdkServer?.stop();
     await reader.stop();
   }
 }

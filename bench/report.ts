@@ -1,7 +1,9 @@
 /**
  * The bench's report: the machine it ran on, one line per row as it finishes,
  * the table (Markdown, as BENCHMARKS.md shows it) with the ratios to the
- * anchors, and where the issue's targets land.
+ * anchors, where the issue's targets land, and the remote rows side by side
+ * (Eddy against StateFun 3.3 on the same module and SDK server, in the same
+ * invocation).
  *
  * @module
  */
@@ -122,6 +124,11 @@ export function resultLine(result: Result): string {
   if (result.cpuSeconds !== undefined) {
     parts.push(`CPU ${result.cpuSeconds.toFixed(1)} s, broker ${result.brokerCpuSeconds?.toFixed(1) ?? "?"} s`);
   }
+  if (result.sdkCpuSeconds !== undefined) {
+    parts.push(
+      `SDK server CPU ${result.sdkCpuSeconds.toFixed(1)} s, peak RSS ${result.sdkPeakRssMiB?.toFixed(0) ?? "?"} MiB`,
+    );
+  }
   if (result.note !== undefined) parts.push(result.note);
   return parts.join("  ");
 }
@@ -184,6 +191,8 @@ export function costTable(results: Result[]): string {
     "carried over",
     "CPU, pipeline (ms / 1000 inputs)",
     "CPU, broker (ms / 1000 inputs)",
+    "CPU, SDK server (ms / 1000 inputs)",
+    "SDK server peak RSS (MiB)",
     "other work on the machine (cores busy)",
   ];
   const perInput = (value: number | undefined, inputs: number) =>
@@ -202,6 +211,8 @@ export function costTable(results: Result[]): string {
       formatNumber(result.carriedOver ?? undefined),
       perThousand(result.cpuSeconds, inputs),
       perThousand(result.brokerCpuSeconds, inputs),
+      perThousand(result.sdkCpuSeconds, inputs),
+      formatNumber(result.sdkPeakRssMiB),
       result.otherCpuSeconds === undefined || !result.cpuWindowSeconds
         ? "–"
         : Math.max(0, result.otherCpuSeconds / result.cpuWindowSeconds).toFixed(2),
@@ -212,8 +223,10 @@ export function costTable(results: Result[]): string {
     "transactions under exactly-once (Eddy: summed over its tasks; Kafka Streams: its thread's commit-total); " +
     "carried over: Eddy's messages persisted as pending past a commit (an entry and its tombstone each). CPU from the " +
     "pipeline's ready line to its last output, its processes (user + system) and the broker's; the bench's own " +
-    "producer and reader are the same for every row. Other work: the CPU the rest of the machine used meanwhile " +
-    `(all processes but the pipeline's, the broker and the bench), in cores (of ${navigator.hardwareConcurrency}).`;
+    "producer and reader are the same for every row. The remote rows' SDK server (the StateFun JS SDK under Node, " +
+    "spawned by the bench) is counted apart: not in the pipeline's CPU or its peak RSS. Other work: the CPU " +
+    "the rest of the machine used meanwhile (all processes but the pipeline's, the SDK server, the broker and the " +
+    `bench), in cores (of ${navigator.hardwareConcurrency}).`;
 }
 
 /** A Markdown table of `rows` under `header`, its columns padded to their widest cell. */
@@ -259,5 +272,40 @@ export function targetLines(results: Result[]): string[] {
       check(greeterAlo?.p50 === undefined ? undefined : greeterAlo.p50 <= 30)
     })`,
   );
+  return lines;
+}
+
+/**
+ * The remote rows side by side: each against StateFun 3.3 with 1 s checkpoints (`statefun-1s`, the same module.yaml
+ * and SDK server, in the same invocation), and the one-hop count against the two-hop greeter.
+ */
+export function remoteLines(results: Result[]): string[] {
+  const remote = results.filter((result) =>
+    result.throughput !== undefined && (result.id.startsWith("eddy-remote") || result.family === "statefun")
+  );
+  if (remote.length === 0) return [];
+  const anchor = results.find((result) => result.id === "statefun-1s" && result.throughput !== undefined);
+  const cpu = (result: Result) =>
+    result.cpuSeconds === undefined || !result.inputs
+      ? "–"
+      : `${formatNumber((result.cpuSeconds * 1e6) / result.inputs)} + SDK ${
+        result.sdkCpuSeconds === undefined ? "–" : formatNumber((result.sdkCpuSeconds * 1e6) / result.inputs)
+      } ms / 1000 inputs`;
+  const lines = remote.map((result) =>
+    `${result.name}: ${formatNumber(result.throughput)} rec/s (${
+      anchor === undefined || result === anchor ? "StateFun 1 s" : ratio(result.throughput, anchor.throughput)
+    }${anchor === undefined ? " not run" : ""}), p50 ${formatNumber(result.p50)} / p99 ${
+      formatNumber(result.p99)
+    } ms, peak RSS ${formatNumber(result.peakRssMiB)} MiB + SDK ${formatNumber(result.sdkPeakRssMiB)}, CPU ${
+      cpu(result)
+    }`
+  );
+  const greeter = results.find((result) => result.id === "eddy-remote-eo");
+  const count = results.find((result) => result.id === "eddy-remote-count-eo");
+  if (greeter?.throughput !== undefined && count?.throughput !== undefined) {
+    lines.push(
+      `eddy remote count (one hop) ÷ eddy remote greeter (two hops): ${ratio(count.throughput, greeter.throughput)}`,
+    );
+  }
   return lines;
 }

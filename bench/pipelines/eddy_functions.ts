@@ -17,8 +17,11 @@
 import { kafkaEgressMessage, messageBuilder, StateFun } from "../../mod.ts";
 import type { Input } from "../workload.ts";
 
-/** Which app. */
-export type EddyApp = "count" | "greeter" | "remote";
+/**
+ * Which app: in process, or remote (the SDK server of bench/pipelines/remote_functions.ts): the greeter (two hops per
+ * input) or the count (one hop).
+ */
+export type EddyApp = "count" | "greeter" | "remote" | "remote-count";
 
 /** The count function. */
 export function countFunctions(outTopic: string): StateFun {
@@ -77,15 +80,18 @@ export function greeterFunctions(outTopic: string): StateFun {
   return functions;
 }
 
-/** The module spec of `app`: one ingress (earliest) and one egress, whose delivery follows the guarantee. */
+/**
+ * The module spec of `app`: one ingress (earliest) and one egress, whose delivery follows the guarantee, and for a
+ * remote app the `io.statefun.endpoints.v2/http` endpoint at `remotePort`. StateFun 3.3's rows run the same text
+ * (bench/pipelines/statefun.ts).
+ */
 export function moduleYaml(
   app: EddyApp,
   options: { brokers: string[]; input: string; group: string; exactlyOnce: boolean; remotePort?: number },
 ): string {
-  const namespace = app === "count" ? "bench.count" : "bench.greeter";
-  const [valueType, target, egress] = app === "count"
-    ? ["Name", "counter", "counts"]
-    : ["Person", "greeter", "greetings"];
+  const counting = app === "count" || app === "remote-count";
+  const namespace = counting ? "bench.count" : "bench.greeter";
+  const [valueType, target, egress] = counting ? ["Name", "counter", "counts"] : ["Person", "greeter", "greetings"];
   const endpoint = options.remotePort === undefined ? "" : `kind: io.statefun.endpoints.v2/http
 spec:
   functions: ${namespace}/*

@@ -18,11 +18,20 @@ const project = new URL("../kafka_streams/", import.meta.url).pathname;
 const jar = `${project}target/kafka-streams-bench.jar`;
 
 /** Builds the app unless its jar is newer than its pom and sources. */
-export async function buildKafkaStreamsApp(): Promise<void> {
+export function buildKafkaStreamsApp(): Promise<void> {
+  return buildMavenProject(project, jar);
+}
+
+/**
+ * Builds a Maven project of the bench (`mvn -q -B package` in `project`) unless `jar` is newer than its pom and
+ * sources: the Kafka Streams app here, StateFun's runner (bench/pipelines/statefun.ts).
+ */
+export async function buildMavenProject(project: string, jar: string): Promise<void> {
   const built = mtime(jar);
   const sources = [`${project}pom.xml`, ...files(`${project}src`)];
   if (built !== undefined && sources.every((source) => (mtime(source) ?? Infinity) < built)) return;
-  console.log("building bench/kafka_streams (mvn -q -B package) …");
+  const name = project.slice(new URL("../../", import.meta.url).pathname.length).replace(/\/$/, "");
+  console.log(`building ${name} (mvn -q -B package) …`);
   const { success, stdout, stderr } = await new Deno.Command("mvn", {
     args: ["-q", "-B", "-Dstyle.color=never", "package"],
     cwd: project,
@@ -31,7 +40,7 @@ export async function buildKafkaStreamsApp(): Promise<void> {
   if (!success) {
     await Deno.stderr.write(stdout);
     await Deno.stderr.write(stderr);
-    throw new Error("mvn package failed in bench/kafka_streams (see Maven's output above)");
+    throw new Error(`mvn package failed in ${name} (see Maven's output above)`);
   }
 }
 

@@ -9,8 +9,8 @@
 
 import type { Child } from "../child_process.ts";
 
-/** Who the row is: the broker's ceiling, the client's, Kafka Streams, or Eddy. */
-export type Family = "broker" | "client" | "streams" | "eddy";
+/** Who the row is: the broker's ceiling, the client's, Kafka Streams, Eddy, or StateFun 3.3 itself. */
+export type Family = "broker" | "client" | "streams" | "eddy" | "statefun";
 
 /** The processing guarantee of a row ("none" for the perf tools). */
 export type Guarantee = "exactly-once" | "at-least-once" | "none";
@@ -46,6 +46,10 @@ export interface Started {
   child: Child;
   /** The topics it writes besides the output: its state (changelog) and, for Eddy, its mailbox. */
   stateTopics: string[];
+  /** The remote rows' SDK server, spawned by the bench beside the runtime: measured apart, stopped after it. */
+  sdkServer?: Child;
+  /** Anything to note in its row once it stopped (StateFun: its retried HTTP calls). */
+  describe?(): string | undefined;
 }
 
 /** What a pipeline wrote to Kafka, in log entries (high watermarks after its run). */
@@ -78,7 +82,7 @@ export interface Result extends RowInfo {
   p99?: number;
   /** What the latency is: the pipelines' is end-to-end; the perf tools' is not. */
   latencyKind?: "end-to-end" | "produce (acks=all)" | "round trip, 1 in flight";
-  /** Peak RSS of its process tree (MiB). */
+  /** Peak RSS of its process tree (MiB; remote rows: the runtime's, the SDK server's is `sdkPeakRssMiB`). */
   peakRssMiB?: number;
   /** Spawn to ready (ms). */
   startupMs?: number;
@@ -92,6 +96,9 @@ export interface Result extends RowInfo {
   /** CPU time of its processes and of the broker, from its ready line to the paced stream's last output (s). */
   cpuSeconds?: number;
   brokerCpuSeconds?: number;
+  /** Remote rows: the SDK server's CPU time over the same window (not in `cpuSeconds`) (s) and its peak RSS (MiB). */
+  sdkCpuSeconds?: number;
+  sdkPeakRssMiB?: number;
   /** CPU time of everything else on the machine meanwhile (other work; the bench process excluded) (s). */
   otherCpuSeconds?: number;
   /** The window those CPU times cover (s). */

@@ -1,0 +1,72 @@
+/*
+ * The bench's remote functions as a StateFun user serves them: a plain CommonJS file for Node, written with the
+ * official StateFun JS SDK (apache-flink-statefun 3.3.0) and served by its handler on node:http. Both Eddy's remote rows
+ * and StateFun 3.3's own rows call it over `io.statefun.endpoints.v2/http`, so they differ only in the runtime.
+ *
+ * - bench.greeter/greeter → bench.greeter/deliverer: the greeter of bench/pipelines/eddy_functions.ts (two HTTP hops
+ *   per input: the greeter counts in state `seen` and messages the deliverer, which writes `Hello <name> #<n>`);
+ * - bench.count/counter: the count (one hop: counts in state `count` and writes `{"name","count","sentAt"}`).
+ *
+ * Each output carries its input's `sentAt` (the bench's end-to-end latency). bench/pipelines/remote_functions.ts copies
+ * this file next to an `npm install apache-flink-statefun@3.3.0` (bench/.cache/statefun-node/, made once) and runs
+ * `node functions.cjs <port> <output topic>`; it prints `eddy-bench: ready` once it listens (bench/child_process.ts).
+ */
+"use strict";
+
+const http = require("node:http");
+const { kafkaEgressMessage, messageBuilder, StateFun } = require("apache-flink-statefun");
+
+const [port, outTopic] = process.argv.slice(2);
+const PersonType = StateFun.jsonType("bench.greeter/Person");
+const GreetingType = StateFun.jsonType("bench.greeter/Greeting");
+const NameType = StateFun.jsonType("bench.count/Name");
+const statefun = new StateFun();
+
+statefun.bind({
+  typename: "bench.greeter/greeter",
+  specs: [{ name: "seen", type: StateFun.intType() }],
+  fn(context, message) {
+    const person = message.as(PersonType);
+    const seen = (context.storage.seen ?? 0) + 1;
+    context.storage.seen = seen;
+    context.send(messageBuilder({
+      typename: "bench.greeter/deliverer",
+      id: person.name,
+      value: { ...person, seen },
+      valueType: GreetingType,
+    }));
+  },
+});
+
+statefun.bind({
+  typename: "bench.greeter/deliverer",
+  fn(context, message) {
+    const { name, seen, sentAt } = message.as(GreetingType);
+    context.send(kafkaEgressMessage({
+      typename: "bench.greeter/greetings",
+      topic: outTopic,
+      key: name,
+      value: JSON.stringify({ greeting: `Hello ${name} #${seen}`, sentAt }),
+    }));
+  },
+});
+
+statefun.bind({
+  typename: "bench.count/counter",
+  specs: [{ name: "count", type: StateFun.intType() }],
+  fn(context, message) {
+    const { name, sentAt } = message.as(NameType);
+    const count = (context.storage.count ?? 0) + 1;
+    context.storage.count = count;
+    context.send(kafkaEgressMessage({
+      typename: "bench.count/counts",
+      topic: outTopic,
+      key: name,
+      value: JSON.stringify({ name, count, sentAt }),
+    }));
+  },
+});
+
+http.createServer(statefun.handler()).listen(Number(port), "127.0.0.1", () => {
+  process.stdout.write("eddy-bench: ready\n");
+});
