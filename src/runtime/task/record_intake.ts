@@ -13,12 +13,14 @@ import type { GroupOffset, RecordHandoff } from "../ports.ts";
 import type { TaskFlow } from "./types.ts";
 
 /**
- * Fetched records a task takes in at most while this many messages (or more: what it works off in half the carry-over
- * time, measured) are queued; the rest waits, outside any epoch, until the queues are shorter. Taking in a whole fetch
- * at once made epochs hold seconds of work behind a backlog: each then waited the carry-over time and persisted all
- * its queued messages as pending (two changelog records each).
+ * Fetched records a task takes in at most while this many messages (or more: what it works off in a quarter of the
+ * carry-over time, measured) are queued; the rest waits, outside any epoch, until the queues are shorter. Taking in a
+ * whole fetch at once made epochs hold seconds of work behind a backlog: each then waited the carry-over time and
+ * persisted all its queued messages as pending (two changelog records each). A quarter, not a half: a record taken in
+ * may become several messages (the remote greeter's two hops), and a slow remote function's queue then reached the
+ * carry-over time (2 391 messages carried in a remote greeter run at a half and a floor of 500).
  */
-const MIN_INTAKE_AHEAD = 500;
+const MIN_INTAKE_AHEAD = 200;
 
 /** Fetched records of a task not taken in yet, and its flow control. */
 export class RecordIntake {
@@ -87,7 +89,7 @@ export class RecordIntake {
    */
   next(queued: number): RecordHandoff | undefined {
     if (this.#held.length === 0) return undefined;
-    const ahead = Math.max(MIN_INTAKE_AHEAD, Math.round(this.#rate * this.#carryOverAfterMs / 2000));
+    const ahead = Math.max(MIN_INTAKE_AHEAD, Math.round(this.#rate * this.#carryOverAfterMs / 4000));
     if (queued > ahead / 2) return undefined;
     const room = ahead - queued;
     const handoff = this.#held[0];
