@@ -173,19 +173,19 @@ Deno.test("task: a backlog is taken in a few hundred messages ahead, so epochs s
     await blocked;
     counter(context, text);
   });
-  const batch = (from: number) => Array.from({ length: 400 }, (_, i) => [`k${from + i}`, "x"] as [string, string]);
+  const batch = (from: number) => Array.from({ length: 150 }, (_, i) => [`k${from + i}`, "x"] as [string, string]);
   h.send(0, 0, ...batch(0));
-  h.send(0, 400, ...batch(400));
-  h.send(0, 800, ...batch(800)); // 400 queued, over half of 500: these fetches wait outside any epoch
-  equal(h.task.report().queued, 1200, "queued and waiting");
+  h.send(0, 150, ...batch(150));
+  h.send(0, 300, ...batch(300)); // 150 queued, over half of 200: these fetches wait outside any epoch
+  equal(h.task.report().queued, 450, "queued and waiting");
   await h.clock.advance(100);
   release();
   await h.clock.advance(100);
-  deepEqual(offsetsOf(h.commits[0]), ["in/0@400"], "the first epoch took the first fetch only");
-  for (let i = 0; i < 20 && h.task.report().invocations < 1200; i++) await h.clock.advance(100);
+  deepEqual(offsetsOf(h.commits[0]), ["in/0@150"], "the first epoch took the first fetch only");
+  for (let i = 0; i < 20 && h.task.report().invocations < 450; i++) await h.clock.advance(100);
   await h.clock.advance(200);
-  equal(h.commits.flatMap(outputs).length, 1200);
-  deepEqual(offsetsOf(h.commits.at(-1)!), ["in/0@1200"]);
+  equal(h.commits.flatMap(outputs).length, 450);
+  deepEqual(offsetsOf(h.commits.at(-1)!), ["in/0@450"]);
   equal(h.task.report().carriedOver, 0);
   await h.task.close();
 });
