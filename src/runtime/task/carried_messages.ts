@@ -57,6 +57,7 @@ export class CarriedMessages {
       const { target, caller, argument, origin } = envelope;
       const { seq, write } = this.#state.addPending({ target, caller, argument, origin });
       envelope.pendingSeq = seq;
+      envelope.trace?.mark("carried past the commit");
       closed.log([write]);
     }
     this.#queued += carried.length;

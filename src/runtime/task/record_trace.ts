@@ -3,7 +3,8 @@
  * path above all): `--trace-every <n>` traces every nth record of each partition (by offset). A trace starts when the
  * record is taken in; each call of each hop (a greeter, then the deliverer it messaged) marks when it started and
  * when its answer was applied; the epoch marks when it closed, when its commit started and when it ended; then the
- * task logs one line. Untraced records carry nothing: the per-record path pays one comparison.
+ * task logs one line — and, for a record whose messages were carried past that commit, another when the epoch that
+ * took their effects commits. Untraced records carry nothing: the per-record path pays one comparison.
  *
  * @module
  */
