@@ -2,13 +2,15 @@
  * The one place kafkajs is imported (with kafkajs_fetch.ts, its fetch decoders). Everything else in Eddy reaches Kafka
  * through src/kafka/, so the client's quirks (and a possible swap of client)
  * stay in one folder. Importing it also installs Eddy's read_committed fix
- * into kafkajs' fetch decoding (read_committed.ts), so every consumer Eddy
- * makes gets it.
+ * into kafkajs' fetch decoding (read_committed.ts), and the move past record
+ * batches a compacted log emptied (batch_ends.ts), so every consumer Eddy
+ * makes gets them.
  *
  * @module
  */
 
 import "./read_committed.ts";
+import "./batch_ends.ts";
 
 export {
   type Admin,
