@@ -41,11 +41,19 @@ export function createAppKafka(module: ModuleSpec, plan: AppPlan, log: Logger): 
     }
   };
   const kafka = client(plan.brokers, settings.client);
+  const admin = new KafkaAdmin(kafka);
+  const internalTopics = { changelog: plan.changelogTopic, mailbox: plan.mailboxTopic };
   return {
     warnings: settings.warnings,
-    admin: new KafkaAdmin(kafka),
-    consumer: (setup: AppConsumerSetup) => new AppConsumer({ ...setup, kafka, settings: settings.consumer }),
-    taskProducer: (transactionalId, options) => new TaskProducer(kafka, transactionalId, options),
+    admin,
+    consumer: (setup: AppConsumerSetup) => new AppConsumer({ ...setup, kafka, settings: settings.consumer, admin }),
+    taskProducer: (transactionalId, options) =>
+      new TaskProducer(kafka, transactionalId, {
+        ...options,
+        admin,
+        internalTopics,
+        task: Number(/-task-(\d+)$/.exec(transactionalId)?.[1] ?? Number.NaN), // `<app>-task-<p>`
+      }),
     async recordWriter(egressId): Promise<RecordWriter> {
       const egress = plan.egresses.get(egressId);
       const egressSettings = settings.egresses.get(egressId);

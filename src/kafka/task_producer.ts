@@ -6,9 +6,18 @@
  * (kafkajs #1416, tests/kafka/transactions_test.ts) — and the next commit
  * initialises a new one, which fences the old epoch and aborts what it left open.
  *
+ * Some failures no new producer mends, and the producer names them in `stopReason` (a RuntimeError) for the task
+ * manager to stop the instance with: a topic its records go to that no longer exists (deleted under the running
+ * app: the broker does not create it again, and neither does Eddy — an empty changelog would lose the state), a
+ * topic that was recreated (a partition's offsets went back: the transaction is aborted before it commits) and a
+ * transaction timeout above the broker's `transaction.max.timeout.ms`.
+ *
  * @module
  */
 
+import { RuntimeError } from "../runtime/errors.ts";
+import { describeError } from "../runtime/logger.ts";
+import type { KafkaAdmin } from "./admin.ts";
 import { type Kafka, Partitioners, type Producer } from "./kafkajs.ts";
 import {
   type CommitBatch,
@@ -25,6 +34,12 @@ export interface TaskProducerOptions {
   transactionTimeoutMs?: number;
   /** Largest request (default 900 KiB, under the broker's default 1 MiB message.max.bytes). */
   maxRequestBytes?: number;
+  /** The app's admin: which topics are missing, and the broker's maximum transaction timeout, after a failure. */
+  admin?: Pick<KafkaAdmin, "missingTopics" | "brokerConfig" | "topicOffsets">;
+  /** The app's changelog and mailbox topics (named as such when one goes missing). */
+  internalTopics?: { changelog: string; mailbox: string };
+  /** The task's number: its changelog and mailbox partition, whose ends a recreated topic would go back from. */
+  task?: number;
 }
 
 const FENCING_ERRORS = new Set(["INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED", "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"]);
@@ -32,8 +47,14 @@ const FENCING_ERRORS = new Set(["INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED", "TR
 /** The transactional producer of one task. */
 export class TaskProducer implements TaskCommitter {
   readonly #kafka: Kafka;
-  readonly #options: Required<TaskProducerOptions>;
+  readonly #options:
+    & TaskProducerOptions
+    & Required<Pick<TaskProducerOptions, "transactionTimeoutMs" | "maxRequestBytes">>;
   #producer: Producer | undefined;
+  /** The base offset of the last request to each topic/partition (a lower one means the topic was recreated). */
+  readonly #lastBase = new Map<string, number>();
+  /** Why this task cannot commit until an operator acts (the instance should stop), once known. */
+  stopReason: RuntimeError | undefined;
 
   /**
    * @param kafka The client for the app's cluster.
@@ -72,8 +93,10 @@ export class TaskProducer implements TaskCommitter {
     try {
       await producer.connect();
       await (await producer.transaction()).abort();
+      await this.#rememberEnds();
     } catch (error) {
       await producer.disconnect().catch(() => {});
+      if (hasErrorType(error, "INVALID_TRANSACTION_TIMEOUT")) throw this.#stop(await this.#timeoutRefused(error));
       throw new CommitError(this.transactionalId, isFencing(error), error);
     }
     this.#producer = producer;
@@ -95,7 +118,9 @@ export class TaskProducer implements TaskCommitter {
     try {
       transaction = await producer.transaction();
       for (const chunk of chunks) {
-        addWrittenOffsets(written, chunk, await transaction.sendBatch({ topicMessages: toTopicMessages(chunk) }));
+        const produced = await transaction.sendBatch({ topicMessages: toTopicMessages(chunk) });
+        this.#checkNotRecreated(produced);
+        addWrittenOffsets(written, chunk, produced);
       }
       for (const [groupId, topics] of offsetsByGroup(batch.offsets)) {
         await transaction.sendOffsets({ consumerGroupId: groupId, topics });
@@ -104,9 +129,91 @@ export class TaskProducer implements TaskCommitter {
     } catch (error) {
       if (transaction?.isActive()) await transaction.abort().catch(() => {});
       await this.#discard();
-      throw new CommitError(this.transactionalId, isFencing(error), error);
+      const reason = error instanceof RuntimeError ? error : await this.#missingTopics(batch, error);
+      throw new CommitError(this.transactionalId, isFencing(error), reason === undefined ? error : this.#stop(reason));
     }
     return written;
+  }
+
+  /**
+   * Notes the end of the task's changelog and mailbox partitions: this producer's first write to each lands at or
+   * after it, unless the topic was recreated.
+   */
+  async #rememberEnds(): Promise<void> {
+    const { admin, internalTopics, task } = this.#options;
+    if (admin === undefined || internalTopics === undefined || task === undefined || !Number.isInteger(task)) return;
+    for (const topic of [internalTopics.changelog, internalTopics.mailbox]) {
+      const end = (await admin.topicOffsets(topic)).find((offsets) => offsets.partition === task)?.high;
+      if (end !== undefined && end > 0) this.#lastBase.set(`${topic}/${task}`, end - 1);
+    }
+  }
+
+  #stop(reason: RuntimeError): RuntimeError {
+    this.stopReason ??= reason;
+    return reason;
+  }
+
+  /** A produce request's partitions whose base offset went back: the topic was deleted and created again. */
+  #checkNotRecreated(produced: readonly { topicName: string; partition: number; baseOffset?: string }[]): void {
+    for (const { topicName, partition, baseOffset } of produced) {
+      if (baseOffset === undefined || Number(baseOffset) < 0) continue;
+      const key = `${topicName}/${partition}`;
+      const before = this.#lastBase.get(key);
+      this.#lastBase.set(key, Number(baseOffset));
+      // Every request appends after the last one (and after the end the partition had when this producer began).
+      if (before !== undefined && Number(baseOffset) <= before) {
+        throw new RuntimeError(
+          `${this.#topicKind(topicName)} ${topicName} was recreated while the app ran: partition ${partition} ` +
+            `took a write at offset ${baseOffset}, but it already held offset ${before}. ${this.#advice(topicName)}`,
+        );
+      }
+    }
+  }
+
+  /** After a failed commit: the topics of its records that do not exist, as a RuntimeError (undefined if none). */
+  async #missingTopics(batch: CommitBatch, error: unknown): Promise<RuntimeError | undefined> {
+    if (this.#options.admin === undefined || isFencing(error)) return undefined;
+    let missing: string[];
+    try {
+      missing = await this.#options.admin.missingTopics(batch.records.map((record) => record.topic));
+    } catch {
+      return undefined; // the cluster cannot be asked now: an ordinary failure, retried
+    }
+    if (missing.length === 0) return undefined;
+    return new RuntimeError(
+      missing.map((topic) => `${this.#topicKind(topic)} ${topic} does not exist (deleted while the app ran?)`)
+        .join("; ") +
+        `: ${this.transactionalId} cannot commit. ` +
+        missing.map((topic) => this.#advice(topic)).join(" "),
+    );
+  }
+
+  async #timeoutRefused(error: unknown): Promise<RuntimeError> {
+    const max = await this.#options.admin?.brokerConfig("transaction.max.timeout.ms").catch(() => undefined);
+    return new RuntimeError(
+      `the broker refused the transaction timeout of ${this.transactionalId}, ${this.#options.transactionTimeoutMs} ms` +
+        (max === undefined ? "" : `: its transaction.max.timeout.ms is ${max} ms`) +
+        ` (${describeError(error)}). Lower the exactly-once egresses' transactionTimeout, or raise the broker's ` +
+        `transaction.max.timeout.ms`,
+    );
+  }
+
+  #topicKind(topic: string): string {
+    const internal = this.#options.internalTopics;
+    return topic === internal?.changelog ? "the changelog" : topic === internal?.mailbox ? "the mailbox" : "the topic";
+  }
+
+  #advice(topic: string): string {
+    const internal = this.#options.internalTopics;
+    if (topic === internal?.changelog) {
+      return `The app's state lived there: stopping rather than go on with a changelog that lost it. Restore the ` +
+        `topic, or start the app over with \`eddy reset\`.`;
+    }
+    if (topic === internal?.mailbox) {
+      return `Messages between functions in flight lived there: stopping. Restore the topic, or start the app over ` +
+        `with \`eddy reset\`.`;
+    }
+    return `Records since the last commit are not lost (they are processed again): create the topic and start the app.`;
   }
 
   /** Disconnects. */
@@ -119,6 +226,14 @@ export class TaskProducer implements TaskCommitter {
     this.#producer = undefined;
     await producer?.disconnect().catch(() => {});
   }
+}
+
+/** Whether a kafkajs error, or one it wraps, has the given protocol error type. */
+function hasErrorType(error: unknown, type: string, depth = 0): boolean {
+  if (error === null || typeof error !== "object" || depth > 5) return false;
+  const e = error as { type?: string; cause?: unknown; originalError?: unknown; errors?: unknown[] };
+  return e.type === type || hasErrorType(e.cause, type, depth + 1) || hasErrorType(e.originalError, type, depth + 1) ||
+    (e.errors ?? []).some((inner) => hasErrorType(inner, type, depth + 1));
 }
 
 function isFencing(error: unknown): boolean {

@@ -138,6 +138,7 @@ export class Runtime {
         );
       }
     }
+    await this.#checkInternalTopicsKept();
     // N is fixed at the first start: the mailbox's partition count records it.
     this.#taskCount = await admin.partitionCount(plan.mailboxTopic) ?? Math.max(...counts.values());
     await ensureInternalTopics(admin, plan, this.#taskCount, this.#options.internalTopics ?? {}, this.#log);
@@ -188,12 +189,41 @@ export class Runtime {
       log: this.#log,
       openStore: (p, log) =>
         this.#stateDirectory?.openTask(p, (message) => log.warn(message)) ?? new MemoryStateStore(),
+      onFatal: (error) => this.#fatal?.(error),
     });
     this.#state = "running"; // before the first rebalance, which may come while start() runs
     await consumer.start();
     this.#log.info(`started: ${this.#taskCount} tasks, processing guarantee ${this.#guarantee}`, {
       ingress: this.#ingressTopics.join(","),
     });
+  }
+
+  /**
+   * Refuses to create one internal topic while the other exists: the app ran, and the missing one was deleted —
+   * an empty changelog would silently start every address over, an empty mailbox lose messages in flight. (Both
+   * missing is a first start, or one after `eddy reset`.)
+   *
+   * @throws {RuntimeError} naming the missing topic.
+   */
+  async #checkInternalTopicsKept(): Promise<void> {
+    const { plan } = this;
+    const admin = this.#kafka.admin;
+    const changelog = await admin.partitionCount(plan.changelogTopic) !== undefined;
+    const mailbox = await admin.partitionCount(plan.mailboxTopic) !== undefined;
+    if (changelog === mailbox) return;
+    const [missing, what, kept] = changelog
+      ? [plan.mailboxTopic, "the mailbox", plan.changelogTopic]
+      : [plan.changelogTopic, "the changelog", plan.mailboxTopic];
+    // One that is not Eddy's (another cleanup policy) is refused by ensureInternalTopics, naming the difference.
+    const policy = await admin.topicConfig(kept, "cleanup.policy").catch(() => undefined);
+    if (policy !== (changelog ? "compact" : "delete")) return;
+    throw new RuntimeError(
+      `refusing to start: ${what} ${missing} does not exist, but ${kept} does — the app has run and ${what} was ` +
+        `deleted; creating it empty would lose ${
+          changelog ? "the messages between functions in flight" : "the app's state"
+        }` +
+        " without a word. Restore the topic, or start the app over with `eddy reset`",
+    );
   }
 
   /** Who this instance is in the app's group, and which app it runs. */

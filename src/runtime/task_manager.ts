@@ -2,7 +2,9 @@
  * The tasks of this instance: what a rebalance gives and takes, and the assignment sequence of every start — fence
  * (the task's producer), read the committed offsets, restore the changelog, seek, process. Also the ways a task
  * starts over: after a failed start (backoff), a failed commit (at once), a fenced commit (after two session
- * timeouts, in case this instance is a zombie about to lose the task) and an operator's restart.
+ * timeouts, in case this instance is a zombie about to lose the task) and an operator's restart. A failure no start
+ * over mends (a topic deleted or recreated under the app, a transaction timeout the broker refuses) stops the
+ * instance instead (`onFatal`), naming it.
  *
  * @module
  */
@@ -22,6 +24,7 @@ import {
   type RecordHandoff,
   type TaskCommitter,
 } from "./ports.ts";
+import { RuntimeError } from "./errors.ts";
 import { startOffset } from "./start_offsets.ts";
 import { Task } from "./task/task.ts";
 import type { TaskLimits } from "./task/types.ts";
@@ -59,12 +62,21 @@ export interface TaskManagerOptions {
   log: Logger;
   /** Opens task p's state store (in memory, or the local store of `--state-dir`). */
   openStore(p: number, log: Logger): StateStore;
+  /** Told of a failure that starting the task over cannot mend: the instance should stop with it. */
+  onFatal?(error: RuntimeError): void;
+}
+
+/** A committer's reason to stop the instance, when it has one (the task producer's `stopReason`). */
+function stopReasonOf(committer: TaskCommitter | undefined): RuntimeError | undefined {
+  const reason = (committer as { stopReason?: unknown } | undefined)?.stopReason;
+  return reason instanceof RuntimeError ? reason : undefined;
 }
 
 /** The tasks of this instance. */
 export class TaskManager {
   readonly #options: TaskManagerOptions;
   readonly #tasks = new Map<number, Task>();
+  readonly #committers = new WeakMap<Task, TaskCommitter>();
   /** Consecutive stops of a task at an endpoint that did not answer (the restart backoff grows with them). */
   readonly #transientStops = new Map<number, number>();
   /** Pending restarts of those tasks (cleared when the instance stops). */
@@ -156,6 +168,7 @@ export class TaskManager {
       store: this.#options.openStore(p, log),
     });
     this.#tasks.set(p, task);
+    this.#committers.set(task, committer);
     const current = () => this.#options.running() && this.#tasks.get(p) === task && task.status === "restoring";
     try {
       await committer.init(); // fences the task's previous producer and aborts what it left open
@@ -191,6 +204,13 @@ export class TaskManager {
         return;
       }
       this.#tasks.delete(p);
+      const fatal = await this.#unmendable(committer, error);
+      if (fatal !== undefined && this.#options.running()) {
+        log.error(`task stopped: ${fatal.message}`);
+        await task.close();
+        this.#options.onFatal?.(fatal);
+        return;
+      }
       if (!this.#options.running() || (error instanceof CommitError && error.fenced)) {
         if (this.#options.running()) log.warn("another instance took this task over");
         await task.close();
@@ -242,6 +262,13 @@ export class TaskManager {
       }
       return;
     }
+    const fatal = outcome === "commit-failed" ? stopReasonOf(this.#committers.get(task)) : undefined;
+    if (fatal !== undefined) {
+      this.#options.consumer.pauseTask(p);
+      log.error(`task stopped: ${fatal.message}`, { task: p });
+      this.#options.onFatal?.(fatal);
+      return;
+    }
     this.#transientStops.delete(p);
     this.#tasks.delete(p);
     this.#options.consumer.pauseTask(p);
@@ -254,6 +281,23 @@ export class TaskManager {
       log.warn(`task fenced by a newer producer; waiting ${delay} ms for the group`, { task: p });
     }
     this.#startOver(task, delay);
+  }
+
+  /** Why a failed start cannot be mended by starting over: a RuntimeError, the committer's reason, a lost internal topic. */
+  async #unmendable(committer: TaskCommitter, error: unknown): Promise<RuntimeError | undefined> {
+    if (error instanceof RuntimeError) return error;
+    const reason = stopReasonOf(committer);
+    if (reason !== undefined) return reason;
+    const { plan, kafka } = this.#options;
+    for (const [topic, what] of [[plan.changelogTopic, "changelog"], [plan.mailboxTopic, "mailbox"]]) {
+      const partitions = await kafka.admin.partitionCount(topic).catch(() => -1);
+      if (partitions !== undefined) continue;
+      return new RuntimeError(
+        `the ${what} ${topic} does not exist (deleted while the app ran?): the task cannot start ` +
+          `(${describeError(error)}). Restore the topic, or start the app over with \`eddy reset\``,
+      );
+    }
+    return undefined;
   }
 
   /** Closes a task this instance no longer runs and, after `delayMs`, starts it again if the group still gives it here. */
