@@ -29,6 +29,8 @@ import { startOffset } from "./start_offsets.ts";
 import { Task } from "./task/task.ts";
 import type { TaskLimits } from "./task/types.ts";
 import type { StateStore } from "../state/state_store.ts";
+import { MemoryStateStore } from "../state/memory_store.ts";
+import { StateStoreWriteError } from "../state/sqlite_store.ts";
 
 /** What the task manager needs from its runtime. */
 export interface TaskManagerOptions {
@@ -147,6 +149,15 @@ export class TaskManager {
     const { consumer, plan, log: runtimeLog } = this.#options;
     const log = runtimeLog.with({ task: p });
     const committer = await this.#committer(p);
+    // A local store that cannot be opened stops the task (below) before anything is read into it.
+    let storeError: unknown;
+    let store: StateStore;
+    try {
+      store = this.#options.openStore(p, log);
+    } catch (error) {
+      storeError = error;
+      store = new MemoryStateStore();
+    }
     const task = new Task({
       task: p,
       taskCount: this.#options.taskCount,
@@ -165,10 +176,14 @@ export class TaskManager {
       log,
       onStopped: (outcome) => this.#onTaskStopped(task, outcome),
       limits: this.#options.limits,
-      store: this.#options.openStore(p, log),
+      store,
     });
     this.#tasks.set(p, task);
     this.#committers.set(task, committer);
+    if (storeError !== undefined) {
+      this.#stopAtStore(task, storeError, log);
+      return;
+    }
     const current = () => this.#options.running() && this.#tasks.get(p) === task && task.status === "restoring";
     try {
       await committer.init(); // fences the task's previous producer and aborts what it left open
@@ -201,6 +216,10 @@ export class TaskManager {
         task.failRestore({ reason: error.message, origin: error.origin });
         consumer.pauseTask(p);
         log.error(`task stopped: ${error.message}`, { ...error.origin });
+        return;
+      }
+      if (error instanceof StateStoreWriteError) {
+        this.#stopAtStore(task, error, log);
         return;
       }
       this.#tasks.delete(p);
@@ -281,6 +300,17 @@ export class TaskManager {
       log.warn(`task fenced by a newer producer; waiting ${delay} ms for the group`, { task: p });
     }
     this.#startOver(task, delay);
+  }
+
+  /**
+   * Stops a task whose local store cannot be written (full or read-only file system): visibly, naming the folder —
+   * not retried, as that would rewrite the same records into the same folder. The changelog still holds the state;
+   * a restart (control API, or the next start) reads it again.
+   */
+  #stopAtStore(task: Task, error: unknown, log: Logger): void {
+    task.failRestore({ reason: describeError(error) });
+    this.#options.consumer.pauseTask(task.task);
+    log.error(`task stopped: ${describeError(error)}`);
   }
 
   /** Why a failed start cannot be mended by starting over: a RuntimeError, the committer's reason, a lost internal topic. */
