@@ -29,6 +29,8 @@ export interface AppConsumerOptions extends AppConsumerSetup {
   settings?: ConsumerSettings;
   /** The app's admin: which subscribed topics are missing when the consumer fails on one. */
   admin?: Pick<KafkaAdmin, "missingTopics">;
+  /** Who the client is to the broker's authorizer (`User:<name>`), for errors when an ACL denies it. */
+  principal?: string;
 }
 
 /** The app's consumer: hand-off, own positions, task-level pause. */
@@ -81,6 +83,19 @@ export class AppConsumer implements AppConsumerPort {
    * exists (deleted under the running app) fails it again every fetch, so that one is reported as final, named.
    */
   async #crashed(error: Error): Promise<void> {
+    const type = (error as { type?: string }).type;
+    if (type === "GROUP_AUTHORIZATION_FAILED" || type === "TOPIC_AUTHORIZATION_FAILED") {
+      const what = type === "GROUP_AUTHORIZATION_FAILED"
+        ? `Read the group ${this.#options.groupId}`
+        : `Describe and Read the topics it reads (one of ${this.#options.topics.join(", ")})`;
+      const named = new RuntimeError(
+        `the broker's ACLs do not allow ${this.#options.principal ?? "this client's principal"} to ${what} ` +
+          `(${type}): the app's consumer cannot go on. Grant the ACL and start the app again`,
+        { cause: error },
+      );
+      this.#options.onError(Object.assign(named, { restart: false }));
+      return;
+    }
     const admin = this.#options.admin;
     if (admin !== undefined && (error as { type?: string }).type === "UNKNOWN_TOPIC_OR_PARTITION") {
       const missing = await admin.missingTopics(this.#options.topics).catch(() => []);

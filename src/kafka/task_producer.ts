@@ -19,6 +19,7 @@ import { RuntimeError } from "../runtime/errors.ts";
 import { describeError } from "../runtime/logger.ts";
 import type { KafkaAdmin } from "./admin.ts";
 import { type Kafka, Partitioners, type Producer } from "./kafkajs.ts";
+import type { FailedPartition } from "./produce_errors.ts";
 import {
   type CommitBatch,
   CommitError,
@@ -40,9 +41,11 @@ export interface TaskProducerOptions {
   internalTopics?: { changelog: string; mailbox: string };
   /** The task's number: its changelog and mailbox partition, whose ends a recreated topic would go back from. */
   task?: number;
+  /** Who the client is to the broker's authorizer (`User:<name>`), for errors when an ACL denies it. */
+  principal?: string;
 }
 
-const FENCING_ERRORS = new Set(["INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED", "TRANSACTIONAL_ID_AUTHORIZATION_FAILED"]);
+const FENCING_ERRORS = new Set(["INVALID_PRODUCER_EPOCH", "PRODUCER_FENCED"]);
 
 /** The transactional producer of one task. */
 export class TaskProducer implements TaskCommitter {
@@ -97,6 +100,8 @@ export class TaskProducer implements TaskCommitter {
     } catch (error) {
       await producer.disconnect().catch(() => {});
       if (hasErrorType(error, "INVALID_TRANSACTION_TIMEOUT")) throw this.#stop(await this.#timeoutRefused(error));
+      const denied = this.#denied(error, "Write", "transactional id", [this.transactionalId]);
+      if (denied !== undefined) throw this.#stop(denied);
       throw new CommitError(this.transactionalId, isFencing(error), error);
     }
     this.#producer = producer;
@@ -115,21 +120,34 @@ export class TaskProducer implements TaskCommitter {
     const producer = this.#producer!;
     let transaction;
     const written = new Map<string, number>();
+    // What the transaction was doing, for naming what an ACL denied.
+    let step: { operation: string; resource: string; names: string[]; group?: string } = {
+      operation: "Write",
+      resource: "transactional id",
+      names: [this.transactionalId],
+    };
     try {
       transaction = await producer.transaction();
       for (const chunk of chunks) {
+        step = { operation: "Write", resource: "topic", names: chunk.map((record) => record.topic) };
         const produced = await transaction.sendBatch({ topicMessages: toTopicMessages(chunk) });
         this.#checkNotRecreated(produced);
         addWrittenOffsets(written, chunk, produced);
       }
       for (const [groupId, topics] of offsetsByGroup(batch.offsets)) {
+        // TxnOffsetCommit needs Read on the group and on each topic whose offsets it commits.
+        step = { operation: "Read", resource: "topic", names: topics.map(({ topic }) => topic), group: groupId };
         await transaction.sendOffsets({ consumerGroupId: groupId, topics });
       }
+      step = { operation: "Write", resource: "transactional id", names: [this.transactionalId] };
       await transaction.commit();
     } catch (error) {
       if (transaction?.isActive()) await transaction.abort().catch(() => {});
       await this.#discard();
-      const reason = error instanceof RuntimeError ? error : await this.#missingTopics(batch, error);
+      const reason = error instanceof RuntimeError
+        ? error
+        : this.#denied(error, step.operation, step.resource, step.names, step.group) ??
+          await this.#missingTopics(batch, error);
       throw new CommitError(this.transactionalId, isFencing(error), reason === undefined ? error : this.#stop(reason));
     }
     return written;
@@ -146,6 +164,40 @@ export class TaskProducer implements TaskCommitter {
       const end = (await admin.topicOffsets(topic)).find((offsets) => offsets.partition === task)?.high;
       if (end !== undefined && end > 0) this.#lastBase.set(`${topic}/${task}`, end - 1);
     }
+  }
+
+  /**
+   * An authorization failure, named: the principal, the operation and the resources (a produce request's error does
+   * not say which of its topics was denied: all of them are listed). Undefined for other errors.
+   */
+  #denied(
+    error: unknown,
+    operation: string,
+    resource: string,
+    names: string[],
+    group?: string,
+  ): RuntimeError | undefined {
+    const type = AUTHORIZATION_ERRORS.find((candidate) => hasErrorType(error, candidate));
+    if (type === undefined) return undefined;
+    // A produce error lists its failed partitions (produce_errors.ts): the denied topics exactly.
+    const deniedTopics = failedPartitions(error).filter((failed) => failed.type === type).map(({ topic }) => topic);
+    if (type === "TOPIC_AUTHORIZATION_FAILED" && deniedTopics.length > 0) names = deniedTopics;
+    if (type === "GROUP_AUTHORIZATION_FAILED") [operation, resource, names] = ["Read", "group", group ? [group] : []];
+    if (type === "TRANSACTIONAL_ID_AUTHORIZATION_FAILED") {
+      [operation, resource, names] = ["Write", "transactional id", [this.transactionalId]];
+    }
+    if (type === "CLUSTER_AUTHORIZATION_FAILED") [operation, resource, names] = ["IdempotentWrite", "cluster", []];
+    const unique = [...new Set(names)];
+    const what = unique.length === 0
+      ? `the ${resource}`
+      : `${resource}${unique.length > 1 ? " (one of)" : ""} ${unique.join(", ")}`;
+    return new RuntimeError(
+      `the broker's ACLs do not allow ${
+        this.#options.principal ?? "this client's principal"
+      } to ${operation} ${what} ` +
+        `(${type}): ${this.transactionalId} cannot commit. Nothing since the last commit is lost: grant the ACL ` +
+        "(e.g. kafka-acls --add --allow-principal …) and start the app again",
+    );
   }
 
   #stop(reason: RuntimeError): RuntimeError {
@@ -227,6 +279,22 @@ export class TaskProducer implements TaskCommitter {
     await producer?.disconnect().catch(() => {});
   }
 }
+
+/** The failed partitions a produce error (or one it wraps) lists. */
+function failedPartitions(error: unknown, depth = 0): FailedPartition[] {
+  if (error === null || typeof error !== "object" || depth > 5) return [];
+  const e = error as { partitions?: unknown; cause?: unknown; originalError?: unknown; errors?: unknown[] };
+  if (Array.isArray(e.partitions)) return e.partitions as FailedPartition[];
+  return [e.cause, e.originalError, ...(e.errors ?? [])].flatMap((inner) => failedPartitions(inner, depth + 1));
+}
+
+/** The protocol errors of a request the broker's authorizer denied. */
+const AUTHORIZATION_ERRORS = [
+  "TRANSACTIONAL_ID_AUTHORIZATION_FAILED",
+  "GROUP_AUTHORIZATION_FAILED",
+  "TOPIC_AUTHORIZATION_FAILED",
+  "CLUSTER_AUTHORIZATION_FAILED",
+];
 
 /** Whether a kafkajs error, or one it wraps, has the given protocol error type. */
 function hasErrorType(error: unknown, type: string, depth = 0): boolean {
