@@ -199,9 +199,11 @@ export class Runtime {
   }
 
   /**
-   * Refuses to create one internal topic while the other exists: the app ran, and the missing one was deleted —
-   * an empty changelog would silently start every address over, an empty mailbox lose messages in flight. (Both
-   * missing is a first start, or one after `eddy reset`.)
+   * Refuses to create one internal topic while the other exists and shows that the app ran (the app committed mailbox
+   * offsets, or the existing topic holds records): the missing one was deleted — an empty changelog would silently
+   * start every address over, an empty mailbox lose messages in flight. Both missing is a first start (or one after
+   * `eddy reset`); one missing with no sign of a run is a first start of instances starting together (one has created
+   * the mailbox, not yet the changelog) or of one that stopped between the two.
    *
    * @throws {RuntimeError} naming the missing topic.
    */
@@ -217,8 +219,13 @@ export class Runtime {
     // One that is not Eddy's (another cleanup policy) is refused by ensureInternalTopics, naming the difference.
     const policy = await admin.topicConfig(kept, "cleanup.policy").catch(() => undefined);
     if (policy !== (changelog ? "compact" : "delete")) return;
+    const records = (await admin.stableOffsets(kept)).some(({ lastStable }) => lastStable > 0);
+    const committed = !changelog && [...(await admin.groupOffsets(plan.appId, kept)).values()].some((o) => o >= 0);
+    if (!records && !committed) return;
     throw new RuntimeError(
-      `refusing to start: ${what} ${missing} does not exist, but ${kept} does — the app has run and ${what} was ` +
+      `refusing to start: ${what} ${missing} does not exist, but ${kept} does and ` +
+        `${committed ? `the app's group ${plan.appId} has committed offsets on it` : "holds records"} — the app has ` +
+        `run and ${what} was ` +
         `deleted; creating it empty would lose ${
           changelog ? "the messages between functions in flight" : "the app's state"
         }` +

@@ -162,3 +162,23 @@ kafkaTest(
     await cleanUp(group, input, output);
   },
 );
+
+kafkaTest(
+  "a mailbox without any sign of a run (instances starting together, one has created it) is no reason to refuse",
+  async () => {
+    const { input, output, group, module } = await setUp();
+    // As another instance starting at the same moment leaves it: the mailbox created, the changelog not yet.
+    await withAdmin((admin) =>
+      admin.createTopics({ topics: [{ topic: `${group}-mailbox`, numPartitions: 2 }], waitForLeaders: true })
+    );
+    const app = await startApp(module, counterFunctions(output));
+    try {
+      await allTasksRunning(app, 2);
+      await produce(input, [{ key: "a", value: "1" }]);
+      await readBack(output, 1);
+    } finally {
+      await stopApp(app);
+    }
+    await cleanUp(group, input, output);
+  },
+);
