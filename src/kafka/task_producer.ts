@@ -225,6 +225,9 @@ export class TaskProducer implements TaskCommitter {
   /** After a failed commit: the topics of its records that do not exist, as a RuntimeError (undefined if none). */
   async #missingTopics(batch: CommitBatch, error: unknown): Promise<RuntimeError | undefined> {
     if (this.#options.admin === undefined || isFencing(error)) return undefined;
+    // Only an answer that says so is checked: after other failures (a broker restarting) the metadata request would
+    // only hold up the restart.
+    if (!MISSING_TOPIC_ERRORS.some((type) => hasErrorType(error, type))) return undefined;
     let missing: string[];
     try {
       missing = await this.#options.admin.missingTopics(batch.records.map((record) => record.topic));
@@ -287,6 +290,9 @@ function failedPartitions(error: unknown, depth = 0): FailedPartition[] {
   if (Array.isArray(e.partitions)) return e.partitions as FailedPartition[];
   return [e.cause, e.originalError, ...(e.errors ?? [])].flatMap((inner) => failedPartitions(inner, depth + 1));
 }
+
+/** The protocol errors of a request that a deleted topic fails with. */
+const MISSING_TOPIC_ERRORS = ["UNKNOWN_TOPIC_OR_PARTITION", "UNKNOWN_TOPIC_ID", "OPERATION_NOT_ATTEMPTED"];
 
 /** The protocol errors of a request the broker's authorizer denied. */
 const AUTHORIZATION_ERRORS = [

@@ -68,6 +68,13 @@ export interface TaskManagerOptions {
   onFatal?(error: RuntimeError): void;
 }
 
+/** The protocol error types of an error and of the errors it wraps (kafkajs' `type`, `cause`, `originalError`). */
+function errorTypes(error: unknown, depth = 0): string {
+  if (error === null || typeof error !== "object" || depth > 5) return "";
+  const e = error as { type?: unknown; cause?: unknown; originalError?: unknown };
+  return [String(e.type ?? ""), errorTypes(e.cause, depth + 1), errorTypes(e.originalError, depth + 1)].join(" ");
+}
+
 /** A committer's reason to stop the instance, when it has one (the task producer's `stopReason`). */
 function stopReasonOf(committer: TaskCommitter | undefined): RuntimeError | undefined {
   const reason = (committer as { stopReason?: unknown } | undefined)?.stopReason;
@@ -318,6 +325,11 @@ export class TaskManager {
     if (error instanceof RuntimeError) return error;
     const reason = stopReasonOf(committer);
     if (reason !== undefined) return reason;
+    // Only a failure that says a topic is unknown is checked (after others, e.g. a broker restarting, the metadata
+    // request would only hold up the retry).
+    if (!/UNKNOWN_TOPIC|does not host this topic-partition/i.test(`${describeError(error)} ${errorTypes(error)}`)) {
+      return undefined;
+    }
     const { plan, kafka } = this.#options;
     for (const [topic, what] of [[plan.changelogTopic, "changelog"], [plan.mailboxTopic, "mailbox"]]) {
       const partitions = await kafka.admin.partitionCount(topic).catch(() => -1);
