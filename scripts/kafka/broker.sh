@@ -9,11 +9,17 @@
 #                              org.apache.kafka.tools.consumer.group.ConsumerGroupCommand --describe --group g ...
 #
 # Listeners: PLAINTEXT on KAFKA_PORT (9092); for the security tests SASL_PLAINTEXT with SCRAM-SHA-256/512 on
-# KAFKA_SASL_PORT (9094, user "eddy", password "eddy-secret") and SSL on KAFKA_SSL_PORT (9095) with a certificate for
-# 127.0.0.1 signed by a CA made on first start (<home>/tls/ca.pem).
+# KAFKA_SASL_PORT (9094, users "eddy" / "eddy-secret" and "eddy-limited" / "eddy-limited-secret") and SSL on
+# KAFKA_SSL_PORT (9095) with a certificate for 127.0.0.1 signed by a CA made on first start (<home>/tls/ca.pem).
+#
+# Authorization: KRaft's StandardAuthorizer checks ACLs. The PLAINTEXT and SSL listeners' principal (User:ANONYMOUS)
+# and User:eddy are super users, so every test that does not ask for ACLs runs as before; User:eddy-limited has only
+# the ACLs a test grants it (tests/runtime/acl_test.ts). KAFKA_AUTHORIZER=none starts the broker without one.
 #
 # Environment: KAFKA_PORT (9092), KAFKA_CONTROLLER_PORT (9093), KAFKA_SASL_PORT (9094), KAFKA_SSL_PORT (9095),
-# EDDY_KAFKA_HOME (<project>/.kafka: jars, data, logs), KAFKA_HEAP_OPTS (-Xms256m -Xmx768m), KAFKA_START_TIMEOUT (120 s).
+# EDDY_KAFKA_HOME (<project>/.kafka: jars, data, logs), KAFKA_HEAP_OPTS (-Xms256m -Xmx768m), KAFKA_START_TIMEOUT (120 s),
+# KAFKA_AUTHORIZER (standard | none), KAFKA_EXTRA_PROPERTIES (lines appended to server.properties, e.g.
+# "transaction.max.timeout.ms=60000" for a broker of one's own: the tests assume the defaults).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -96,6 +102,10 @@ share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 # Topics are created explicitly (as Eddy does for its internal topics); a typo must not create a topic.
 auto.create.topics.enable=false
+# The log cleaner looks for work every second (default 15 s), so compaction tests wait seconds, not minutes.
+log.cleaner.backoff.ms=1000
+$(authorizer_config)
+${KAFKA_EXTRA_PROPERTIES:-}
 EOF
   cat >"$home/log4j2.properties" <<EOF
 status = warn
@@ -121,6 +131,18 @@ EOF
 
 java_cmd() { java -cp "$libs/*" "$@"; }
 
+# The authorizer's lines of server.properties (none with KAFKA_AUTHORIZER=none).
+authorizer_config() {
+  case "${KAFKA_AUTHORIZER:-standard}" in
+  none) echo "# KAFKA_AUTHORIZER=none: no authorizer" ;;
+  standard)
+    echo "authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    echo "super.users=User:ANONYMOUS;User:eddy"
+    ;;
+  *) die "KAFKA_AUTHORIZER must be standard or none (was ${KAFKA_AUTHORIZER})" ;;
+  esac
+}
+
 # A CA and a server certificate for 127.0.0.1 (PEM, PKCS#8 key), made once.
 make_tls() {
   [ -f "$tls/server.pem" ] && return
@@ -136,13 +158,15 @@ make_tls() {
   cat "$tls/server.key" "$tls/server.crt" "$tls/ca.pem" >"$tls/server.pem"
 }
 
-# The SCRAM user of the security tests (idempotent).
+# The SCRAM users of the security tests (idempotent): eddy (a super user) and eddy-limited (only granted ACLs).
 add_scram_user() {
-  local mechanism
+  local mechanism user
   for mechanism in SCRAM-SHA-256 SCRAM-SHA-512; do
-    java_cmd -Dlog4j2.configurationFile="$home/tools-log4j2.properties" kafka.admin.ConfigCommand \
-      --bootstrap-server "127.0.0.1:$port" --alter --entity-type users --entity-name eddy \
-      --add-config "$mechanism=[password=eddy-secret]" >/dev/null
+    for user in eddy eddy-limited; do
+      java_cmd -Dlog4j2.configurationFile="$home/tools-log4j2.properties" kafka.admin.ConfigCommand \
+        --bootstrap-server "127.0.0.1:$port" --alter --entity-type users --entity-name "$user" \
+        --add-config "$mechanism=[password=$user-secret]" >/dev/null
+    done
   done
 }
 

@@ -59,8 +59,25 @@ export class KafkaAdmin implements ClusterAdmin {
 
   /** The partition count of a topic, or undefined when it does not exist. */
   async partitionCount(topic: string): Promise<number | undefined> {
-    const { topics } = await this.#admin.fetchTopicMetadata({ topics: [] });
+    const topics = await this.#allTopics();
     return topics.find((candidate) => candidate.name === topic)?.partitions.length;
+  }
+
+  /**
+   * The metadata of every topic. kafkajs fails the whole request when one topic of the answer has an error — a
+   * topic being deleted shows as UNKNOWN_TOPIC_OR_PARTITION for a moment — so that is asked again a few times.
+   */
+  async #allTopics(): Promise<{ name: string; partitions: unknown[] }[]> {
+    for (let attempt = 1;; attempt++) {
+      try {
+        return (await this.#admin.fetchTopicMetadata({ topics: [] })).topics;
+      } catch (error) {
+        if ((error as { type?: string }).type !== "UNKNOWN_TOPIC_OR_PARTITION" || attempt === VISIBILITY_ATTEMPTS) {
+          throw error;
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(100 * 2 ** attempt, 1_000)));
+      }
+    }
   }
 
   /**
@@ -149,6 +166,23 @@ export class KafkaAdmin implements ClusterAdmin {
     const offsets = await this.#admin.fetchTopicOffsets(topic);
     return offsets.map(({ partition, high, low }) => ({ partition, low: Number(low), lastStable: Number(high) }))
       .sort((a, b) => a.partition - b.partition);
+  }
+
+  /** Which of `topics` do not exist (one metadata request). */
+  async missingTopics(topics: Iterable<string>): Promise<string[]> {
+    const existing = new Set((await this.#allTopics()).map((topic) => topic.name));
+    return [...new Set(topics)].filter((topic) => !existing.has(topic));
+  }
+
+  /** One config of a broker of the cluster (the first the cluster lists) as it applies it, its default included. */
+  async brokerConfig(name: string): Promise<string | undefined> {
+    const { brokers } = await this.#admin.describeCluster();
+    if (brokers.length === 0) return undefined;
+    const { resources } = await this.#admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [{ type: ConfigResourceTypes.BROKER, name: String(brokers[0].nodeId), configNames: [name] }],
+    });
+    return resources[0]?.configEntries.find((entry) => entry.configName === name)?.configValue ?? undefined;
   }
 
   /** One config of a topic as the broker applies it (its default included). */
@@ -242,7 +276,7 @@ export class KafkaAdmin implements ClusterAdmin {
 
   /** Deletes topics; missing ones are skipped. Returns the ones deleted. */
   async deleteTopics(topics: string[]): Promise<string[]> {
-    const existing = new Set(await this.#admin.listTopics());
+    const existing = new Set((await this.#allTopics()).map((topic) => topic.name));
     const present = topics.filter((topic) => existing.has(topic));
     if (present.length > 0) await this.#admin.deleteTopics({ topics: present, timeout: 30_000 });
     return present;

@@ -15,6 +15,9 @@ import type { AppConsumerPort, AppConsumerSetup, AssignmentChange, ConsumedRecor
 import type { ConsumerSettings } from "./client_properties.ts";
 import { registerCompressionCodecs } from "./codecs.ts";
 import type { Consumer, EachBatchPayload, Kafka } from "./kafkajs.ts";
+import type { KafkaAdmin } from "./admin.ts";
+import { RuntimeError } from "../runtime/errors.ts";
+import { describeError } from "../runtime/logger.ts";
 import { taskAssignor, tasksOfAssignment } from "./task_assignor.ts";
 
 /**
@@ -33,6 +36,10 @@ export interface AppConsumerOptions extends AppConsumerSetup {
   maxWaitTimeMs?: number;
   /** Consumer settings from the spec's properties (they win over the defaults). */
   settings?: ConsumerSettings;
+  /** The app's admin: which subscribed topics are missing when the consumer fails on one. */
+  admin?: Pick<KafkaAdmin, "missingTopics">;
+  /** Who the client is to the broker's authorizer (`User:<name>`), for errors when an ACL denies it. */
+  principal?: string;
 }
 
 /** The app's consumer: hand-off, own positions, task-level pause. */
@@ -77,7 +84,42 @@ export class AppConsumer implements AppConsumerPort {
       if (payload.batchSize > 0) return;
       this.#guard(() => this.#handOff(payload.topic, payload.partition, [], Number(payload.lastOffset) + 1));
     });
-    this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => options.onError(payload.error));
+    this.#consumer.on(this.#consumer.events.CRASH, ({ payload }) => void this.#crashed(payload.error));
+  }
+
+  /**
+   * A crash of the kafkajs consumer. kafkajs restarts it after retriable errors; a subscribed topic that no longer
+   * exists (deleted under the running app) fails it again every fetch, so that one is reported as final, named.
+   */
+  async #crashed(error: Error): Promise<void> {
+    const type = (error as { type?: string }).type;
+    if (type === "GROUP_AUTHORIZATION_FAILED" || type === "TOPIC_AUTHORIZATION_FAILED") {
+      const what = type === "GROUP_AUTHORIZATION_FAILED"
+        ? `Read the group ${this.#options.groupId}`
+        : `Describe and Read the topics it reads (one of ${this.#options.topics.join(", ")})`;
+      const named = new RuntimeError(
+        `the broker's ACLs do not allow ${this.#options.principal ?? "this client's principal"} to ${what} ` +
+          `(${type}): the app's consumer cannot go on. Grant the ACL and start the app again`,
+        { cause: error },
+      );
+      this.#options.onError(Object.assign(named, { restart: false }));
+      return;
+    }
+    const admin = this.#options.admin;
+    if (admin !== undefined && (error as { type?: string }).type === "UNKNOWN_TOPIC_OR_PARTITION") {
+      const missing = await admin.missingTopics(this.#options.topics).catch(() => []);
+      if (missing.length > 0) {
+        const named = new RuntimeError(
+          `the app's consumer reads ${missing.join(", ")}, which no longer exist${missing.length === 1 ? "s" : ""} ` +
+            `(deleted while the app ran?): ${describeError(error)}. Restore the topic, or start the app over with ` +
+            "`eddy reset` (an internal topic) or without the ingress (an ingress topic)",
+          { cause: error },
+        );
+        this.#options.onError(Object.assign(named, { restart: false }));
+        return;
+      }
+    }
+    this.#options.onError(error);
   }
 
   /** Whether the consumer has joined the group at least once. */
@@ -136,13 +178,13 @@ export class AppConsumer implements AppConsumerPort {
   /** Stops fetching a task's partitions (back-pressure); the group is unaffected. */
   pauseTask(task: number, topics: readonly string[] = this.#options.topics): void {
     const partitions = this.#partitionsOf(task, topics);
-    if (partitions.length > 0) this.#consumer.pause(partitions);
+    if (partitions.length > 0) whileRunning(() => this.#consumer.pause(partitions));
   }
 
   /** Fetches a task's partitions again. */
   resumeTask(task: number, topics: readonly string[] = this.#options.topics): void {
     const partitions = this.#partitionsOf(task, topics);
-    if (partitions.length > 0) this.#consumer.resume(partitions);
+    if (partitions.length > 0) whileRunning(() => this.#consumer.resume(partitions));
   }
 
   /** The partitions of `topic` assigned to this instance that belong to `task`. */
@@ -250,6 +292,18 @@ export class AppConsumer implements AppConsumerPort {
     } catch (error) {
       this.#options.onError(error);
     }
+  }
+}
+
+/**
+ * Runs a kafkajs pause or resume, which throws while the consumer is not running (crashed and restarting, or
+ * stopped): there is nothing to pause then, and a resumed task's partitions are fetched when it runs again.
+ */
+function whileRunning(fn: () => void): void {
+  try {
+    fn();
+  } catch (error) {
+    if (!/consumer#run must be called first|not running/i.test(describeError(error))) throw error;
   }
 }
 

@@ -41,12 +41,27 @@ export function createAppKafka(module: ModuleSpec, plan: AppPlan, log: Logger): 
     }
   };
   const kafka = client(plan.brokers, settings.client);
+  const admin = new KafkaAdmin(kafka);
+  const internalTopics = { changelog: plan.changelogTopic, mailbox: plan.mailboxTopic };
+  // Who the app is to the broker's authorizer, for errors when an ACL denies it (a TLS client certificate's name
+  // and a listener's principal mapping are not known here).
+  const principal = settings.client.sasl === undefined
+    ? "this client's principal (User:ANONYMOUS without SASL or a TLS client certificate)"
+    : `User:${settings.client.sasl.username}`;
   return {
     warnings: settings.warnings,
     sessionTimeoutMs: settings.consumer.sessionTimeoutMs,
-    admin: new KafkaAdmin(kafka),
-    consumer: (setup: AppConsumerSetup) => new AppConsumer({ ...setup, kafka, settings: settings.consumer }),
-    taskProducer: (transactionalId, options) => new TaskProducer(kafka, transactionalId, options),
+    admin,
+    consumer: (setup: AppConsumerSetup) =>
+      new AppConsumer({ ...setup, kafka, settings: settings.consumer, admin, principal }),
+    taskProducer: (transactionalId, options) =>
+      new TaskProducer(kafka, transactionalId, {
+        ...options,
+        admin,
+        internalTopics,
+        principal,
+        task: Number(/-task-(\d+)$/.exec(transactionalId)?.[1] ?? Number.NaN), // `<app>-task-<p>`
+      }),
     async recordWriter(egressId): Promise<RecordWriter> {
       const egress = plan.egresses.get(egressId);
       const egressSettings = settings.egresses.get(egressId);

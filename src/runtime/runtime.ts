@@ -147,6 +147,7 @@ export class Runtime {
         );
       }
     }
+    await this.#checkInternalTopicsKept();
     // N is fixed at the first start: the mailbox's partition count records it.
     this.#taskCount = await admin.partitionCount(plan.mailboxTopic) ?? Math.max(...counts.values());
     await ensureInternalTopics(admin, plan, this.#taskCount, this.#options.internalTopics ?? {}, this.#log);
@@ -197,12 +198,48 @@ export class Runtime {
       log: this.#log,
       openStore: (p, log) =>
         this.#stateDirectory?.openTask(p, (message) => log.warn(message)) ?? new MemoryStateStore(),
+      onFatal: (error) => this.#fatal?.(error),
     });
     this.#state = "running"; // before the first rebalance, which may come while start() runs
     await consumer.start();
     this.#log.info(`started: ${this.#taskCount} tasks, processing guarantee ${this.#guarantee}`, {
       ingress: this.#ingressTopics.join(","),
     });
+  }
+
+  /**
+   * Refuses to create one internal topic while the other exists and shows that the app ran (the app committed mailbox
+   * offsets, or the existing topic holds records): the missing one was deleted — an empty changelog would silently
+   * start every address over, an empty mailbox lose messages in flight. Both missing is a first start (or one after
+   * `eddy reset`); one missing with no sign of a run is a first start of instances starting together (one has created
+   * the mailbox, not yet the changelog) or of one that stopped between the two.
+   *
+   * @throws {RuntimeError} naming the missing topic.
+   */
+  async #checkInternalTopicsKept(): Promise<void> {
+    const { plan } = this;
+    const admin = this.#kafka.admin;
+    const changelog = await admin.partitionCount(plan.changelogTopic) !== undefined;
+    const mailbox = await admin.partitionCount(plan.mailboxTopic) !== undefined;
+    if (changelog === mailbox) return;
+    const [missing, what, kept] = changelog
+      ? [plan.mailboxTopic, "the mailbox", plan.changelogTopic]
+      : [plan.changelogTopic, "the changelog", plan.mailboxTopic];
+    // One that is not Eddy's (another cleanup policy) is refused by ensureInternalTopics, naming the difference.
+    const policy = await admin.topicConfig(kept, "cleanup.policy").catch(() => undefined);
+    if (policy !== (changelog ? "compact" : "delete")) return;
+    const records = (await admin.stableOffsets(kept)).some(({ lastStable }) => lastStable > 0);
+    const committed = !changelog && [...(await admin.groupOffsets(plan.appId, kept)).values()].some((o) => o >= 0);
+    if (!records && !committed) return;
+    throw new RuntimeError(
+      `refusing to start: ${what} ${missing} does not exist, but ${kept} does and ` +
+        `${committed ? `the app's group ${plan.appId} has committed offsets on it` : "holds records"} — the app has ` +
+        `run and ${what} was ` +
+        `deleted; creating it empty would lose ${
+          changelog ? "the messages between functions in flight" : "the app's state"
+        }` +
+        " without a word. Restore the topic, or start the app over with `eddy reset`",
+    );
   }
 
   /** Who this instance is in the app's group, and which app it runs. */

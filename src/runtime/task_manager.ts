@@ -2,7 +2,9 @@
  * The tasks of this instance: what a rebalance gives and takes, and the assignment sequence of every start — fence
  * (the task's producer), read the committed offsets, restore the changelog, seek, process. Also the ways a task
  * starts over: after a failed start (backoff), a failed commit (at once), a fenced commit (after two session
- * timeouts, in case this instance is a zombie about to lose the task) and an operator's restart.
+ * timeouts, in case this instance is a zombie about to lose the task) and an operator's restart. A failure no start
+ * over mends (a topic deleted or recreated under the app, a transaction timeout the broker refuses) stops the
+ * instance instead (`onFatal`), naming it.
  *
  * @module
  */
@@ -22,10 +24,13 @@ import {
   type RecordHandoff,
   type TaskCommitter,
 } from "./ports.ts";
+import { RuntimeError } from "./errors.ts";
 import { startOffset } from "./start_offsets.ts";
 import { Task } from "./task/task.ts";
 import type { TaskLimits } from "./task/types.ts";
 import type { StateStore } from "../state/state_store.ts";
+import { MemoryStateStore } from "../state/memory_store.ts";
+import { StateStoreWriteError } from "../state/sqlite_store.ts";
 
 /** What the task manager needs from its runtime. */
 export interface TaskManagerOptions {
@@ -59,12 +64,28 @@ export interface TaskManagerOptions {
   log: Logger;
   /** Opens task p's state store (in memory, or the local store of `--state-dir`). */
   openStore(p: number, log: Logger): StateStore;
+  /** Told of a failure that starting the task over cannot mend: the instance should stop with it. */
+  onFatal?(error: RuntimeError): void;
+}
+
+/** The protocol error types of an error and of the errors it wraps (kafkajs' `type`, `cause`, `originalError`). */
+function errorTypes(error: unknown, depth = 0): string {
+  if (error === null || typeof error !== "object" || depth > 5) return "";
+  const e = error as { type?: unknown; cause?: unknown; originalError?: unknown };
+  return [String(e.type ?? ""), errorTypes(e.cause, depth + 1), errorTypes(e.originalError, depth + 1)].join(" ");
+}
+
+/** A committer's reason to stop the instance, when it has one (the task producer's `stopReason`). */
+function stopReasonOf(committer: TaskCommitter | undefined): RuntimeError | undefined {
+  const reason = (committer as { stopReason?: unknown } | undefined)?.stopReason;
+  return reason instanceof RuntimeError ? reason : undefined;
 }
 
 /** The tasks of this instance. */
 export class TaskManager {
   readonly #options: TaskManagerOptions;
   readonly #tasks = new Map<number, Task>();
+  readonly #committers = new WeakMap<Task, TaskCommitter>();
   /** Consecutive stops of a task at an endpoint that did not answer (the restart backoff grows with them). */
   readonly #transientStops = new Map<number, number>();
   /** Pending restarts of those tasks (cleared when the instance stops). */
@@ -135,6 +156,15 @@ export class TaskManager {
     const { consumer, plan, log: runtimeLog } = this.#options;
     const log = runtimeLog.with({ task: p });
     const committer = await this.#committer(p);
+    // A local store that cannot be opened stops the task (below) before anything is read into it.
+    let storeError: unknown;
+    let store: StateStore;
+    try {
+      store = this.#options.openStore(p, log);
+    } catch (error) {
+      storeError = error;
+      store = new MemoryStateStore();
+    }
     const task = new Task({
       task: p,
       taskCount: this.#options.taskCount,
@@ -153,9 +183,14 @@ export class TaskManager {
       log,
       onStopped: (outcome) => this.#onTaskStopped(task, outcome),
       limits: this.#options.limits,
-      store: this.#options.openStore(p, log),
+      store,
     });
     this.#tasks.set(p, task);
+    this.#committers.set(task, committer);
+    if (storeError !== undefined) {
+      this.#stopAtStore(task, storeError, log);
+      return;
+    }
     const current = () => this.#options.running() && this.#tasks.get(p) === task && task.status === "restoring";
     try {
       await committer.init(); // fences the task's previous producer and aborts what it left open
@@ -190,7 +225,18 @@ export class TaskManager {
         log.error(`task stopped: ${error.message}`, { ...error.origin });
         return;
       }
+      if (error instanceof StateStoreWriteError) {
+        this.#stopAtStore(task, error, log);
+        return;
+      }
       this.#tasks.delete(p);
+      const fatal = await this.#unmendable(committer, error);
+      if (fatal !== undefined && this.#options.running()) {
+        log.error(`task stopped: ${fatal.message}`);
+        await task.close();
+        this.#options.onFatal?.(fatal);
+        return;
+      }
       if (!this.#options.running() || (error instanceof CommitError && error.fenced)) {
         if (this.#options.running()) log.warn("another instance took this task over");
         await task.close();
@@ -242,6 +288,13 @@ export class TaskManager {
       }
       return;
     }
+    const fatal = outcome === "commit-failed" ? stopReasonOf(this.#committers.get(task)) : undefined;
+    if (fatal !== undefined) {
+      this.#options.consumer.pauseTask(p);
+      log.error(`task stopped: ${fatal.message}`, { task: p });
+      this.#options.onFatal?.(fatal);
+      return;
+    }
     this.#transientStops.delete(p);
     this.#tasks.delete(p);
     this.#options.consumer.pauseTask(p);
@@ -254,6 +307,39 @@ export class TaskManager {
       log.warn(`task fenced by a newer producer; waiting ${delay} ms for the group`, { task: p });
     }
     this.#startOver(task, delay);
+  }
+
+  /**
+   * Stops a task whose local store cannot be written (full or read-only file system): visibly, naming the folder —
+   * not retried, as that would rewrite the same records into the same folder. The changelog still holds the state;
+   * a restart (control API, or the next start) reads it again.
+   */
+  #stopAtStore(task: Task, error: unknown, log: Logger): void {
+    task.failRestore({ reason: describeError(error) });
+    this.#options.consumer.pauseTask(task.task);
+    log.error(`task stopped: ${describeError(error)}`);
+  }
+
+  /** Why a failed start cannot be mended by starting over: a RuntimeError, the committer's reason, a lost internal topic. */
+  async #unmendable(committer: TaskCommitter, error: unknown): Promise<RuntimeError | undefined> {
+    if (error instanceof RuntimeError) return error;
+    const reason = stopReasonOf(committer);
+    if (reason !== undefined) return reason;
+    // Only a failure that says a topic is unknown is checked (after others, e.g. a broker restarting, the metadata
+    // request would only hold up the retry).
+    if (!/UNKNOWN_TOPIC|does not host this topic-partition/i.test(`${describeError(error)} ${errorTypes(error)}`)) {
+      return undefined;
+    }
+    const { plan, kafka } = this.#options;
+    for (const [topic, what] of [[plan.changelogTopic, "changelog"], [plan.mailboxTopic, "mailbox"]]) {
+      const partitions = await kafka.admin.partitionCount(topic).catch(() => -1);
+      if (partitions !== undefined) continue;
+      return new RuntimeError(
+        `the ${what} ${topic} does not exist (deleted while the app ran?): the task cannot start ` +
+          `(${describeError(error)}). Restore the topic, or start the app over with \`eddy reset\``,
+      );
+    }
+    return undefined;
   }
 
   /** Closes a task this instance no longer runs and, after `delayMs`, starts it again if the group still gives it here. */

@@ -82,8 +82,12 @@ export async function loadModuleSpec(
   return parseModuleSpec(new TextDecoder().decode(bytes), file, options);
 }
 
-/** The largest module spec file Eddy reads: StateFun's specs are a few KiB; a 20 MB one validates in seconds. */
-export const MAX_MODULE_BYTES = 32 * 1024 * 1024;
+/**
+ * The largest module spec file Eddy reads. StateFun's specs are a few KiB; reading YAML takes about 40 bytes of memory
+ * per byte of text, so this keeps a validation under 512 MiB (bench/spec_limits.ts: a 4 MiB value, 350 MiB); the
+ * count of lines and list items (`MAX_SPEC_ITEMS`) bounds the rest.
+ */
+export const MAX_MODULE_BYTES = 4 * 1024 * 1024;
 
 /** The offset of the first byte that is not part of a well-formed UTF-8 sequence, or undefined. */
 function firstInvalidUtf8(bytes: Uint8Array): number | undefined {

@@ -1,7 +1,8 @@
-import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
+import { deepEqual, equal, match, ok, rejects, throws } from "node:assert/strict";
 import { formatIssue, SpecError } from "./issues.ts";
 import { loadModuleSpec, ModuleReadError, parseModuleSpec } from "./load.ts";
 import type { LoadOptions } from "./load.ts";
+import { MAX_SPEC_CHARS, MAX_SPEC_ITEMS } from "./yaml_source.ts";
 
 const testdata = new URL("./testdata/", import.meta.url);
 
@@ -568,8 +569,8 @@ Deno.test("loadModuleSpec() refuses what is not a regular file, or too large, be
     await rejects(() => loadModuleSpec(fifo), /not a regular file/); // a FIFO without a writer would block forever
     const big = `${dir}/big.yaml`;
     await Deno.writeTextFile(big, "");
-    await Deno.truncate(big, 33 * 1024 * 1024); // sparse: no disk used
-    await rejects(() => loadModuleSpec(big), /34603008 bytes is more than a module spec may have \(32 MiB\)/);
+    await Deno.truncate(big, 5 * 1024 * 1024); // sparse: no disk used
+    await rejects(() => loadModuleSpec(big), /5242880 bytes is more than a module spec may have \(4 MiB\)/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
@@ -706,5 +707,25 @@ spec:
       targets: [a/f]
 `,
     /spec\.startupPosition: expected a map with a type, such as `type: earliest`, got nothing$/,
+  );
+});
+
+Deno.test("a spec with more lines and list items than Eddy reads is refused at the line where it goes past the limit", () => {
+  const lines = ["kind: io.statefun.kafka.v1/egress", "spec:", "  id: com.example/out", "  address: kafka:9092"];
+  while (lines.length <= MAX_SPEC_ITEMS) lines.push(`  # ${lines.length}`);
+  throws(() => parseModuleSpec(lines.join("\n"), "many.yaml"), (error: SpecError) => {
+    equal(error.issues.length, 1);
+    deepEqual([error.issues[0].at.line, error.issues[0].at.column], [
+      MAX_SPEC_ITEMS,
+      lines[MAX_SPEC_ITEMS - 1].length + 1,
+    ]);
+    match(error.message, /many\.yaml:100000:\d+: error: the spec has more than 100000 lines and list items/);
+    return true;
+  });
+  const flow = `kind: io.statefun.kafka.v1/ingress\nspec:\n  targets: [${"a,".repeat(MAX_SPEC_ITEMS)}]\n`;
+  throws(() => parseModuleSpec(flow, "flow.yaml"), /flow\.yaml:3:\d+: error: the spec has more than 100000 lines/);
+  throws(
+    () => parseModuleSpec(`note: "${"x".repeat(MAX_SPEC_CHARS)}"`, "long.yaml"),
+    /long\.yaml:1:\d+: error: the spec has 4194312 characters, more than Eddy reads \(4194304/,
   );
 });

@@ -41,6 +41,19 @@ export function readYaml(source: string, file: string): YamlSource {
   // YAML 1.2 breaks lines at CR, LF and CRLF; the yaml library only at LF.
   const text = source.includes("\r") ? source.replace(/\r\n?/g, "\n") : source;
   const lineCounter = new LineCounter();
+  const tooLarge = beyondLimits(text);
+  if (tooLarge !== undefined) {
+    const before = text.slice(0, tooLarge.offset);
+    return {
+      documents: [],
+      issues: [{
+        severity: "error",
+        at: { file, line: before.split("\n").length, column: tooLarge.offset - before.lastIndexOf("\n") },
+        path: "",
+        message: tooLarge.message,
+      }],
+    };
+  }
   const tooDeep = deepNesting(text);
   if (tooDeep !== undefined) {
     const before = text.slice(0, tooDeep);
@@ -160,6 +173,39 @@ type Pair = { key: unknown; value: unknown };
 const keyIndexes = new WeakMap<object, Map<string, Pair>>();
 
 const MAX_NESTING = 256;
+
+/**
+ * The most lines plus flow-list and flow-map separators (`,`) a spec may have: an upper bound of its YAML nodes, each
+ * of which takes a few hundred bytes once parsed. StateFun's specs have a few hundred; 100 000 validate within
+ * 512 MiB and a few seconds (bench/spec_limits.ts), 130 000 topics took 1.1 GiB before the limit.
+ */
+export const MAX_SPEC_ITEMS = 100_000;
+
+/** The most characters of spec text (the text itself, when a spec is given as text: files are checked by size). */
+export const MAX_SPEC_CHARS = 4 * 1024 * 1024;
+
+/** Where the text goes past MAX_SPEC_CHARS or MAX_SPEC_ITEMS, and what to say, or undefined within both. */
+function beyondLimits(text: string): { offset: number; message: string } | undefined {
+  if (text.length > MAX_SPEC_CHARS) {
+    return {
+      offset: MAX_SPEC_CHARS,
+      message: `the spec has ${text.length} characters, more than Eddy reads (${MAX_SPEC_CHARS}: module specs have a ` +
+        "few thousand)",
+    };
+  }
+  let items = 1;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    if ((code === 10 || code === 44) && ++items > MAX_SPEC_ITEMS) {
+      return {
+        offset: i,
+        message: `the spec has more than ${MAX_SPEC_ITEMS} lines and list items (counted to here), more than Eddy ` +
+          "reads: module specs have a few hundred",
+      };
+    }
+  }
+  return undefined;
+}
 
 /** The offset where flow collections (`[`, `{`) nest deeper than MAX_NESTING, outside quotes and comments. */
 function deepNesting(text: string): number | undefined {

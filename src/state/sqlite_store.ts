@@ -6,7 +6,10 @@
  *
  * The file is a cache of the changelog, not a second source of truth: it is written without fsync (a power loss may
  * take the latest transactions with it, and the checkpoint with them), and one that cannot be opened is deleted and
- * rebuilt from the changelog.
+ * rebuilt from the changelog. A file that cannot be written (a full or read-only file system) is kept as it is: the
+ * write fails as a whole (records and checkpoint roll back together) with a `StateStoreWriteError` naming the file,
+ * and the task stops there; the changelog still holds everything, and a start once the folder can be written again
+ * reads it from the file's last checkpoint on.
  *
  * Layout: `<state-dir>/<changelog topic>/task-<p>.sqlite`, and `instance.lock` beside them, held by the one instance
  * that uses the folder (two instances sharing a folder would overwrite each other's tasks).
@@ -31,6 +34,44 @@ export class StateDirectoryError extends Error {
     this.name = "StateDirectoryError";
   }
 }
+
+/** A task's state file that cannot be opened or written (full or read-only file system, I/O error). */
+export class StateStoreWriteError extends Error {
+  /**
+   * @param file The task's file.
+   * @param cause Why (SQLite's error).
+   */
+  constructor(readonly file: string, cause: unknown) {
+    const folder = file.slice(0, file.lastIndexOf("/")) || ".";
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    // SQLite says "disk I/O error" for a read-only file system, among others: the folder's own answer says more.
+    const probe = /I\/O|unable to open|cannot open/i.test(reason) ? folderWriteError(folder) : undefined;
+    super(
+      `cannot write the local state in ${folder} (--state-dir), file ${file.slice(folder.length + 1)}: ` +
+        `${reason}${probe === undefined ? "" : ` (writing a file there: ${probe})`}. The changelog keeps the state: ` +
+        "the task stops here and " +
+        "starts from the changelog again (POST /v1/tasks/<task>/restart, or the next start) once the folder can be " +
+        "written",
+      { cause },
+    );
+    this.name = "StateStoreWriteError";
+  }
+}
+
+/** Why a file cannot be written in `folder`, or undefined when it can. */
+function folderWriteError(folder: string): string | undefined {
+  const probe = `${folder}/.eddy-write-check-${crypto.randomUUID().slice(0, 8)}`;
+  try {
+    Deno.writeFileSync(probe, new Uint8Array(1));
+    Deno.removeSync(probe);
+    return undefined;
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
+  }
+}
+
+/** SQLite's words for a file system that takes no more writes (SQLITE_FULL, SQLITE_READONLY, SQLITE_IOERR, …). */
+const CANNOT_WRITE = /full|read-?only|disk I\/O|unable to open|cannot open|permission denied|access/i;
 
 /** The state folder of an app is in use by another process. */
 export class StateDirectoryLockedError extends Error {
@@ -108,7 +149,7 @@ export class SqliteStateStore implements StateStore {
   readonly #decoder = new TextDecoder();
   #size: number;
 
-  private constructor(db: DatabaseSync) {
+  private constructor(db: DatabaseSync, readonly file: string) {
     this.#db = db;
     db.exec(`
       PRAGMA locking_mode = EXCLUSIVE;
@@ -158,17 +199,33 @@ export class SqliteStateStore implements StateStore {
    */
   static open(file: string, warn: (message: string) => void): SqliteStateStore {
     try {
-      return new SqliteStateStore(new DatabaseSync(file));
+      return SqliteStateStore.#openFile(file);
     } catch (error) {
+      // A file system that takes no writes would fail a new file too, and the old one may be fine: keep it.
+      if (CANNOT_WRITE.test(String(error))) throw new StateStoreWriteError(file, error);
       warn(`the local state file ${file} cannot be read (${error}): deleting it, the changelog restores it`);
-      for (const suffix of ["", "-wal", "-shm"]) {
-        try {
-          Deno.removeSync(file + suffix);
-        } catch (removal) {
-          if (!(removal instanceof Deno.errors.NotFound)) throw removal;
+      try {
+        for (const suffix of ["", "-wal", "-shm"]) {
+          try {
+            Deno.removeSync(file + suffix);
+          } catch (removal) {
+            if (!(removal instanceof Deno.errors.NotFound)) throw removal;
+          }
         }
+        return SqliteStateStore.#openFile(file);
+      } catch (again) {
+        throw new StateStoreWriteError(file, again);
       }
-      return new SqliteStateStore(new DatabaseSync(file));
+    }
+  }
+
+  static #openFile(file: string): SqliteStateStore {
+    const db = new DatabaseSync(file);
+    try {
+      return new SqliteStateStore(db, file);
+    } catch (error) {
+      db.close();
+      throw error;
     }
   }
 
@@ -191,7 +248,12 @@ export class SqliteStateStore implements StateStore {
   /** Applies committed records and the checkpoint they reach, in one SQLite transaction. */
   apply(writes: Iterable<ChangelogWrite>, checkpoint?: Checkpoint): void {
     const { insert, update, delete: remove } = this.#statements;
-    this.#db.exec("BEGIN");
+    const size = this.#size;
+    try {
+      this.#db.exec("BEGIN");
+    } catch (error) {
+      throw new StateStoreWriteError(this.file, error);
+    }
     try {
       for (const { id, key, value } of writes) {
         const state = isStateId(id);
@@ -206,8 +268,13 @@ export class SqliteStateStore implements StateStore {
       this.#db.exec("COMMIT");
       if (checkpoint !== undefined) this.#checkpoint = checkpoint;
     } catch (error) {
-      this.#db.exec("ROLLBACK");
-      throw error;
+      this.#size = size;
+      try {
+        this.#db.exec("ROLLBACK");
+      } catch {
+        // SQLite rolled it back itself (SQLITE_FULL, SQLITE_IOERR): nothing of it was kept.
+      }
+      throw CANNOT_WRITE.test(String(error)) ? new StateStoreWriteError(this.file, error) : error;
     }
   }
 
@@ -230,7 +297,17 @@ export class SqliteStateStore implements StateStore {
 
   /** Drops every record and the checkpoint. */
   clear(): void {
-    this.#db.exec("DELETE FROM records; DELETE FROM meta WHERE name LIKE 'checkpoint%'");
+    // One transaction: a checkpoint must never outlive records it covers.
+    try {
+      this.#db.exec("BEGIN; DELETE FROM records; DELETE FROM meta WHERE name LIKE 'checkpoint%'; COMMIT");
+    } catch (error) {
+      try {
+        this.#db.exec("ROLLBACK");
+      } catch {
+        // rolled back already
+      }
+      throw new StateStoreWriteError(this.file, error);
+    }
     this.#size = 0;
     this.#checkpoint = undefined;
   }

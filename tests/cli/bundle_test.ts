@@ -6,7 +6,7 @@
  */
 
 import { equal, match, ok } from "node:assert/strict";
-import { createTopic, kafkaTest, produce, uniqueName, waitFor, withAdmin } from "../kafka/helpers.ts";
+import { brokers, createTopic, kafkaTest, produce, uniqueName, waitFor, withAdmin } from "../kafka/helpers.ts";
 import { readAll } from "../runtime/harness.ts";
 import { freePort, remoteModuleYaml, startFunctions, stringValue } from "../remote/fixtures/remote_app.ts";
 
@@ -49,7 +49,8 @@ kafkaTest("dist/eddy.js: validate and a short eddy run of the greeter", async ()
   const name = uniqueName("Bundle");
   const module = (await Deno.readTextFile(`${root}examples/greeter/module.yaml`))
     .replace("consumerGroupId: greeter", `consumerGroupId: ${group}`)
-    .replace("- topic: names", `- topic: ${names}`);
+    .replace("- topic: names", `- topic: ${names}`)
+    .replaceAll("127.0.0.1:9092", brokers.join(","));
   const moduleFile = await Deno.makeTempFile({ suffix: ".yaml" });
   await Deno.writeTextFile(moduleFile, module);
   const controlPort = freePort();

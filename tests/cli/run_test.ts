@@ -8,7 +8,16 @@
 import { equal, match } from "node:assert/strict";
 import { OUT } from "../runtime/fixtures/functions.ts";
 import { cleanUp, moduleYaml, readAll, type TestModule } from "../runtime/harness.ts";
-import { createTopic, kafkaTest, produce, readBack, uniqueName, waitFor, withAdmin } from "../kafka/helpers.ts";
+import {
+  brokers,
+  createTopic,
+  kafkaTest,
+  produce,
+  readBack,
+  uniqueName,
+  waitFor,
+  withAdmin,
+} from "../kafka/helpers.ts";
 
 const mod = new URL("../../mod.ts", import.meta.url).pathname;
 const functionsFile = new URL("../runtime/fixtures/counter_main.ts", import.meta.url).pathname;
@@ -66,7 +75,7 @@ kafkaTest("eddy run refuses clearly: usage, a missing topic, no broker, a bad fu
 
   const unreachable = await writeModule(
     moduleYaml({ group: "g", topics: [{ topic: "t", targets: ["test.eddy/counter"] }] })
-      .replaceAll("127.0.0.1:9092", "127.0.0.1:1"),
+      .replaceAll(brokers.join(","), "127.0.0.1:1"),
   );
   const noBroker = await eddyOutput(["run", "--module", unreachable, "--functions", functionsFile]);
   equal(noBroker.code, 1);

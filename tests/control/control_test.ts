@@ -6,7 +6,7 @@
 
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { serve } from "../../src/serve/serve.ts";
-import { createTopic, kafkaTest, produce, readBack, uniqueName, waitFor } from "../kafka/helpers.ts";
+import { brokers, createTopic, kafkaTest, produce, readBack, uniqueName, waitFor } from "../kafka/helpers.ts";
 import { counterFunctions, OUT } from "../runtime/fixtures/functions.ts";
 import { cleanUp, readAll, testLogger, type TestModule, testModule } from "../runtime/harness.ts";
 
@@ -19,7 +19,7 @@ async function kafkaConsumerGroups(group: string): Promise<string> {
       "tools",
       "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
       "--bootstrap-server",
-      "127.0.0.1:9092",
+      brokers.join(","),
       "--describe",
       "--group",
       group,
@@ -80,7 +80,7 @@ kafkaTest(
       deepEqual(status.egresses, [{
         id: OUT,
         delivery: "exactly-once",
-        address: "127.0.0.1:9092",
+        address: brokers.join(","),
         records: 5,
         errors: 0,
       }]);

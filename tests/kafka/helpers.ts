@@ -12,6 +12,15 @@ import { type Admin, brokersFromEnv, Kafka, logLevel, type Producer } from "../.
 /** The brokers the tests use (`KAFKA_BROKERS`, default 127.0.0.1:9092). */
 export const brokers = brokersFromEnv();
 
+/** The test broker's SASL_PLAINTEXT listener (`KAFKA_SASL_PORT`, default 9094; scripts/kafka/broker.sh). */
+export const saslAddress = `127.0.0.1:${Deno.env.get("KAFKA_SASL_PORT") ?? "9094"}`;
+
+/** The test broker's SSL listener (`KAFKA_SSL_PORT`, default 9095). */
+export const sslAddress = `127.0.0.1:${Deno.env.get("KAFKA_SSL_PORT") ?? "9095"}`;
+
+/** The test broker's folder: jars, data, its test CA (`EDDY_KAFKA_HOME`, default <project>/.kafka). */
+export const kafkaHome = Deno.env.get("EDDY_KAFKA_HOME") ?? new URL("../../.kafka", import.meta.url).pathname;
+
 /** A kafkajs client for tests: short retries, quiet unless KAFKAJS_LOG_LEVEL is set. */
 export function testKafka(clientId = "eddy-test"): Kafka {
   return new Kafka({

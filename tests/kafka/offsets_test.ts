@@ -9,6 +9,7 @@
 import { deepEqual, equal } from "node:assert/strict";
 import { KafkaAdmin } from "../../src/kafka/admin.ts";
 import {
+  brokers,
   createTopic,
   deleteTopics,
   kafkaTest,
@@ -30,7 +31,7 @@ async function kafkaToolLag(groupId: string): Promise<Map<number, number>> {
       "tools",
       "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
       "--bootstrap-server",
-      "127.0.0.1:9092",
+      brokers.join(","),
       "--describe",
       "--group",
       groupId,

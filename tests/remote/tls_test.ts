@@ -12,9 +12,9 @@ import { Address } from "../../src/sdk/address.ts";
 import { toTypedValue } from "../../src/sdk/typed_value.ts";
 import { STRING_TYPE } from "../../src/sdk/types.ts";
 import { parseModuleSpec } from "../../src/spec/load.ts";
-import { kafkaTest } from "../kafka/helpers.ts";
+import { kafkaHome, kafkaTest } from "../kafka/helpers.ts";
 
-const tls = new URL("../../.kafka/tls/", import.meta.url).pathname;
+const tls = `${kafkaHome}/tls/`;
 
 function endpointModule(port: number, transport: string): string {
   return `kind: io.statefun.endpoints.v2/http

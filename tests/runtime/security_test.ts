@@ -1,18 +1,28 @@
 /**
  * Kafka client security from the module's properties, against the local
  * broker's secured listeners (scripts/kafka/broker.sh): SASL/SCRAM on 9094 and
- * TLS on 9095 with the broker's test CA. Records go in and out through the
+ * TLS on 9095 (KAFKA_SASL_PORT, KAFKA_SSL_PORT) with the broker's test CA. Records go in and out through the
  * plaintext listener, so only Eddy's own connections are secured.
  */
 
 import { equal, match, rejects } from "node:assert/strict";
 import { serve } from "../../src/serve/serve.ts";
 import { parseModuleSpec } from "../../src/spec/load.ts";
-import { createTopic, kafkaTest, produce, readBack, uniqueName } from "../kafka/helpers.ts";
+import {
+  brokers,
+  createTopic,
+  kafkaHome,
+  kafkaTest,
+  produce,
+  readBack,
+  saslAddress,
+  sslAddress,
+  uniqueName,
+} from "../kafka/helpers.ts";
 import { counterFunctions, OUT } from "./fixtures/functions.ts";
 import { cleanUp, moduleYaml, testLogger, type TestModule } from "./harness.ts";
 
-const ca = new URL("../../.kafka/tls/ca.pem", import.meta.url).pathname;
+const ca = `${kafkaHome}/tls/ca.pem`;
 
 async function roundTrip(address: string, properties: Record<string, string>): Promise<void> {
   const input = await createTopic("in");
@@ -24,7 +34,7 @@ async function roundTrip(address: string, properties: Record<string, string>): P
     egresses: [{ id: OUT, delivery: "exactly-once" }],
     properties,
   };
-  const yaml = moduleYaml(module).replaceAll("127.0.0.1:9092", address);
+  const yaml = moduleYaml(module).replaceAll(brokers.join(","), address);
   const app = await serve({
     module: parseModuleSpec(yaml, "secured.yaml"),
     functions: counterFunctions(output),
@@ -43,7 +53,7 @@ async function roundTrip(address: string, properties: Record<string, string>): P
 
 kafkaTest("SASL/SCRAM (SHA-256 and SHA-512) from security.protocol, sasl.mechanism and sasl.jaas.config", async () => {
   for (const mechanism of ["SCRAM-SHA-256", "SCRAM-SHA-512"]) {
-    await roundTrip("127.0.0.1:9094", {
+    await roundTrip(saslAddress, {
       "security.protocol": "SASL_PLAINTEXT",
       "sasl.mechanism": mechanism,
       "sasl.jaas.config":
@@ -62,7 +72,7 @@ kafkaTest("a wrong SASL password fails the start with a clear error", async () =
       "sasl.jaas.config":
         'org.apache.kafka.common.security.scram.ScramLoginModule required username="eddy" password="wrong";',
     },
-  }).replaceAll("127.0.0.1:9092", "127.0.0.1:9094");
+  }).replaceAll(brokers.join(","), saslAddress);
   await rejects(
     serve({
       module: parseModuleSpec(yaml, "wrong.yaml"),
@@ -71,14 +81,14 @@ kafkaTest("a wrong SASL password fails the start with a clear error", async () =
       controlAddr: "none",
     }),
     (error: Error) => {
-      match(error.message, /cannot reach Kafka at 127\.0\.0\.1:9094: .*(SASL|[Aa]uthentication)/);
+      match(error.message, new RegExp(`cannot reach Kafka at ${saslAddress}: .*(SASL|[Aa]uthentication)`));
       return true;
     },
   );
 });
 
 kafkaTest("TLS from security.protocol=SSL with a PEM trust store (ssl.truststore.type=PEM)", async () => {
-  await roundTrip("127.0.0.1:9095", {
+  await roundTrip(sslAddress, {
     "security.protocol": "SSL",
     "ssl.truststore.location": ca,
     "ssl.truststore.type": "PEM",
