@@ -71,8 +71,6 @@ export interface ProcessingLoopOptions {
   intake: RecordIntake;
   /** Egress records outside the transaction. */
   egress: EgressSink;
-  /** Stops the consumer fetching any partition of the task (a halt). */
-  pauseAll(): void;
   /** What the loop tells its task. */
   events: ProcessingEvents;
 }
@@ -245,7 +243,7 @@ export class ProcessingLoop {
     this.#options.status.to("halting", { reason, origin });
     this.#options.log.error(`task stops at an unprocessable record: ${reason}`, { ...origin });
     this.setOffset(offset);
-    this.#options.pauseAll();
+    this.#options.intake.pauseAll();
   }
 
   #enqueue(envelope: Envelope): void {

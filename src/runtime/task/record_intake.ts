@@ -1,8 +1,8 @@
 /**
  * The task's intake (Kafka Streams' PartitionGroup): fetched records wait here, outside any epoch, until the task's
  * queues have room for them; the task then takes them in chunks — part of a fetch when only part fits — and their
- * offsets advance only then. How much is taken in ahead follows the measured rate (what the task works off in half the
- * carry-over time, at least MIN_INTAKE_AHEAD), so an epoch never holds seconds of work behind a backlog. Back-pressure
+ * offsets advance only then. How much is taken in ahead follows the measured rate (what the task works off in a quarter of
+ * the carry-over time, at least MIN_INTAKE_AHEAD), so an epoch never holds seconds of work behind a backlog. Back-pressure
  * lives here too: the ingress partitions pause while too much waits and resume once half of it is done. Also the
  * latest position of every partition of the task, for commits and re-commits.
  *
@@ -142,6 +142,11 @@ export class RecordIntake {
       this.#paused = false;
       this.#flow.resumeIngress();
     }
+  }
+
+  /** Stops the consumer fetching any partition of the task (a halt at a record it cannot process). */
+  pauseAll(): void {
+    this.#flow.pauseAll();
   }
 
   /** Drops held records of these partitions (an offset reset: they were fetched before it). */

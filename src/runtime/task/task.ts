@@ -101,7 +101,6 @@ export class Task {
       counters: this.#counters,
       status: this.#status,
       intake: this.#intake,
-      pauseAll: () => options.flow.pauseAll(),
       events: { requestTurn: () => this.#requestTurn(), failed: (failure) => this.#fail(failure) },
     });
   }
@@ -338,7 +337,7 @@ export class Task {
   #stop(): void {
     this.#status.to("failed");
     this.#stopTicker?.();
-    this.#options.flow.pauseAll();
+    this.#intake.pauseAll();
     this.#cycle.discard();
     this.#intake.drop();
     this.#loop.clear();
