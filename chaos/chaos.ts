@@ -178,6 +178,8 @@ export interface ChaosReport {
   faults: Fault[];
   /** Child processes that exited by themselves (and were restarted). */
   unexpectedExits: number;
+  /** Why each of them exited: the instance, its exit code and its last error lines (or what it printed that was not JSON). */
+  exitCauses: string[];
   /** Graceful stops (leaves, and every instance's at the end) that did not exit 0. */
   uncleanStops: number;
   /** Task starts that read only the changelog after a local store's checkpoint (with `localState`). */
@@ -238,6 +240,10 @@ class Instance {
   #child: Deno.ChildProcess | undefined;
   #stopping = false;
   unexpectedExits = 0;
+  /** For each unexpected exit: the exit code and the process' last error lines. */
+  readonly exitCauses: string[] = [];
+  /** The running process' last error-level log lines and non-JSON lines (an uncaught exception's trace). */
+  #lastErrors: string[] = [];
   /** Where the running process' control API answers, once it has logged it. */
   controlUrl: string | undefined;
   /** Whether the running process has logged that it started (it handles SIGTERM gracefully from then on). */
@@ -293,10 +299,17 @@ class Instance {
     const child = this.#child;
     const [toFile, toScan] = child.stderr.tee();
     void toFile.pipeTo(log.writable).catch(() => {});
-    void this.#watchLog(child, toScan);
-    void child.status.then(() => {
+    this.#lastErrors = [];
+    const scanned = this.#watchLog(child, toScan);
+    void child.status.then(async ({ code, signal }) => {
       if (this.#child === child && !this.#stopping) {
+        await scanned;
         this.unexpectedExits++;
+        this.exitCauses.push(
+          `instance ${this.index} exited with ${signal ?? `code ${code}`}: ${
+            this.#lastErrors.join(" | ") || "(no error logged)"
+          }`,
+        );
         this.start(); // an instance that died by itself comes back, and is counted
       }
     });
@@ -311,8 +324,12 @@ class Instance {
         const lines = (rest + utf8.decode(bytes, { stream: true })).split("\n");
         rest = lines.pop()!;
         for (const line of lines) {
-          const message = parseLogLine(line)?.message ?? "";
+          const parsed = parseLogLine(line);
+          const message = parsed?.message ?? "";
           if (this.#child !== child) return;
+          if (line.trim() !== "" && (parsed === undefined || parsed.level === "error")) {
+            this.#lastErrors = [...this.#lastErrors.slice(-4), line.slice(0, 600)];
+          }
           const url = /^control API at (\S+)/.exec(message)?.[1];
           if (url !== undefined) this.controlUrl = url;
           if (message.startsWith("started: ")) this.started = true;
@@ -357,7 +374,7 @@ class Instance {
 }
 
 /** A JSON log line's message (`--log-format json`), or undefined for anything else. */
-function parseLogLine(line: string): { message?: string } | undefined {
+function parseLogLine(line: string): { message?: string; level?: string } | undefined {
   try {
     return JSON.parse(line);
   } catch {
@@ -727,6 +744,7 @@ spec:
     disordered,
     faults,
     unexpectedExits: instances.reduce((sum, instance) => sum + instance.unexpectedExits, 0),
+    exitCauses: instances.flatMap((instance) => instance.exitCauses),
     uncleanStops,
     tailRestores: instances.reduce((sum, instance) => sum + instance.tailRestores, 0),
     stateReads: { reads: states.reads, proxied: states.proxied },
@@ -743,6 +761,7 @@ spec:
       `${states.proxied} answered by another instance (the owner), ${states.mismatches.length} mismatches`,
   );
   for (const mismatch of states.mismatches.slice(0, 10)) log(`  state mismatch: ${mismatch}`);
+  for (const cause of report.exitCauses) log(`  unexpected exit: ${cause}`);
   for (const kind of ["kill", "pause", "takeover", "join", "leave", "broker-restart"] as const) {
     const ofKind = faults.filter((fault) => fault.kind === kind);
     if (ofKind.length === 0) continue;

@@ -24,7 +24,7 @@ for (const { name, ...run } of PLANS.ci) {
         equal(report.duplicated, 0, `duplicated ${report.duplicated} ${replay}`);
         deepEqual(report.disordered, [], `keys out of order ${replay}`);
       }
-      equal(report.unexpectedExits, 0, `instances exited by themselves ${replay}`);
+      equal(report.unexpectedExits, 0, `instances exited by themselves ${replay}: ${report.exitCauses.join("; ")}`);
       equal(report.uncleanStops, 0, `graceful stops that did not exit 0 ${replay}`);
       deepEqual(report.stateMismatches, [], `state read through the control API ${replay}`);
       const liveAtEnd = { pair: 2, takeover: 1, trio: 3 + run.joins - run.leaves }[run.topology];
