@@ -11,9 +11,20 @@
  * @module
  */
 
+import { DEFAULT_POOL_SIZE, DEFAULT_POOL_TTL_MS } from "../spec/http_endpoint.ts";
 import type { HttpEndpointSpec, ModuleSpec } from "../spec/model.ts";
-import type { CallOptions } from "./http_client.ts";
+import { type CallOptions, CONTENT_TYPE } from "./http_client.ts";
+import { requestHead } from "./http1_connection.ts";
+import { Http1Pool } from "./http1_pool.ts";
 import { RemoteFunction } from "./remote_function.ts";
+
+/** The module's remote functions by type, and the connections they hold. */
+export interface RemoteFunctions {
+  /** The remote function of a type, or undefined when no endpoint binds it. */
+  (typename: string): RemoteFunction | undefined;
+  /** Closes the endpoints' idle connections (those in use close when their call ends). */
+  close(): void;
+}
 
 /** An endpoint Eddy cannot call as written. */
 export class RemoteEndpointError extends Error {
@@ -41,8 +52,31 @@ const MAX_RESPONSE_BYTES = 32 * 1024 * 1024;
 export function remoteFunctions(
   module: ModuleSpec,
   handlers?: (endpoint: HttpEndpointSpec) => ((body: Uint8Array) => Promise<Uint8Array>) | undefined,
-): (typename: string) => RemoteFunction | undefined {
+): RemoteFunctions {
   const clients = new Map<string, Deno.HttpClient | undefined>();
+  const pools = new Map<string, Http1Pool>();
+  // Plain HTTP (TCP or a Unix socket) goes over connections of our own; TLS through fetch with the endpoint's files.
+  const connectionsFor = (endpoint: HttpEndpointSpec, url: string, socket: string | undefined, requestUrl?: string) => {
+    const sent = new URL(requestUrl ?? url);
+    if (sent.protocol !== "http:") return undefined;
+    const port = Number(sent.port || 80);
+    const key = `${module.endpoints.indexOf(endpoint)}\u0000${socket ?? `${sent.hostname}:${port}`}`;
+    let pool = pools.get(key);
+    if (pool === undefined) {
+      const target = socket === undefined
+        ? { hostname: sent.hostname.replace(/^\[(.*)\]$/, "$1"), port }
+        : { path: socket };
+      // The OkHttp transport has no pool settings: it gets the async transport's defaults.
+      const { transport } = endpoint;
+      const async = transport.type === "io.statefun.transports.v1/async" ? transport : undefined;
+      pool = new Http1Pool(target, {
+        maxConnections: async?.poolSize ?? DEFAULT_POOL_SIZE,
+        idleTtlMs: async?.poolTtlMs ?? DEFAULT_POOL_TTL_MS,
+      });
+      pools.set(key, pool);
+    }
+    return { pool, head: requestHead(`${sent.pathname}${sent.search}`, sent.host, CONTENT_TYPE) };
+  };
   const clientFor = (endpoint: HttpEndpointSpec, socket: string | undefined) => {
     const key = `${module.endpoints.indexOf(endpoint)}\u0000${socket ?? ""}`;
     if (!clients.has(key)) clients.set(key, httpClient(endpoint, socket));
@@ -54,7 +88,7 @@ export function remoteFunctions(
     clientFor(endpoint, socket); // TLS files are read now: a bad one stops the start
   }
   const functions = new Map<string, RemoteFunction | undefined>();
-  return (typename) => {
+  const lookup = (typename: string) => {
     if (functions.has(typename)) return functions.get(typename);
     const slash = typename.indexOf("/");
     const [namespace, name] = [typename.slice(0, slash), typename.slice(slash + 1)];
@@ -67,6 +101,7 @@ export function remoteFunctions(
     const { url, socket, requestUrl } = target(endpoint, name);
     const { transport } = endpoint;
     const handler = handlers?.(endpoint);
+    const connections = handler === undefined ? connectionsFor(endpoint, url, socket, requestUrl) : undefined;
     const options: CallOptions = handler !== undefined
       ? { callTimeoutMs: transport.timeouts.callMs, maxResponseBytes: Infinity, transport: handler }
       : {
@@ -75,7 +110,7 @@ export function remoteFunctions(
         maxResponseBytes: transport.type === "io.statefun.transports.v1/async"
           ? transport.payloadMaxBytes
           : MAX_RESPONSE_BYTES,
-        client: clientFor(endpoint, socket),
+        ...(connections === undefined ? { client: clientFor(endpoint, socket) } : { connections }),
         ...(transport.type === "io.statefun.transports.v1/async" ? {} : {
           socketTimeouts: {
             connectMs: transport.timeouts.connectMs,
@@ -88,6 +123,11 @@ export function remoteFunctions(
     functions.set(typename, remote);
     return remote;
   };
+  return Object.assign(lookup, {
+    close: () => {
+      for (const pool of pools.values()) pool.close();
+    },
+  });
 }
 
 /**

@@ -8,11 +8,15 @@
  * The OkHttp transport's socket timeouts bound each attempt too: it must get its response within connect + write + read
  * (OkHttp gives each phase its own bound; Deno's fetch does not show where a request is, so their sum), and no more than
  * the read timeout may pass between chunks of the body. A function slower than that fails its attempt and is retried,
- * as on StateFun. Deno's fetch has no separate connect timeout, so the async transport's `connect` bounds nothing more
- * than its call timeout does.
+ * as on StateFun. The async transport's `connect` bounds nothing more than its call timeout does.
+ *
+ * Plain HTTP goes over keep-alive connections of our own (http1_pool.ts: a quarter of fetch's CPU per call); TLS
+ * endpoints, whose certificates a Deno HTTP client holds, through fetch.
  *
  * @module
  */
+
+import type { Http1Pool } from "./http1_pool.ts";
 
 /** StateFun's request-reply content type, sent and required back. */
 export const CONTENT_TYPE = "application/octet-stream";
@@ -40,6 +44,11 @@ export interface CallOptions {
   maxResponseBytes: number;
   /** A Deno HTTP client (TLS settings, a Unix socket), if not the default. */
   client?: Deno.HttpClient;
+  /**
+   * Instead of fetch: keep-alive connections of our own (plain HTTP, over TCP or a Unix socket: http1_pool.ts) and
+   * the request head they send (requestHead()).
+   */
+  connections?: { pool: Http1Pool; head: Uint8Array };
   /**
    * Instead of HTTP: a function from request bytes to response bytes (the test kit's in-process endpoints), called
    * once per request; what it throws fails the call at once.
@@ -156,6 +165,14 @@ async function attempt(url: string, body: Uint8Array, timeoutMs: number, options
       socket === undefined ? undefined : socket.connectMs + socket.writeMs + socket.readMs,
       "no response (connect + write + read timeouts)",
     );
+    if (options.connections !== undefined) {
+      const { pool, head } = options.connections;
+      const response = await pool.post(head, body, {
+        maxBodyBytes: options.maxResponseBytes,
+        progress: () => timer.stall(socket?.readMs, "no data (read timeout)"),
+      }, timer.controller.signal);
+      return checked(response.status, response.contentType, response.body);
+    }
     const response = await fetch(options.requestUrl ?? url, {
       method: "POST",
       headers: { "content-type": CONTENT_TYPE, accept: CONTENT_TYPE, "user-agent": "statefun" },
@@ -168,7 +185,7 @@ async function attempt(url: string, body: Uint8Array, timeoutMs: number, options
       options.maxResponseBytes,
       () => timer.stall(socket?.readMs, "no data (read timeout)"),
     );
-    return checked(response, bytes);
+    return checked(response.status, response.headers.get("content-type"), bytes);
   } catch (error) {
     if (timer.reason !== undefined) throw timer.reason;
     throw error;
@@ -177,11 +194,10 @@ async function attempt(url: string, body: Uint8Array, timeoutMs: number, options
   }
 }
 
-function checked(response: Response, bytes: Uint8Array): Uint8Array {
-  if (response.status < 200 || response.status > 299) {
-    throw new AttemptError(`HTTP ${response.status}${preview(bytes)}`);
+function checked(status: number, type: string | null, bytes: Uint8Array): Uint8Array {
+  if (status < 200 || status > 299) {
+    throw new AttemptError(`HTTP ${status}${preview(bytes)}`);
   }
-  const type = response.headers.get("content-type");
   if (type === null || type.split(";")[0].trim().toLowerCase() !== CONTENT_TYPE) {
     throw new AttemptError(
       `the response's Content-Type is ${type === null ? "missing" : JSON.stringify(type)}, not ${CONTENT_TYPE}`,

@@ -54,7 +54,8 @@ export async function serve(given: ServeOptions): Promise<RunningApp> {
   for (const warning of module.warnings) {
     logger.warn(`${warning.at.file}:${warning.at.line}:${warning.at.column}: ${warning.message}`);
   }
-  const runtime = new Runtime({ ...options, module, logger, kafka: createAppKafka, remote: remoteFunctions(module) });
+  const remote = remoteFunctions(module);
+  const runtime = new Runtime({ ...options, module, logger, kafka: createAppKafka, remote });
   const log = logger.with({ app: runtime.plan.appId });
   const controlAddr = options.controlAddr;
   const controlOptions = { addr: controlAddr, token: options.controlToken, allowedHosts: options.controlAllowedHosts };
@@ -81,6 +82,7 @@ export async function serve(given: ServeOptions): Promise<RunningApp> {
   } catch (error) {
     removeListeners();
     await control?.shutdown();
+    remote.close();
     throw error;
   }
   let finish!: (code: number) => void;
@@ -92,6 +94,7 @@ export async function serve(given: ServeOptions): Promise<RunningApp> {
       log.info("shutting down");
       const report = await runtime.stop(options.shutdownTimeoutMs);
       await control?.shutdown();
+      remote.close();
       if (report.clean) log.info("stopped cleanly");
       else {log.error(
           `shutdown timed out; abandoned (not committed, will be processed again): ${report.abandoned.join("; ")}`,

@@ -13,6 +13,11 @@ import { durationField, nonEmptyTextField } from "./fields.ts";
 import type { AsyncTransportSpec, FunctionTarget, HttpEndpointSpec, OkHttpTransportSpec } from "./model.ts";
 import type { FieldPath } from "./yaml_source.ts";
 
+/** The async transport's `pool_size` default (StateFun's NettyRequestReplySpec). */
+export const DEFAULT_POOL_SIZE = 1024;
+/** The async transport's `pool_ttl` default, ms. */
+export const DEFAULT_POOL_TTL_MS = 15_000;
+
 const OKHTTP = "io.statefun.transports.v1/okhttp";
 const ASYNC = "io.statefun.transports.v1/async";
 const URL_SCHEMES = ["http:", "https:", "http+unix:", "https+unix:"];
@@ -221,8 +226,8 @@ function asyncTransport(
   return {
     type: ASYNC,
     timeouts,
-    poolTtlMs: input.pool_ttl ?? 15_000,
-    poolSize: input.pool_size ?? 1024,
+    poolTtlMs: input.pool_ttl ?? DEFAULT_POOL_TTL_MS,
+    poolSize: input.pool_size ?? DEFAULT_POOL_SIZE,
     payloadMaxBytes: input.payload_max_bytes ?? 32 * 1024 * 1024,
     tls: removeUndefined({
       trustCaCerts: input.trust_cacerts,
