@@ -274,9 +274,14 @@ export class Runtime {
    * @throws {RuntimeError} listing the differences and their classes.
    */
   async #checkVersion(): Promise<void> {
-    let members: GroupMember[];
+    let members: GroupMember[] = [];
     try {
-      members = await this.#kafka.admin.groupView(this.plan.appId, this.#taskCount);
+      // A group in a rebalance describes its members without their metadata: wait for it to settle (a few seconds).
+      for (let attempt = 0; attempt < 10; attempt++) {
+        members = await this.#kafka.admin.groupView(this.plan.appId, this.#taskCount);
+        if (members.every((member) => member.info !== undefined)) break;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
     } catch (error) {
       // The group's leader checks again when it assigns: a describe that fails only makes this check late.
       this.#log.warn(`could not describe the app's group to compare versions: ${describeError(error)}`);
@@ -284,8 +289,9 @@ export class Runtime {
     }
     const mine = this.version;
     for (const member of members) {
-      const theirs = member.info?.fingerprint;
-      const who = `member ${member.info?.instanceId ?? member.memberId} (${member.client})`;
+      if (member.info === undefined) continue; // still rebalancing, or not an Eddy: the group's leader checks it
+      const theirs = member.info.fingerprint;
+      const who = `member ${member.info.instanceId} (${member.client})`;
       if (theirs === undefined) {
         throw new RuntimeError(
           `refusing to start: ${who} of the app's group ${this.plan.appId} does not say which module version it ` +
