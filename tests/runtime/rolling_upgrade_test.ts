@@ -4,14 +4,15 @@
  * endpoint's timeout. While both versions share the group only the new one owns tasks, so no message for the new type
  * reaches a member that cannot run it: every output comes once and in order, no member stops, and the group view shows
  * both versions during the roll and one after. Going back to the first version would remove the type: an instance of
- * it is refused at start, naming the difference, and the running app goes on.
+ * it is refused at start, naming the difference, and the running app goes on. A version that changes only settings
+ * rolls forward and back. An instance that would run another task count is refused at start, before any task moves.
  */
 
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
 import { RuntimeError } from "../../src/runtime/errors.ts";
 import { type RunningApp, serve } from "../../src/serve/serve.ts";
 import type { StateFun } from "../../mod.ts";
-import { createTopic, kafkaTest, produce, readBack, uniqueName, waitFor } from "../kafka/helpers.ts";
+import { createTopic, kafkaTest, produce, readBack, uniqueName, waitFor, withAdmin } from "../kafka/helpers.ts";
 import { AUDIT, counterFunctions, counterFunctionsV2, OUT } from "./fixtures/functions.ts";
 import { cleanUp, readAll, testLogger, type TestModule, testModule, valuesByKey } from "./harness.ts";
 
@@ -216,6 +217,54 @@ kafkaTest(
     const counted = valuesByKey(await readAll(output));
     const expected = Array.from({ length: rounds }, (_, i) => `${i + 1}:${i}`);
     for (const key of keys) deepEqual(counted.get(key), expected, key);
+    await cleanUp(group, input, output);
+  },
+);
+
+kafkaTest(
+  "an instance that would run another task count is refused at start with the reason; the running app goes on",
+  async () => {
+    const input = await createTopic("in", { partitions: 4 });
+    const output = await createTopic("out");
+    const group = uniqueName("tasks");
+    const module: TestModule = {
+      group,
+      topics: [{ topic: input, targets: ["test.eddy/counter"] }],
+      egresses: [{ id: OUT, delivery: "exactly-once" }],
+    };
+    const start = (label: string) =>
+      serve({
+        module: testModule(module),
+        functions: counterFunctions(output),
+        versionLabel: label,
+        handleSignals: false,
+        controlAddr: "127.0.0.1:0",
+        logger: testLogger(),
+        sessionTimeoutMs: 6_000,
+      });
+    const app = await start("running");
+    try {
+      await produce(input, [{ key: "a", value: "0" }]);
+      await readBack(output, 1, 60_000);
+      // Someone gave the internal topics more partitions: an instance starting now would run 8 tasks, not 4.
+      await withAdmin((admin) =>
+        admin.createPartitions({
+          topicPartitions: [`${group}-mailbox`, `${group}-changelog`].map((topic) => ({ topic, count: 8 })),
+        })
+      );
+      await rejects(() => start("eight"), (error: Error) => {
+        ok(error instanceof RuntimeError);
+        match(error.message, /refusing to start: the app's group .* runs version running \([0-9a-f]{16}\)/);
+        match(error.message, /\[reset\] task count 4 → 8: addresses are spread over tasks by murmur2\(id\) mod N/);
+        return true;
+      });
+      const view = await status(app);
+      deepEqual(view.group.map((m) => m.tasks), [[0, 1, 2, 3]], "no task moved");
+      await produce(input, [{ key: "a", value: "1" }]);
+      deepEqual((await readBack(output, 2, 60_000)).map((r) => r.value), ["1:0", "2:1"]);
+    } finally {
+      await app.stop();
+    }
     await cleanUp(group, input, output);
   },
 );
