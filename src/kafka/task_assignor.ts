@@ -17,7 +17,7 @@
 import { Buffer } from "node:buffer";
 import { AssignerProtocol, type PartitionAssigner } from "./kafkajs.ts";
 import type { MemberInfo } from "../runtime/group_member.ts";
-import { taskOwners } from "../runtime/module_version.ts";
+import { legacyFingerprint, taskOwners } from "../runtime/module_version.ts";
 import { assignTasks } from "./task_balance.ts";
 
 /** The assignor's protocol name; every member of an app's group must use it. */
@@ -153,10 +153,12 @@ export function decodeMemberData(userData: Buffer | Uint8Array | undefined): Mem
   if (userData === undefined || userData.length === 0) return { tasks: [] };
   const { tasks, info } = JSON.parse(Buffer.from(userData).toString("utf8"));
   if (!Array.isArray(tasks) || !tasks.every(Number.isInteger)) throw new TypeError("tasks must be integers");
-  // An Eddy before module versions sends a fingerprint without a hash: it says who it is, not its version.
   const valid = typeof info === "object" && info !== null && typeof info.instanceId === "string";
-  if (valid && (typeof info.fingerprint !== "object" || typeof info.fingerprint?.hash !== "string")) {
-    delete info.fingerprint;
+  // An Eddy before module versions sends a fingerprint without a hash: its version is read from what it has.
+  if (valid && typeof info.fingerprint?.hash !== "string") {
+    const legacy = legacyFingerprint(info.fingerprint);
+    if (legacy === undefined) delete info.fingerprint;
+    else info.fingerprint = legacy;
   }
   return valid ? { tasks, info } : { tasks };
 }

@@ -39,6 +39,14 @@ export interface AppFingerprint {
   hash: string;
   /** The version's label (`--version-label`), if given. */
   label?: string;
+  /**
+   * What an Eddy before module versions compares (`topic → target, target` per topic, and the endpoint patterns):
+   * sent so that such a member, as the group's leader, accepts this one when the module is the same — an upgrade of
+   * Eddy itself rolls. Not read by this version except to understand such a member (`legacyFingerprint`).
+   */
+  ingressTopics?: string[];
+  /** See `ingressTopics`. */
+  endpoints?: string[];
 }
 
 /** What a change needs: it rolls instance by instance, needs a full stop, or a reset (or a new app id). */
@@ -92,6 +100,41 @@ export function appFingerprint(
     ...whole,
     hash: digest(whole) + digest([whole]),
     ...(options.label === undefined ? {} : { label: options.label }),
+    ingressTopics: Object.entries(ingresses).map(([topic, targets]) => `${topic} → ${targets.join(", ")}`),
+    endpoints: module.endpoints.map((endpoint) => `${endpoint.functions.namespace}/${endpoint.functions.name}`).sort(),
+  };
+}
+
+/**
+ * The version of a member of an Eddy before module versions, from the fingerprint it sends (task count, internal
+ * topics, `topic → targets`, egresses, endpoint patterns); undefined when it is not one. Its in-process functions and
+ * settings are unknown: a member of this version that binds in-process functions covers it, so an upgrade of Eddy
+ * with the same module rolls, the new members taking the tasks over.
+ */
+export function legacyFingerprint(raw: unknown): AppFingerprint | undefined {
+  const old = raw as Record<string, unknown> | null;
+  const strings = (value: unknown) => Array.isArray(value) && value.every((item) => typeof item === "string");
+  if (
+    typeof old !== "object" || old === null || !Number.isInteger(old.taskCount) || !strings(old.internalTopics) ||
+    !strings(old.ingressTopics) || !strings(old.egresses) || !strings(old.endpoints)
+  ) return undefined;
+  const ingresses: Record<string, string[]> = {};
+  for (const line of old.ingressTopics as string[]) {
+    const [topic, targets = ""] = line.split(" → ");
+    ingresses[topic] = targets.split(", ").filter((target) => target !== "").sort();
+  }
+  const whole = {
+    ingresses,
+    functions: [...old.endpoints as string[]].sort(),
+    egresses: [...old.egresses as string[]].sort(),
+    settings: {},
+  };
+  return {
+    taskCount: old.taskCount as number,
+    internalTopics: old.internalTopics as string[],
+    ...whole,
+    hash: digest(whole) + digest([whole]),
+    label: "Eddy before module versions",
   };
 }
 

@@ -1,7 +1,14 @@
 import { deepEqual, equal, match, ok } from "node:assert/strict";
 import { parseModuleSpec } from "../spec/load.ts";
 import { planApp } from "./app_plan.ts";
-import { appFingerprint, classifyChanges, covers, incompatible, taskOwners } from "./module_version.ts";
+import {
+  appFingerprint,
+  classifyChanges,
+  covers,
+  incompatible,
+  legacyFingerprint,
+  taskOwners,
+} from "./module_version.ts";
 
 const MODULE = `kind: io.statefun.endpoints.v2/http
 spec:
@@ -128,3 +135,34 @@ Deno.test("task owners: during a roll only the newer version's members own tasks
 function notEqualHash(a: string, b: string) {
   ok(a !== b, `${a} and ${b} differ`);
 }
+
+Deno.test("module versions: a member of an Eddy before module versions is read from its old fingerprint", () => {
+  const now = version(MODULE);
+  // What Eddy before module versions sent for the same module (its fields only).
+  const old = {
+    taskCount: 4,
+    ingressTopics: ["in → t/a, t/b"],
+    egresses: ["t/out"],
+    endpoints: ["t/remote"],
+    internalTopics: ["app-mailbox", "app-changelog"],
+  };
+  deepEqual(
+    { ingressTopics: now.ingressTopics, egresses: now.egresses, endpoints: now.endpoints },
+    { ingressTopics: old.ingressTopics, egresses: old.egresses, endpoints: old.endpoints },
+    "this version still sends what the old one compares, equal for the same module",
+  );
+  const legacy = legacyFingerprint(old)!;
+  deepEqual(legacy.ingresses, { in: ["t/a", "t/b"] });
+  equal(legacy.label, "Eddy before module versions");
+  // Its in-process functions are unknown: this version adds them, which rolls, and takes the tasks over.
+  deepEqual(classifyChanges(legacy, now).map((c) => [c.change, c.class]), [
+    ["function type t/a added", "rolls"],
+    ["function type t/b added", "rolls"],
+  ]);
+  deepEqual([
+    ...taskOwners(legacy, [{ memberId: "old", fingerprint: legacy }, { memberId: "new", fingerprint: now }])
+      .owners,
+  ], ["new"]);
+  equal(legacyFingerprint({ taskCount: 4 }), undefined, "not an old fingerprint");
+  equal(legacyFingerprint(null), undefined);
+});
