@@ -12,6 +12,7 @@ import { parseFlags } from "./args.ts";
 import { type CliOutput, EXIT, processOutput, UsageError } from "./output.ts";
 import { RESET_USAGE, resetCommand } from "./reset.ts";
 import { RUN_USAGE, runCommand } from "./run.ts";
+import { STATE_USAGE, stateCommand } from "./state.ts";
 import { STATUS_USAGE, statusCommand } from "./status.ts";
 import { VALIDATE_USAGE, validateCommand } from "./validate.ts";
 
@@ -28,6 +29,10 @@ Commands:
   reset --module <module.yaml> --yes
                              start an app over (offsets, state, timers)
   validate <module.yaml>...  check module specs and summarize them
+  validate --against <running.yaml> <new.yaml>
+                             what each change needs: a roll, a full stop or a reset
+  state export|import --module <module.yaml>
+                             an app's state out of its changelog, or into it
   schema                     print the JSON Schema of module spec documents
   version                    print the version
   help [command]             show help for a command
@@ -48,6 +53,7 @@ type Command = { usage: string; run(args: string[], output: CliOutput): Promise<
 const COMMANDS: Record<string, Command> = {
   run: { usage: RUN_USAGE, run: runCommand },
   reset: { usage: RESET_USAGE, run: resetCommand },
+  state: { usage: STATE_USAGE, run: stateCommand },
   status: { usage: STATUS_USAGE, run: statusCommand },
   validate: { usage: VALIDATE_USAGE, run: validateCommand },
   schema: {

@@ -116,7 +116,7 @@ Deno.test("usage errors exit 2 with a message and the usage", async () => {
 Deno.test("help, version and schema", async () => {
   const help = await run("--help");
   equal(help.code, 0);
-  match(help.out, /Commands:\n {2}run --module/);
+  match(help.out, /Commands:\n\s+run --module/);
   for (const command of ["run", "status", "reset", "validate", "schema", "version"]) {
     const viaFlag = await run(command, "--help");
     const viaHelp = await run("help", command);
@@ -203,5 +203,53 @@ Deno.test("eddy reset reads the ingresses' client properties as eddy run does: o
       err,
       /^eddy: .*\.yaml:1:7: error: ingress t\/in: properties: ssl\.truststore\.type=JKS: kafkajs reads PEM only/,
     );
+  });
+});
+
+Deno.test("eddy validate --against prints each difference with what it needs and exits 1 when one does not roll", async () => {
+  const running = ingressModule();
+  const added = `${running}---
+kind: io.statefun.kafka.v1/egress
+spec:
+  id: com.example/audit
+  address: kafka:9092
+---
+kind: io.statefun.endpoints.v2/http
+spec:
+  functions: com.example/*
+  urlPathTemplate: http://functions:8000/{function.name}
+`;
+  await withFile(running, async (before) => {
+    await withFile(added, async (after) => {
+      const rolls = await run("validate", "--against", before, after);
+      equal(rolls.code, 0, rolls.err);
+      match(rolls.out, /rolls\s+function type com\.example\/\* added: the tasks go only to members that run it/);
+      match(rolls.out, /rolls\s+egress com\.example\/audit added/);
+      match(rolls.out, /every difference rolls/);
+      const back = await run("validate", "--against", after, before);
+      equal(back.code, 1);
+      match(back.out, /full-stop\s+egress com\.example\/audit removed: messages already sent to it/);
+      match(back.out, /2 of 2 difference\(s\) need a full stop: the new version cannot roll/);
+      const json = await run("validate", "--json", "--against", after, before);
+      deepEqual(JSON.parse(json.out).map((change: { class: string }) => change.class), ["full-stop", "full-stop"]);
+      const same = await run("validate", "--against", before, before);
+      equal(same.code, 0);
+      match(same.out, /no difference Eddy acts on/);
+    });
+  });
+});
+
+Deno.test("eddy validate --against names another app id as a reset, and refuses a second new file", async () => {
+  await withFile(ingressModule(), async (file) => {
+    const other = await run("validate", "--against", file, "--app-id", "other-app", file);
+    equal(other.code, 0, "the same app id from both files");
+    ok((await run("validate", "--against", file, file, file)).code === 2);
+  });
+  await withFile(ingressModule(), async (before) => {
+    await withFile(ingressModule().replace(/consumerGroupId: \S+/, "consumerGroupId: renamed"), async (after) => {
+      const renamed = await run("validate", "--against", before, after);
+      equal(renamed.code, 1);
+      match(renamed.out, /reset\s+internal topics .* → renamed-mailbox, renamed-changelog: another app id/);
+    });
   });
 });

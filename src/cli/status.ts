@@ -43,7 +43,15 @@ interface Status {
     failure?: { reason: string };
   }[];
   functions: { typename: string; invocations: number; failures: number; backlog: number }[];
-  group?: { instance: string | null; client: string; controlUrl: string | null; tasks: number[]; self: boolean }[];
+  group?: {
+    instance: string | null;
+    client: string;
+    controlUrl: string | null;
+    tasks: number[];
+    self: boolean;
+    moduleVersion?: { hash: string; label: string | null } | null;
+  }[];
+  roll?: { inProgress: boolean; versions: { hash: string | null; label: string | null; members: number }[] };
 }
 
 interface Offsets {
@@ -111,14 +119,23 @@ export async function statusCommand(args: string[], output: CliOutput): Promise<
       );
     }
     if (status.group !== undefined && status.group.length > 0) {
-      output.out(`group of ${status.group.length} members`);
+      const versions = status.roll?.versions ?? [];
+      output.out(
+        `group of ${status.group.length} members` +
+          (status.roll?.inProgress ? `, a roll in progress: ${versions.length} module versions` : ""),
+      );
       const rows = status.group.map((member) => [
         `${member.instance ?? "-"}${member.self ? " (this)" : ""}`,
         member.controlUrl ?? "-",
         member.tasks.length === 0 ? "-" : member.tasks.join(","),
+        member.moduleVersion == null
+          ? "-"
+          : `${member.moduleVersion.hash}${
+            member.moduleVersion.label === null ? "" : ` ${member.moduleVersion.label}`
+          }`,
         member.client,
       ]);
-      output.out(table([["INSTANCE", "CONTROL", "TASKS", "CLIENT"], ...rows]));
+      output.out(table([["INSTANCE", "CONTROL", "TASKS", "VERSION", "CLIENT"], ...rows]));
     }
     for (const ingress of status.ingresses) {
       output.out(`ingress ${ingress.id} (group ${ingress.groupId}, ${ingress.state})`);

@@ -1,12 +1,15 @@
 /**
  * `eddy validate <file>...`: loads module specs and prints a summary, or every
- * problem found.
+ * problem found; with `--against <running module.yaml>`, what each difference
+ * from the running version needs (runtime/module_version.ts).
  *
  * @module
  */
 
 import { parseFlags } from "./args.ts";
 import { type CliOutput, EXIT, UsageError } from "./output.ts";
+import { AppPlanError, planApp } from "../runtime/app_plan.ts";
+import { appFingerprint, blocking, classifyChanges, type ModuleChange } from "../runtime/module_version.ts";
 import { formatIssue, SpecError } from "../spec/issues.ts";
 import { loadModuleSpec, ModuleReadError } from "../spec/load.ts";
 import type {
@@ -19,28 +22,46 @@ import type {
 
 /** Usage of `eddy validate`. */
 export const VALIDATE_USAGE = `Usage: eddy validate [--json] [--strict] <module.yaml>...
+       eddy validate --against <running module.yaml> [--app-id <id>] [--json] <new module.yaml>
 
 Checks StateFun module specs (the version "3.0" format or kind/spec documents)
 and prints what each defines, or every problem with file:line:column.
+With --against, prints each difference from the running version and whether it
+rolls (instance by instance), needs a full stop or a reset (docs/rolling-upgrades.md).
 
 Options:
-  --json     print the normalized model as JSON (an array of the valid ones for several files)
-  --strict   treat warnings (such as unknown fields) as errors
-  -h, --help show this help
+  --json            print the normalized model as JSON (an array of the valid ones for several files);
+                    with --against, the differences
+  --strict          treat warnings (such as unknown fields) as errors
+  --against <file>  the module.yaml the app runs now
+  --app-id <id>     the app id, when the ingresses' consumerGroupIds differ (with --against)
+  -h, --help        show this help
 
-Exit codes: 0 valid, 1 invalid or unreadable, 2 wrong command line.`;
+Exit codes: 0 valid (with --against: every difference rolls), 1 invalid or unreadable (with --against: a
+difference needs a full stop or a reset), 2 wrong command line.`;
 
 /** Runs `eddy validate`. */
 export async function validateCommand(args: string[], output: CliOutput): Promise<number> {
   const { values, positionals } = parseFlags(args, {
     json: { type: "boolean" },
     strict: { type: "boolean" },
+    against: { type: "string" },
+    "app-id": { type: "string" },
   }, VALIDATE_USAGE);
   if (values.help) {
     output.out(VALIDATE_USAGE);
     return EXIT.ok;
   }
   if (positionals.length === 0) throw new UsageError("no module spec file given", VALIDATE_USAGE);
+  if (typeof values.against === "string") {
+    if (positionals.length !== 1) throw new UsageError("--against compares one new module.yaml", VALIDATE_USAGE);
+    return await compareCommand(values.against, positionals[0], {
+      appId: values["app-id"] as string | undefined,
+      json: values.json === true,
+      strict: values.strict === true,
+    }, output);
+  }
+  if (values["app-id"] !== undefined) throw new UsageError("--app-id goes with --against", VALIDATE_USAGE);
   const modules: ModuleSpec[] = [];
   let failed = false;
   for (const file of positionals) {
@@ -63,6 +84,47 @@ export async function validateCommand(args: string[], output: CliOutput): Promis
     output.out(JSON.stringify(positionals.length === 1 ? modules[0] : modules, null, 2));
   }
   return failed ? EXIT.failed : EXIT.ok;
+}
+
+/**
+ * `--against`: each difference from the running module to the new one, with its class and reason. The files hold
+ * neither the task count (the cluster does) nor in-process functions (the start compares those).
+ */
+async function compareCommand(
+  running: string,
+  next: string,
+  options: { appId?: string; json: boolean; strict: boolean },
+  output: CliOutput,
+): Promise<number> {
+  const versions = [];
+  for (const file of [running, next]) {
+    try {
+      const module = await loadModuleSpec(file, { strict: options.strict });
+      module.warnings.forEach((warning) => output.err(formatIssue(warning)));
+      versions.push(appFingerprint(planApp(module, options.appId), module, 0));
+    } catch (error) {
+      if (error instanceof SpecError) error.issues.forEach((issue) => output.err(formatIssue(issue)));
+      else if (error instanceof ModuleReadError || error instanceof AppPlanError) output.err(error.message);
+      else throw error;
+      output.err(`${file}: invalid`);
+      return EXIT.failed;
+    }
+  }
+  const changes: ModuleChange[] = classifyChanges(versions[0], versions[1]);
+  const stops = blocking(changes);
+  if (options.json) output.out(JSON.stringify(changes, null, 2));
+  else {
+    output.out(`${running} (${versions[0].hash}) → ${next} (${versions[1].hash}):`);
+    if (changes.length === 0) output.out("  no difference Eddy acts on: the new version rolls");
+    for (const change of changes) output.out(`  ${change.class.padEnd(9)}  ${change.change}: ${change.reason}`);
+    const worst = stops.some((change) => change.class === "reset") ? "a reset (or a new app id)" : "a full stop";
+    output.out(
+      stops.length === 0
+        ? "every difference rolls: restart the instances one at a time with the new version"
+        : `${stops.length} of ${changes.length} difference(s) need ${worst}: the new version cannot roll`,
+    );
+  }
+  return stops.length === 0 ? EXIT.ok : EXIT.failed;
 }
 
 /** A short, human summary of a module: what it defines. */

@@ -99,15 +99,24 @@ export function createControlApp(runtime: ControlledApp, options: ControlOptions
       }
     }
     const group = await runtime.group().catch(() => []);
+    const versionOf = (fingerprint: { hash: string; label?: string } | undefined) =>
+      fingerprint === undefined ? null : { hash: fingerprint.hash, label: fingerprint.label ?? null };
+    // A roll is in progress while the group's members run more than one module version.
+    const versions = [...Map.groupBy(group, (member) => member.info?.fingerprint?.hash ?? null)].map((
+      [hash, members],
+    ) => ({ hash, label: members[0].info?.fingerprint?.label ?? null, members: members.length }));
     return c.json({
       version: VERSION,
       instance: runtime.instanceId,
+      moduleVersion: versionOf(runtime.version),
+      roll: { inProgress: versions.length > 1, versions },
       group: group.map((member) => ({
         instance: member.info?.instanceId ?? null,
         client: member.client,
         controlUrl: member.info?.controlUrl ?? null,
         tasks: member.tasks,
         self: member.info?.instanceId === runtime.instanceId,
+        moduleVersion: versionOf(member.info?.fingerprint),
       })),
       uptimeSeconds: Math.round((Date.now() - runtime.startedAt) / 1000),
       appId: status.appId,

@@ -44,6 +44,7 @@ function fakeApp() {
   functions.bind({ typename: "t/counter", specs: [{ name: "n", type: StateFun.intType() }], fn() {} });
   const paused = new Set<string>();
   const app: ControlledApp = {
+    version: { hash: "0123456789abcdef", label: "v1" } as ControlledApp["version"],
     startedAt: Date.now(),
     instanceId: "instance-1",
     controlUrl: undefined,

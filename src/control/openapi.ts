@@ -34,7 +34,9 @@ export function openApiDocument(): Record<string, unknown> {
       "/": { get: { summary: "The dashboard (HTML; no token needed: it holds no data)", responses: ok("text/html") } },
       "/v1/status": {
         get: {
-          summary: "App, group members with their tasks, ingresses, tasks, egresses, functions",
+          summary:
+            "App, group members with their tasks and module versions (and a roll in progress), ingresses, tasks, " +
+            "egresses, functions",
           responses: ok("status"),
         },
       },

@@ -6,16 +6,18 @@
  *
  * Sticky: each member sends the tasks it owns in its subscription userData and
  * the leader keeps them where balance allows (see task_balance.ts). The userData
- * also says who the member is (instance id, control URL) and the fingerprint of
- * its app (runtime/group_member.ts): a member whose app differs from the leader's
- * gets no task.
+ * also says who the member is (instance id, control URL) and the version of its
+ * module (runtime/module_version.ts): while two versions share the group (a
+ * roll), only the members whose version covers the others' get tasks, and a
+ * member whose version cannot share the group with the leader's gets none.
  *
  * @module
  */
 
 import { Buffer } from "node:buffer";
 import { AssignerProtocol, type PartitionAssigner } from "./kafkajs.ts";
-import { fingerprintDifference, type MemberInfo } from "../runtime/group_member.ts";
+import type { MemberInfo } from "../runtime/group_member.ts";
+import { legacyFingerprint, taskOwners } from "../runtime/module_version.ts";
 import { assignTasks } from "./task_balance.ts";
 
 /** The assignor's protocol name; every member of an app's group must use it. */
@@ -75,8 +77,6 @@ export function taskAssignor(options: TaskAssignorOptions): PartitionAssigner {
     },
 
     assign({ members }) {
-      const mine = options.member?.().fingerprint;
-      const refused = new Set<string>();
       const subscriptions = new Map(members.map(({ memberId, memberMetadata }) => {
         const metadata = AssignerProtocol.MemberMetadata.decode(memberMetadata);
         let data: MemberData = { tasks: [] };
@@ -85,23 +85,31 @@ export function taskAssignor(options: TaskAssignorOptions): PartitionAssigner {
         } catch (error) {
           logger.warn("ignoring unreadable task ownership in a subscription", { memberId, error: String(error) });
         }
-        const difference = mine === undefined
-          ? undefined
-          : fingerprintDifference(mine, data.info?.fingerprint, { mine: "the group", theirs: "the member" });
-        if (difference !== undefined) {
-          refused.add(memberId);
-          logger.error(`member ${memberId} runs another app and gets no task: ${difference}`, { memberId });
-        }
-        return [memberId, { topics: metadata?.topics ?? [], owned: data.tasks }];
+        return [memberId, { topics: metadata?.topics ?? [], owned: data.tasks, info: data.info }];
       }));
+      const { refused, owners, rolling } = taskOwners(
+        options.member?.().fingerprint,
+        [...subscriptions].map(([memberId, { info }]) => ({ memberId, fingerprint: info?.fingerprint })),
+      );
+      for (const [memberId, why] of refused) {
+        logger.error(`member ${memberId} runs a version that cannot share the group and gets no task: ${why}`, {
+          memberId,
+        });
+      }
+      if (rolling) {
+        const waiting = [...subscriptions.keys()].filter((id) => !owners.has(id) && !refused.has(id));
+        logger.info(`a roll is in progress: ${waiting.length} member(s) of an older version get no task`, {
+          owners: [...owners].join(","),
+        });
+      }
       const tasks = assignTasks(
-        [...subscriptions].filter(([memberId]) => !refused.has(memberId)).map(([memberId, { owned }]) => ({
+        [...subscriptions].filter(([memberId]) => owners.has(memberId)).map(([memberId, { owned }]) => ({
           memberId,
           owned,
         })),
         taskCount,
       );
-      for (const memberId of refused) tasks.set(memberId, []);
+      for (const memberId of subscriptions.keys()) if (!owners.has(memberId)) tasks.set(memberId, []);
       return Promise.resolve([...tasks].map(([memberId, owned]) => {
         const mine = new Set(owned);
         const assignment: Record<string, number[]> = {};
@@ -145,7 +153,12 @@ export function decodeMemberData(userData: Buffer | Uint8Array | undefined): Mem
   if (userData === undefined || userData.length === 0) return { tasks: [] };
   const { tasks, info } = JSON.parse(Buffer.from(userData).toString("utf8"));
   if (!Array.isArray(tasks) || !tasks.every(Number.isInteger)) throw new TypeError("tasks must be integers");
-  const valid = typeof info === "object" && info !== null && typeof info.instanceId === "string" &&
-    typeof info.fingerprint === "object" && info.fingerprint !== null;
+  const valid = typeof info === "object" && info !== null && typeof info.instanceId === "string";
+  // An Eddy before module versions sends a fingerprint without a hash: its version is read from what it has.
+  if (valid && typeof info.fingerprint?.hash !== "string") {
+    const legacy = legacyFingerprint(info.fingerprint);
+    if (legacy === undefined) delete info.fingerprint;
+    else info.fingerprint = legacy;
+  }
   return valid ? { tasks, info } : { tasks };
 }

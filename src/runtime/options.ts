@@ -17,6 +17,8 @@ import type { RecordPolicy, TaskLimits } from "./task/types.ts";
 export interface FunctionSource {
   /** The binding of a function type, if any. */
   functionSpec(typename: string): FunctionSpec | undefined;
+  /** The types it binds, if it can list them: they are part of the module version (runtime/module_version.ts). */
+  readonly typenames?: string[];
 }
 
 /** `exactly-once` (default): one transaction per task commit; `at-least-once`: no transactions. */
@@ -47,6 +49,8 @@ export interface RuntimeOptions extends AppOptions {
 export interface AppOptions {
   /** In-process functions (none: every function is remote). */
   functions?: FunctionSource;
+  /** A label of this module version, shown beside its hash in the group view (`--version-label`). */
+  versionLabel?: string;
   /** The app id (required when the ingresses' consumerGroupIds differ). */
   appId?: string;
   /** The processing guarantee (default exactly-once). */

@@ -10,13 +10,16 @@
 
 import type { CallableFunction } from "./task/callable.ts";
 import { FunctionBindings } from "./function_bindings.ts";
+import type { GroupMember, MemberInfo } from "./group_member.ts";
 import {
   type AppFingerprint,
   appFingerprint,
-  fingerprintDifference,
-  type GroupMember,
-  type MemberInfo,
-} from "./group_member.ts";
+  blocking,
+  classifyChanges,
+  formatChanges,
+  incompatible,
+  versionName,
+} from "./module_version.ts";
 import { type AppPlan, planApp } from "./app_plan.ts";
 import { ChangelogRestorer } from "./changelog_restorer.ts";
 import { EgressSinks } from "./egress_sinks.ts";
@@ -151,7 +154,8 @@ export class Runtime {
     // N is fixed at the first start: the mailbox's partition count records it.
     this.#taskCount = await admin.partitionCount(plan.mailboxTopic) ?? Math.max(...counts.values());
     await ensureInternalTopics(admin, plan, this.#taskCount, this.#options.internalTopics ?? {}, this.#log);
-    this.#fingerprint = appFingerprint(plan, this.#options.module, this.#taskCount);
+    this.#fingerprint = this.#versionOf(this.#taskCount);
+    await this.#checkVersion();
     const stateDir = this.#options.stateDir;
     if (stateDir !== undefined) {
       try {
@@ -247,8 +251,61 @@ export class Runtime {
     return {
       instanceId: this.instanceId,
       ...(this.controlUrl === undefined ? {} : { controlUrl: this.controlUrl }),
-      fingerprint: this.#fingerprint ?? appFingerprint(this.plan, this.#options.module, this.#taskCount),
+      fingerprint: this.#fingerprint ?? this.#versionOf(this.#taskCount),
     };
+  }
+
+  /** The module version this instance runs. */
+  get version(): AppFingerprint {
+    return this.#fingerprint ?? this.#versionOf(this.#taskCount);
+  }
+
+  #versionOf(taskCount: number): AppFingerprint {
+    return appFingerprint(this.plan, this.#options.module, taskCount, {
+      functionTypes: this.#options.functions?.typenames,
+      label: this.#options.versionLabel,
+    });
+  }
+
+  /**
+   * Before joining the group: refuses to start when a member runs a version this one cannot roll from (a change that
+   * needs a full stop or a reset), naming each difference — before any task moves.
+   *
+   * @throws {RuntimeError} listing the differences and their classes.
+   */
+  async #checkVersion(): Promise<void> {
+    let members: GroupMember[] = [];
+    try {
+      // A group in a rebalance describes its members without their metadata: wait for it to settle (a few seconds).
+      for (let attempt = 0; attempt < 10; attempt++) {
+        members = await this.#kafka.admin.groupView(this.plan.appId, this.#taskCount);
+        if (members.every((member) => member.info !== undefined)) break;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    } catch (error) {
+      // The group's leader checks again when it assigns: a describe that fails only makes this check late.
+      this.#log.warn(`could not describe the app's group to compare versions: ${describeError(error)}`);
+      return;
+    }
+    const mine = this.version;
+    for (const member of members) {
+      if (member.info === undefined) continue; // still rebalancing, or not an Eddy: the group's leader checks it
+      const theirs = member.info.fingerprint;
+      const who = `member ${member.info.instanceId} (${member.client})`;
+      if (theirs === undefined) {
+        throw new RuntimeError(
+          `refusing to start: ${who} of the app's group ${this.plan.appId} does not say which module version it ` +
+            "runs (an Eddy without module versions): stop the app, then start this version",
+        );
+      }
+      const changes = blocking(classifyChanges(theirs, mine));
+      if (changes.length === 0) continue;
+      throw new RuntimeError(
+        `refusing to start: the app's group ${this.plan.appId} runs version ${versionName(theirs)} (${who}), and ` +
+          `this version ${versionName(mine)} cannot roll from it:\n${formatChanges(changes)}\n` +
+          "(eddy validate --against <the running module.yaml> lists every difference)",
+      );
+    }
   }
 
   /** The members of the app's group, with the tasks each owns (as of the group's current generation). */
@@ -258,22 +315,35 @@ export class Runtime {
   }
 
   /**
-   * After a rebalance that gave this instance no task: if a member that owns tasks runs another app, the group's
-   * leader refused this one (task_assignor.ts). Stay and the instance would idle: it stops, saying what differs.
+   * After a rebalance that gave this instance no task: if a member that owns tasks runs a version that cannot share
+   * the group with this one, the group's leader refused this instance (task_assignor.ts) and it would idle: it stops,
+   * saying what differs. A member of an older version of a roll waits (it owns tasks again if the newer ones leave).
    */
   async #checkRefused(): Promise<void> {
     try {
       const members = await this.group();
-      const mine = this.member().fingerprint;
+      const mine = this.version;
       for (const member of members) {
         if (member.tasks.length === 0 || member.info?.instanceId === this.instanceId) continue;
-        const names = { mine: "this instance", theirs: "the group" };
-        const difference = fingerprintDifference(mine, member.info?.fingerprint, names);
-        if (difference === undefined) continue;
+        const theirs = member.info?.fingerprint;
+        if (theirs !== undefined && !incompatible(theirs, mine)) {
+          if (theirs.hash !== mine.hash) {
+            this.#log.info(
+              `a roll is in progress: the tasks go to version ${versionName(theirs)}, this instance runs ` +
+                `${versionName(mine)} and waits without tasks`,
+            );
+            return;
+          }
+          continue;
+        }
+        const changes = theirs === undefined ? [] : blocking(classifyChanges(theirs, mine));
         this.#fatal?.(
           new RuntimeError(
-            `the app's group runs another version of this app (member ${member.info?.instanceId ?? member.memberId} ` +
-              `at ${member.client}), so this instance gets no task: ${difference}`,
+            `the app's group runs a version that cannot share the group with this one (member ` +
+              `${member.info?.instanceId ?? member.memberId} at ${member.client}), so this instance gets no task: ` +
+              (theirs === undefined
+                ? "it does not say which module version it runs"
+                : changes.map((change) => `${change.change} (${change.class})`).join("; ")),
           ),
         );
         return;

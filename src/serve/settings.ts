@@ -140,6 +140,15 @@ export const RUN_SETTINGS: readonly RunSetting[] = [
     parse: (value) => ({ appId: value }),
   },
   {
+    flag: "--version-label",
+    arg: "<label>",
+    env: "EDDY_VERSION_LABEL",
+    option: "versionLabel",
+    otherwise: "none (the version is its hash)",
+    doc: "a name for this module version (a release, a commit), shown beside its hash in the group view",
+    parse: (value) => ({ versionLabel: value }),
+  },
+  {
     flag: "--processing-guarantee",
     arg: "<g>",
     env: "EDDY_PROCESSING_GUARANTEE",

@@ -214,7 +214,7 @@ kafkaTest("control API: OpenAPI document, unknown routes, unknown ingresses", as
     match(
       text,
       new RegExp(
-        `group of 1 members\\n\\s*INSTANCE\\s+CONTROL\\s+TASKS\\s+CLIENT\\n\\s*${app.runtime.instanceId} \\(this\\)\\s+${app.controlUrl}`,
+        `group of 1 members\\n\\s*INSTANCE\\s+CONTROL\\s+TASKS\\s+VERSION\\s+CLIENT\\n\\s*${app.runtime.instanceId} \\(this\\)\\s+${app.controlUrl}\\s+\\S+\\s+${app.runtime.version.hash}\\s`,
       ),
     );
     match(text, new RegExp(`${input}\\s+0\\s`));

@@ -64,6 +64,7 @@ kafkaTest("dashboard: partitions, pause and resume by button with lag bars, a st
       document.querySelector("#group tbody tr td:nth-child(3)")?.textContent === "0, 1, 2, 3"
     );
     ok((await page.textContent("#group tbody tr"))!.includes(`${app.runtime.instanceId} (this one)`));
+    equal(await page.textContent("#group tbody tr td:nth-child(5)"), app.runtime.version.hash, "its module version");
 
     await page.fill("#token", TOKEN);
     await page.press("#token", "Enter");
@@ -145,6 +146,7 @@ function fakeApp(): { app: ControlledApp; calls: string[] } {
     deadLettered: 0,
   });
   const app: ControlledApp = {
+    version: { hash: "0123456789abcdef", label: "v1" } as ControlledApp["version"],
     startedAt: Date.now(),
     instanceId: "instance-1",
     controlUrl: undefined,

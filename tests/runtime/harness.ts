@@ -28,6 +28,8 @@ export interface TestModule {
   egresses?: { id: string; delivery: "exactly-once" | "at-least-once" | "none" }[];
   /** Kafka client properties of the ingress. */
   properties?: Record<string, string>;
+  /** HTTP endpoints (v2, async transport). */
+  endpoints?: { functions: string; url: string; callTimeout: string }[];
 }
 
 /** The module.yaml text of a test module. */
@@ -47,7 +49,18 @@ spec:
     type: ${egress.delivery}
 ${egress.delivery === "exactly-once" ? "    transactionTimeout: 1min\n" : ""}`
   ).join("");
-  return `kind: io.statefun.kafka.v1/ingress
+  const endpoints = (module.endpoints ?? []).map((endpoint) =>
+    `kind: io.statefun.endpoints.v2/http
+spec:
+  functions: ${endpoint.functions}
+  urlPathTemplate: ${endpoint.url}
+  transport:
+    type: io.statefun.transports.v1/async
+    call: ${endpoint.callTimeout}
+---
+`
+  ).join("");
+  return `${endpoints}kind: io.statefun.kafka.v1/ingress
 spec:
   id: test.eddy/in
   address: ${brokers.join(",")}

@@ -188,14 +188,17 @@ function renderTopic(container, topic, partitions) {
   });
 }
 
-function renderGroup(group) {
-  setCell($("group-summary"), `${group.length} in the app's group`);
-  syncRows($("group").tBodies[0], group, (member) => member.instance ?? member.client, 4, (tr, member) => {
-    const [instance, control, tasks, client] = tr.cells;
+function renderGroup(group, roll) {
+  const rolling = roll?.inProgress ? ` · roll in progress: ${roll.versions.length} module versions` : "";
+  setCell($("group-summary"), `${group.length} in the app's group${rolling}`);
+  syncRows($("group").tBodies[0], group, (member) => member.instance ?? member.client, 5, (tr, member) => {
+    const [instance, control, tasks, client, version] = tr.cells;
     setCell(instance, `${text(member.instance)}${member.self ? " (this one)" : ""}`, "owner");
     setCell(control, text(member.controlUrl));
     setCell(tasks, member.tasks.length === 0 ? "none" : member.tasks.join(", "), "detail");
     setCell(client, member.client, "owner");
+    const module = member.moduleVersion;
+    setCell(version, module == null ? "-" : `${module.label === null ? "" : `${module.label} `}${module.hash}`);
   });
 }
 
@@ -281,7 +284,7 @@ function refresh() {
       renderSummary(status);
       const container = $("ingresses");
       status.ingresses.forEach((ingress, i) => renderIngress(container, ingress, offsets[i] ?? []));
-      renderGroup(status.group ?? []);
+      renderGroup(status.group ?? [], status.roll);
       renderTasks(status.tasks);
       renderFunctions(status.functions, performance.now());
       renderEgresses(status.egresses);
