@@ -29,4 +29,5 @@ export type ControlledApp = Pick<
   | "instanceId"
   | "controlUrl"
   | "group"
+  | "history"
 >;
