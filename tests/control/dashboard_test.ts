@@ -163,9 +163,12 @@ function fakeApp(): { app: ControlledApp; calls: string[] } {
     egresses: () => [{ id: "com.example/out", delivery: "exactly-once", address: "kafka:9092", records: 5, errors: 0 }],
     remoteFunctions: () => [],
     history: () => {
-      // 15 minutes at 5 s: a burst of lag that drains, as an incident would leave it.
+      // 15 minutes at 5 s: a burst of lag that drained, then the backlog the partitions show now.
       const at = Array.from({ length: 180 }, (_, i) => Date.now() - (179 - i) * 5_000);
-      const wave = (i: number) => Math.max(0, Math.round(5_000 * Math.sin((i - 60) / 25)));
+      const wave = (i: number) =>
+        i >= 120
+          ? Math.round(416_300 * (i - 120) / 59)
+          : Math.max(0, Math.round(90_000 * Math.sin(Math.PI * (i - 60) / 60)));
       return {
         intervalMs: 5_000,
         capacity: 180,
