@@ -74,8 +74,9 @@ kafkaTest(
       equal(sampled.ingresses[0].id, "test.eddy/in");
       equal(sampled.egresses[0].id, OUT);
       ok(sampled.commitMs.some((ms) => ms !== null && ms > 0), "commits were timed");
-      const gaps = sampled.at.slice(1).map((t, i) => t - sampled.at[i]);
-      ok(gaps.every((gap) => gap >= INTERVAL_MS - 50), `a sample every ${INTERVAL_MS} ms: ${gaps}`);
+      const gaps = sampled.at.slice(1).map((t, i) => t - sampled.at[i]).sort((a, b) => a - b);
+      const median = gaps[Math.floor(gaps.length / 2)];
+      ok(median >= INTERVAL_MS - 50 && median <= 2 * INTERVAL_MS, `a sample every ${INTERVAL_MS} ms: ${gaps}`);
 
       // Paused: nothing is taken in, and the lag rises by what is produced.
       equal((await post(`${ingress}/pause`)).status, 200);
