@@ -85,6 +85,7 @@ export {
   type IngressPartitionOffsets,
   type OffsetResetTarget,
   type ProcessingGuarantee,
+  type RecentHistory,
   type Runtime,
   type RuntimeStatus,
   type StopReport,

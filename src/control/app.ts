@@ -1,7 +1,7 @@
 /**
- * The control API's routes (Hono): health and readiness, status, ingress offsets and lag, pause/resume and offset
- * resets, task restarts, function state, Prometheus metrics and the OpenAPI document (openapi.ts), behind the
- * request guard (request_guard.ts), the token (auth.ts) and a body limit. It depends on the app only through
+ * The control API's routes (Hono): health and readiness, status, the recent history, ingress offsets and lag,
+ * pause/resume and offset resets, task restarts, function state, Prometheus metrics and the OpenAPI document
+ * (openapi.ts), behind the request guard (request_guard.ts), the token (auth.ts) and a body limit. It depends on the app only through
  * controlled_app.ts; errors are http_errors.ts's JSON shape.
  *
  * @module
@@ -154,6 +154,8 @@ export function createControlApp(runtime: ControlledApp, options: ControlOptions
       }),
     });
   });
+
+  app.get("/v1/history", (c) => c.json({ instance: runtime.instanceId, ...runtime.history() }));
 
   app.get("/v1/ingresses/:namespace/:name/offsets", async (c) => {
     const id = `${c.req.param("namespace")}/${c.req.param("name")}`;

@@ -13,6 +13,7 @@ import { StateFun } from "../sdk/statefun.ts";
 import { toTypedValue } from "../sdk/typed_value.ts";
 import { createControlApp } from "./app.ts";
 import type { ControlledApp } from "./controlled_app.ts";
+import { HistoryBody } from "./schemas.ts";
 
 const BASE = "http://127.0.0.1:9870";
 
@@ -57,6 +58,16 @@ function fakeApp() {
     ingresses: () => [{ id: "t/in", groupId: "app", topics: ["in"], state: paused.has("t/in") ? "paused" : "running" }],
     egresses: () => [{ id: "t/out", delivery: "exactly-once", address: "127.0.0.1:9092", records: 10, errors: 0 }],
     remoteFunctions: () => [],
+    history: () => ({
+      intervalMs: 5_000,
+      capacity: 180,
+      windowMs: 900_000,
+      bytes: 8 * 180 * 5,
+      at: [1_000, 6_000],
+      commitMs: [12.5, null],
+      ingresses: [{ id: "t/in", recordsPerSecond: [4, 0], lag: [3, null] }],
+      egresses: [{ id: "t/out", recordsPerSecond: [4, 0] }],
+    }),
     ingressOffsets: (id) => {
       if (id !== "t/in") throw new OperationError("not-found", `no ingress with id ${id}`);
       return Promise.resolve([
@@ -175,10 +186,39 @@ Deno.test("control routes: the OpenAPI document lists every route", async () => 
   const document = await (await createControlApp(fakeApp().app).request(`${BASE}/openapi.json`)).json();
   equal(document.openapi, "3.1.0");
   for (
-    const path of ["/v1/status", "/v1/ingresses/{namespace}/{name}/offsets", "/v1/tasks/{task}/restart", "/metrics"]
+    const path of [
+      "/v1/status",
+      "/v1/history",
+      "/v1/ingresses/{namespace}/{name}/offsets",
+      "/v1/tasks/{task}/restart",
+      "/metrics",
+    ]
   ) {
     equal(typeof document.paths[path], "object", path);
   }
+  const history = document.paths["/v1/history"].get.responses["200"].content["application/json"].schema;
+  deepEqual(history.required, [
+    "instance",
+    "intervalMs",
+    "capacity",
+    "windowMs",
+    "bytes",
+    "at",
+    "commitMs",
+    "ingresses",
+    "egresses",
+  ]);
+});
+
+Deno.test("control routes: the history is this instance's, in the shape its OpenAPI schema gives", async () => {
+  const response = await createControlApp(fakeApp().app).request(`${BASE}/v1/history`);
+  equal(response.status, 200);
+  const body = await response.json();
+  deepEqual(HistoryBody.parse(body), body, "nothing outside the schema");
+  equal(body.instance, "instance-1");
+  deepEqual(body.at, [1_000, 6_000]);
+  deepEqual(body.ingresses, [{ id: "t/in", recordsPerSecond: [4, 0], lag: [3, null] }]);
+  deepEqual(body.commitMs, [12.5, null]);
 });
 
 Deno.test("control routes: hostile bodies are refused with a field or a size, never applied", async () => {

@@ -30,4 +30,5 @@ export type ControlledApp = Pick<
   | "controlUrl"
   | "group"
   | "version"
+  | "history"
 >;

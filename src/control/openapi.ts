@@ -7,7 +7,7 @@
 
 import { z } from "../deps.ts";
 import { VERSION } from "../version.ts";
-import { ErrorBody, OffsetResetBody } from "./schemas.ts";
+import { ErrorBody, HistoryBody, OffsetResetBody } from "./schemas.ts";
 
 /** The OpenAPI 3.1 document; request and error bodies come from the zod schemas that validate them. */
 export function openApiDocument(): Record<string, unknown> {
@@ -38,6 +38,12 @@ export function openApiDocument(): Record<string, unknown> {
             "App, group members with their tasks and module versions (and a roll in progress), ingresses, tasks, " +
             "egresses, functions",
           responses: ok("status"),
+        },
+      },
+      "/v1/history": {
+        get: {
+          summary: "This instance's last 15 minutes: records in and out per second, lag per ingress, commit time",
+          responses: { ...ok("history"), "200": { description: "history", content: json(HistoryBody) } },
         },
       },
       "/v1/ingresses/{namespace}/{name}/offsets": {

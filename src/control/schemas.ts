@@ -1,6 +1,6 @@
 /**
- * The control API's request bodies and error shape, as zod schemas: they
- * validate requests and generate the OpenAPI document.
+ * The control API's request bodies, error shape and the history's answer, as zod schemas: they validate requests
+ * and generate the OpenAPI document.
  *
  * @module
  */
@@ -43,3 +43,29 @@ export const ErrorBody = z.object({
     field: z.string().optional(),
   }),
 });
+
+const series = z.array(z.number().nullable());
+
+/** `GET /v1/history`: this instance's recent history, one value per sample time in every series (null: unknown). */
+export const HistoryBody = z.object({
+  instance: z.string().meta({ description: "This instance's id in the app's group." }),
+  intervalMs: z.number().int().meta({ description: "The sampling interval (--history-interval)." }),
+  capacity: z.number().int().meta({ description: "Samples kept at most: 15 minutes of them, at most 900." }),
+  windowMs: z.number().int().meta({ description: "The time a full ring covers: capacity × interval." }),
+  bytes: z.number().int().meta({
+    description: "Memory of the ring's arrays: 8 × capacity × (2 + 2 × ingresses + egresses), fixed at the start.",
+  }),
+  at: z.array(z.number().int()).meta({ description: "Sample times, ms since the epoch, oldest first." }),
+  commitMs: series.meta({ description: "Mean time of this instance's commits in each interval (null: none)." }),
+  ingresses: z.array(z.object({
+    id: z.string(),
+    recordsPerSecond: series.meta({
+      description: "Records this instance committed per second (the ingress offsets its commits advanced).",
+    }),
+    lag: series.meta({ description: "The ingress's lag over all its partitions (log-end − committed)." }),
+  })),
+  egresses: z.array(z.object({
+    id: z.string(),
+    recordsPerSecond: series.meta({ description: "Records this instance's functions sent per second." }),
+  })),
+}).meta({ description: "The last 15 minutes of this instance, sampled every --history-interval." });

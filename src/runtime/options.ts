@@ -33,6 +33,9 @@ export const DEFAULT_SESSION_TIMEOUT_MS = 6_000;
 /** The task producers' transaction timeout when the options set none (exactly-once egresses may lower it). */
 export const DEFAULT_TRANSACTION_TIMEOUT_MS = 60_000;
 
+/** How often the recent history (history_sampler.ts) is sampled when the options set no interval. */
+export const DEFAULT_HISTORY_INTERVAL_MS = 5_000;
+
 /** Options of the runtime. */
 export interface RuntimeOptions extends AppOptions {
   /** The module. */
@@ -85,4 +88,9 @@ export interface AppOptions {
    * in memory, restored from the whole changelog at every start.
    */
   stateDir?: string;
+  /**
+   * How often the recent history the dashboard charts is sampled, in ms (default 5 s, at least 100): records in and
+   * out per second, lag and commit time, the last 15 minutes of them (at most 900 samples) kept in memory.
+   */
+  historyIntervalMs?: number;
 }

@@ -23,11 +23,13 @@ import {
 import { type AppPlan, planApp } from "./app_plan.ts";
 import { ChangelogRestorer } from "./changelog_restorer.ts";
 import { EgressSinks } from "./egress_sinks.ts";
+import { HistorySampler, type RecentHistory } from "./history_sampler.ts";
 import { OperationError, RuntimeError } from "./errors.ts";
 import { offsetsOfReset, readIngressOffsets } from "./ingress_offsets.ts";
 import { ensureInternalTopics } from "./internal_topics.ts";
 import { describeError, Logger } from "./logger.ts";
 import {
+  DEFAULT_HISTORY_INTERVAL_MS,
   DEFAULT_PROCESSING_GUARANTEE,
   DEFAULT_SESSION_TIMEOUT_MS,
   DEFAULT_TRANSACTION_TIMEOUT_MS,
@@ -43,6 +45,7 @@ import { StateDirectory } from "../state/sqlite_store.ts";
 
 export type { AppOptions, FunctionSource, ProcessingGuarantee, RuntimeOptions } from "./options.ts";
 export type { IngressPartitionOffsets, OffsetResetTarget, RuntimeStatus, StopReport, TaskView } from "./status.ts";
+export type { RecentHistory } from "./history_sampler.ts";
 
 /** A running instance of an app. */
 export class Runtime {
@@ -74,6 +77,8 @@ export class Runtime {
   /** Where this instance's control API answers, told to the other members (set before `start()`). */
   controlUrl: string | undefined;
   #fingerprint: AppFingerprint | undefined;
+  /** Samples the recent history (from start() to stop()). */
+  readonly #history: HistorySampler;
   /** Resolves with an error when the runtime cannot go on (the consumer crashed for good). */
   readonly failed: Promise<Error>;
 
@@ -92,6 +97,15 @@ export class Runtime {
     this.#kafka = options.kafka(options.module, this.plan, this.#log);
     this.#sessionTimeoutMs = this.#kafka.sessionTimeoutMs ?? options.sessionTimeoutMs ?? DEFAULT_SESSION_TIMEOUT_MS;
     this.failed = new Promise((resolve) => this.#fatal = resolve);
+    this.#history = new HistorySampler({
+      ingresses: options.module.ingresses.map((ingress) => ({
+        id: ingress.id,
+        topics: ingress.topics.map((topic) => topic.topic),
+      })),
+      egresses: [...this.plan.egresses.keys()],
+      tasks: () => this.#tasks.all(),
+      ingressLag: (id) => this.#ingressLag(id),
+    }, { intervalMs: options.historyIntervalMs ?? DEFAULT_HISTORY_INTERVAL_MS });
   }
 
   /** N, once started. */
@@ -206,6 +220,7 @@ export class Runtime {
     });
     this.#state = "running"; // before the first rebalance, which may come while start() runs
     await consumer.start();
+    this.#history.start();
     this.#log.info(`started: ${this.#taskCount} tasks, processing guarantee ${this.#guarantee}`, {
       ingress: this.#ingressTopics.join(","),
     });
@@ -361,6 +376,18 @@ export class Runtime {
       taskCount: this.#taskCount,
       tasks: this.#tasks.all().map((task) => task.report()),
     };
+  }
+
+  /** The last 15 minutes of records in and out per second, lag and commit time, sampled every few seconds. */
+  history(): RecentHistory {
+    return this.#history.read();
+  }
+
+  /** The lag of an ingress over all its partitions, as its offsets show it (null: no partition has a commit). */
+  async #ingressLag(id: string): Promise<number | null> {
+    const rows = await this.ingressOffsets(id);
+    const known = rows.filter((row) => row.lag !== null);
+    return known.length === 0 ? null : known.reduce((sum, row) => sum + row.lag!, 0);
   }
 
   /** The task p if this instance runs it. */
@@ -520,6 +547,7 @@ export class Runtime {
   async stop(timeoutMs = 30_000): Promise<StopReport> {
     if (this.#state === "stopped" || this.#state === "stopping") return { clean: true, abandoned: [] };
     this.#state = "stopping";
+    this.#history.stop();
     const tasks = this.#tasks.all();
     for (const task of tasks) {
       this.#consumer?.pauseTask(task.task);

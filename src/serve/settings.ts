@@ -11,7 +11,8 @@
  */
 
 import type { Logger, LogLevel } from "../runtime/logger.ts";
-import { type AppOptions, DEFAULT_PROCESSING_GUARANTEE } from "../runtime/options.ts";
+import { HISTORY_WINDOW_MS, MAX_HISTORY_SAMPLES, MIN_HISTORY_INTERVAL_MS } from "../runtime/history_sampler.ts";
+import { type AppOptions, DEFAULT_HISTORY_INTERVAL_MS, DEFAULT_PROCESSING_GUARANTEE } from "../runtime/options.ts";
 import { DEFAULT_TASK_LIMITS, type RecordPolicy } from "../runtime/task/types.ts";
 import { DurationError, parseDuration } from "../spec/duration.ts";
 import type { ModuleSpec } from "../spec/model.ts";
@@ -332,6 +333,26 @@ export const RUN_SETTINGS: readonly RunSetting[] = [
       "host's name)",
     parse: (value) => ({ controlAdvertisedUrl: value }),
   },
+  {
+    flag: "--history-interval",
+    arg: "<duration>",
+    env: "EDDY_HISTORY_INTERVAL",
+    option: "historyIntervalMs",
+    default: `${DEFAULT_HISTORY_INTERVAL_MS / 1000}s`,
+    doc: `how often the recent history the dashboard charts is sampled (records in and out per second, lag, commit ` +
+      `time); the last ${HISTORY_WINDOW_MS / 60_000} minutes of samples are kept, at most ${MAX_HISTORY_SAMPLES} ` +
+      `(docs/control-api.md)`,
+    parse(value) {
+      const historyIntervalMs = duration("--history-interval", value);
+      if (historyIntervalMs < MIN_HISTORY_INTERVAL_MS) {
+        throw new SettingError(
+          `--history-interval must be at least ${MIN_HISTORY_INTERVAL_MS}ms (each sample reads the ingresses' ` +
+            `offsets from Kafka), not ${value}`,
+        );
+      }
+      return { historyIntervalMs };
+    },
+  },
 ];
 
 /** Adds `patch` to `options`; the internal topic settings of two settings merge. */
@@ -374,7 +395,8 @@ export type DefaultedOption =
   | "unroutableRecords"
   | "unroutableRecordsByIngress"
   | "failedMessages"
-  | "controlAddr";
+  | "controlAddr"
+  | "historyIntervalMs";
 
 /** Every setting's default, parsed: what serve() uses for an option not given. */
 export const SERVE_DEFAULTS: Readonly<Required<Pick<ServeOptions, DefaultedOption>>> = RUN_SETTINGS.reduce(

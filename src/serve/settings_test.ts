@@ -4,7 +4,7 @@
  */
 
 import { deepEqual, equal, fail, match, ok, throws } from "node:assert/strict";
-import { DEFAULT_PROCESSING_GUARANTEE } from "../runtime/options.ts";
+import { DEFAULT_HISTORY_INTERVAL_MS, DEFAULT_PROCESSING_GUARANTEE } from "../runtime/options.ts";
 import { DEFAULT_TASK_LIMITS } from "../runtime/task/types.ts";
 import {
   readRunSettings,
@@ -40,6 +40,7 @@ Deno.test("settings: each value is parsed into its serve() option", () => {
       "internal-replication": "3",
       "internal-topic-config": "min.insync.replicas=2, retention.ms=1000",
       "control-allowed-hosts": "a.example, b.example",
+      "history-interval": "2s",
     }, noEnv),
     {
       module: "m.yaml",
@@ -50,6 +51,7 @@ Deno.test("settings: each value is parsed into its serve() option", () => {
       failedMessages: { type: "dead-letter", topic: "failed" },
       internalTopics: { replicationFactor: 3, configs: { "min.insync.replicas": "2", "retention.ms": "1000" } },
       controlAllowedHosts: ["a.example", "b.example"],
+      historyIntervalMs: 2_000,
     },
   );
 });
@@ -63,6 +65,8 @@ Deno.test("settings: a value a setting cannot use is a SettingError naming the f
     [{ "internal-replication": "0" }, /--internal-replication must be a positive integer/],
     [{ "internal-topic-config": "Bad Name=1" }, /is not a Kafka topic config name/],
     [{ "log-format": "xml" }, /--log-format must be one of text, json/],
+    [{ "history-interval": "50ms" }, /--history-interval must be at least 100ms .*, not 50ms/],
+    [{ "history-interval": "often" }, /--history-interval: /],
   ];
   for (const [flags, message] of cases) {
     throws(
@@ -84,6 +88,7 @@ Deno.test("settings: serve()'s defaults are the table's, the runtime's own defau
     unroutableRecordsByIngress: {},
     failedMessages: DEFAULT_TASK_LIMITS.failedMessages,
     controlAddr: "127.0.0.1:9870",
+    historyIntervalMs: DEFAULT_HISTORY_INTERVAL_MS,
   });
   const resolved = withDefaults({ module: "m.yaml", commitIntervalMs: 5, logLevel: undefined });
   equal(resolved.commitIntervalMs, 5);

@@ -164,6 +164,28 @@ function fakeApp(): { app: ControlledApp; calls: string[] } {
     ingresses: () => [{ id: "com.example/orders", groupId: "big", topics: ["orders"], state: "running" }],
     egresses: () => [{ id: "com.example/out", delivery: "exactly-once", address: "kafka:9092", records: 5, errors: 0 }],
     remoteFunctions: () => [],
+    history: () => {
+      // 15 minutes at 5 s: a burst of lag that drained, then the backlog the partitions show now.
+      const at = Array.from({ length: 180 }, (_, i) => Date.now() - (179 - i) * 5_000);
+      const wave = (i: number) =>
+        i >= 120
+          ? Math.round(416_300 * (i - 120) / 59)
+          : Math.max(0, Math.round(90_000 * Math.sin(Math.PI * (i - 60) / 60)));
+      return {
+        intervalMs: 5_000,
+        capacity: 180,
+        windowMs: 900_000,
+        bytes: 8 * 180 * 5,
+        at,
+        commitMs: at.map((_, i) => 20 + (i % 7)),
+        ingresses: [{
+          id: "com.example/orders",
+          recordsPerSecond: at.map((_, i) => i < 60 ? 800 : 1_200),
+          lag: at.map((_, i) => i < 60 ? 0 : wave(i)),
+        }],
+        egresses: [{ id: "com.example/out", recordsPerSecond: at.map((_, i) => i < 60 ? 800 : 1_150) }],
+      };
+    },
     ingressOffsets: () =>
       Promise.resolve(Array.from({ length: 200 }, (_, p) => ({
         topic: "orders",

@@ -1,5 +1,6 @@
 // Eddy's dashboard: reads the control API every few seconds and updates its tables in place (rows keyed, so nothing
 // flickers, jumps or loses focus). The token lives in this script's memory only and goes out as the bearer header.
+// Beside the current numbers, small charts of the instance's last 15 minutes (GET /v1/history), drawn as inline SVG.
 
 const REFRESH_MS = 2000;
 /** Topics with more partitions than this start collapsed. */
@@ -7,6 +8,8 @@ const OPEN_UP_TO = 32;
 
 let token = "";
 let previous = { at: 0, invocations: new Map() };
+/** The instance's recent history (GET /v1/history), or undefined before the first answer. */
+let history;
 const sortBy = new Map(); // topic → "lag" | "partition"
 const openTopics = new Map(); // topic → open, once a person toggled it
 
@@ -108,13 +111,112 @@ function renderSummary(status) {
   setCell($("summary"), parts.join(" · "));
 }
 
+const SVG = "http://www.w3.org/2000/svg";
+const CHART_W = 160;
+const CHART_H = 36;
+
+/** `42 s`, `3 min`, `15 min`. */
+function span(ms) {
+  return ms < 90_000 ? `${Math.max(1, Math.round(ms / 1000))} s` : `${Math.round(ms / 60_000)} min`;
+}
+
+/** A rate or a count as a chart caption writes it. */
+function short(value) {
+  if (value === null || value === undefined) return "–";
+  if (Math.abs(value) >= 1000) return Math.round(value).toLocaleString("en-US");
+  return Number.isInteger(value) ? String(value) : value.toFixed(1);
+}
+
+/**
+ * Draws `values` (one per time in `at`, null where unknown) into `figure` as a small line chart: time runs left to
+ * right over the samples held, the baseline is 0 and the top the largest value. The caption and the label for screen
+ * readers say the latest value and the largest.
+ */
+function drawChart(figure, label, unit, at, values) {
+  if (figure.firstElementChild === null) {
+    figure.className = "chart";
+    const caption = document.createElement("figcaption");
+    const svg = document.createElementNS(SVG, "svg");
+    svg.setAttribute("viewBox", `0 0 ${CHART_W} ${CHART_H}`);
+    svg.setAttribute("width", String(CHART_W));
+    svg.setAttribute("height", String(CHART_H));
+    svg.setAttribute("role", "img");
+    for (const name of ["area", "line"]) {
+      const path = document.createElementNS(SVG, "path");
+      path.setAttribute("class", name);
+      svg.append(path);
+    }
+    figure.append(caption, svg);
+  }
+  const known = values.filter((value) => value !== null);
+  const max = known.length === 0 ? 0 : Math.max(...known);
+  const last = values.length === 0 ? null : values.at(-1);
+  const from = at[0] ?? 0;
+  const width = (at.at(-1) ?? 0) - from;
+  const x = (t) => (width <= 0 ? CHART_W : ((t - from) / width) * CHART_W).toFixed(1);
+  const y = (value) => (CHART_H - 1 - (max <= 0 ? 0 : (value / max) * (CHART_H - 3))).toFixed(1);
+  let line = "";
+  let area = "";
+  let segment = [];
+  const close = () => {
+    if (segment.length === 0) return;
+    // A value between two unknown ones (a lone commit) is drawn as a short dash: one point alone draws nothing.
+    if (segment.length === 1) {
+      const [px, py] = segment[0].split(",");
+      segment = [
+        `${Math.max(0, Number(px) - 2).toFixed(1)},${py}`,
+        `${Math.min(CHART_W, Number(px) + 2).toFixed(1)},${py}`,
+      ];
+    }
+    line += `M${segment.join("L")}`;
+    area += `M${segment[0].split(",")[0]},${CHART_H}L${segment.join("L")}L${segment.at(-1).split(",")[0]},${CHART_H}Z`;
+    segment = [];
+  };
+  values.forEach((value, i) => {
+    if (value === null) close();
+    else segment.push(`${x(at[i])},${y(value)}`);
+  });
+  close();
+  const svg = figure.querySelector("svg");
+  svg.querySelector(".line").setAttribute("d", line);
+  svg.querySelector(".area").setAttribute("d", area);
+  const now = last === null ? "unknown" : `${short(last)}${unit}`;
+  const over = at.length < 2 ? "" : ` over the last ${span(width)}`;
+  svg.setAttribute("aria-label", `${label}: now ${now}, max ${short(max)}${unit}${over}`);
+  const caption = `${label} now ${last === null ? "–" : `${short(last)}${unit}`} · max ${short(max)}${unit}` +
+    (at.length < 2 ? "" : ` · last ${span(width)}`);
+  setCell(figure.querySelector("figcaption"), caption);
+  figure.dataset.last = last === null ? "" : String(last);
+}
+
+/** The chart `name` inside `container`, made on first use. */
+function chartIn(container, name) {
+  let figure = container.querySelector(`figure[data-series="${name}"]`);
+  if (figure === null) {
+    figure = document.createElement("figure");
+    figure.dataset.series = name;
+    container.append(figure);
+  }
+  return figure;
+}
+
+function renderIngressCharts(block, id) {
+  const charts = block.querySelector(".charts");
+  const entry = history?.ingresses.find((ingress) => ingress.id === id);
+  charts.hidden = entry === undefined;
+  if (entry === undefined) return;
+  drawChart(chartIn(charts, "lag"), "lag", "", history.at, entry.lag);
+  drawChart(chartIn(charts, "in"), "in", "/s", history.at, entry.recordsPerSecond);
+}
+
 function renderIngress(container, ingress, rows) {
   let block = container.querySelector(`[data-ingress="${CSS.escape(ingress.id)}"]`);
   if (block === null) {
     block = document.createElement("div");
     block.dataset.ingress = ingress.id;
     block.innerHTML = `<div class="ingress-head"><strong></strong><span class="state"></span>` +
-      `<span class="total"></span><span class="action"></span></div><div class="topics"></div>`;
+      `<span class="total"></span><span class="action"></span></div><div class="charts" hidden></div>` +
+      `<div class="topics"></div>`;
     container.append(block);
   }
   const head = block.firstElementChild;
@@ -129,6 +231,7 @@ function renderIngress(container, ingress, rows) {
     token !== "",
     () => act(`/v1/ingresses/${ingress.id}/${paused ? "resume" : "pause"}`, paused ? "Resume" : "Pause"),
   );
+  renderIngressCharts(block, ingress.id);
   const topics = block.querySelector(".topics");
   const byTopic = Map.groupBy(rows, (row) => row.topic);
   for (const [topic, partitions] of byTopic) renderTopic(topics, topic, partitions);
@@ -263,21 +366,36 @@ function renderFunctions(functions, now) {
 }
 
 function renderEgresses(egresses) {
-  syncRows($("egresses").tBodies[0], egresses, (egress) => egress.id, 5, (tr, egress) => {
-    const [id, delivery, address, records, errors] = tr.cells;
+  syncRows($("egresses").tBodies[0], egresses, (egress) => egress.id, 6, (tr, egress) => {
+    const [id, delivery, address, records, errors, recent] = tr.cells;
     setCell(id, egress.id);
     setCell(delivery, egress.delivery);
     setCell(address, egress.address);
     setCell(records, number(egress.records), "num");
     setCell(errors, number(egress.errors), "num");
+    const entry = history?.egresses.find((each) => each.id === egress.id);
+    if (entry === undefined) recent.replaceChildren();
+    else drawChart(chartIn(recent, "out"), "out", "/s", history.at, entry.recordsPerSecond);
   });
+}
+
+function renderCommitChart() {
+  const container = $("commit-chart");
+  container.hidden = history === undefined;
+  if (history !== undefined) {
+    drawChart(chartIn(container, "commit"), "commit time", " ms", history.at, history.commitMs);
+  }
 }
 
 let refreshing;
 function refresh() {
   refreshing ??= (async () => {
     try {
-      const status = await api("/v1/status");
+      const [status, recent] = await Promise.all([
+        api("/v1/status"),
+        api("/v1/history").catch(() => undefined), // an instance without it: the page shows no charts
+      ]);
+      history = recent;
       const offsets = await Promise.all(
         status.ingresses.map((ingress) => api(`/v1/ingresses/${ingress.id}/offsets`).then((body) => body.partitions)),
       );
@@ -286,6 +404,7 @@ function refresh() {
       status.ingresses.forEach((ingress, i) => renderIngress(container, ingress, offsets[i] ?? []));
       renderGroup(status.group ?? [], status.roll);
       renderTasks(status.tasks);
+      renderCommitChart();
       renderFunctions(status.functions, performance.now());
       renderEgresses(status.egresses);
       if ($("notice").textContent.startsWith("refresh failed")) notice(undefined);
