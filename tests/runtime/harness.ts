@@ -28,6 +28,8 @@ export interface TestModule {
   egresses?: { id: string; delivery: "exactly-once" | "at-least-once" | "none" }[];
   /** Kafka client properties of the ingress. */
   properties?: Record<string, string>;
+  /** The ingress's carryHeaders. */
+  carryHeaders?: string[];
 }
 
 /** The module.yaml text of a test module. */
@@ -55,7 +57,7 @@ spec:
   startupPosition:
 ${(module.startupPosition ?? "type: earliest").split("\n").map((line) => `    ${line}`).join("\n")}
   autoOffsetResetPosition: ${module.autoOffsetResetPosition ?? "earliest"}
-${
+${module.carryHeaders === undefined ? "" : `  carryHeaders: ${JSON.stringify(module.carryHeaders)}\n`}${
     module.properties === undefined
       ? ""
       : `  properties:\n${
