@@ -7,7 +7,14 @@
  * @module
  */
 
-import { lastField, type ProtoField, type ProtoWriter, readFields, stringField } from "../protobuf/wire.ts";
+import {
+  bytesField,
+  int64Field,
+  type ProtoField,
+  type ProtoWriter,
+  readFields,
+  stringField,
+} from "../protobuf/wire.ts";
 import { type KafkaRecordSource, type RawHeaders, setHeader } from "./kafka_record.ts";
 
 /** Writes headers as the repeated `Header` field `field` of `writer`, each value of a repeated header in order. */
@@ -26,14 +33,13 @@ function writeHeader(writer: ProtoWriter, field: number, name: string, value: Ui
 }
 
 /** The headers of the repeated `Header` field `field` among a message's fields; undefined when there is none. */
-export function readHeaders(fields: readonly ProtoField[], field: number): RawHeaders | undefined {
+export function readHeaders(fields: ProtoField[], field: number): RawHeaders | undefined {
   let headers: Record<string, Uint8Array | Uint8Array[]> | undefined;
   for (const candidate of fields) {
     if (candidate.field !== field || !(candidate.value instanceof Uint8Array)) continue;
     const header = readFields(candidate.value);
     const name = stringField(header, 1);
-    const found = lastField(header, 2)?.value;
-    const value = found instanceof Uint8Array ? found : new Uint8Array();
+    const value = bytesField(header, 2);
     headers ??= {};
     if (!Object.hasOwn(headers, name)) {
       setHeader(headers, name, value);
@@ -58,14 +64,9 @@ export function decodeKafkaRecord(bytes: Uint8Array): KafkaRecordSource {
   const fields = readFields(bytes);
   return {
     topic: stringField(fields, 1),
-    partition: int64(fields, 2),
-    offset: int64(fields, 3),
-    timestamp: int64(fields, 4),
+    partition: int64Field(fields, 2),
+    offset: int64Field(fields, 3),
+    timestamp: int64Field(fields, 4),
     headers: readHeaders(fields, 5) ?? {},
   };
-}
-
-function int64(fields: readonly ProtoField[], field: number): number {
-  const value = lastField(fields as ProtoField[], field)?.value;
-  return typeof value === "bigint" ? Number(BigInt.asIntN(64, value)) : 0;
 }

@@ -15,8 +15,8 @@ import { BOOL_TYPE, FLOAT_TYPE, INT_TYPE, STRING_TYPE, type Type } from "./types
 
 /** A message to or from a function. */
 export class Message {
-  readonly #source: KafkaRecordSource | undefined;
-  #kafka: KafkaRecordMetadata | undefined;
+  /** The record it came from: as the runtime gave it until a function reads `kafka`, then what that made of it. */
+  #kafka: KafkaRecordSource | KafkaRecordMetadata | undefined;
 
   /**
    * Creates it.
@@ -26,7 +26,7 @@ export class Message {
    * @param kafka The Kafka ingress record it came from (the runtime's; `kafka` is made from it when first read).
    */
   constructor(readonly targetAddress: Address, readonly typedValue: TypedValue, kafka?: KafkaRecordSource) {
-    this.#source = kafka;
+    this.#kafka = kafka;
   }
 
   /**
@@ -35,9 +35,9 @@ export class Message {
    * protocol has no field for it).
    */
   get kafka(): KafkaRecordMetadata | undefined {
-    const source = this.#source;
-    if (source === undefined) return undefined;
-    return this.#kafka ??= new KafkaRecordMetadata(source, this.targetAddress.id);
+    const kafka = this.#kafka;
+    if (kafka === undefined || kafka instanceof KafkaRecordMetadata) return kafka;
+    return this.#kafka = new KafkaRecordMetadata(kafka, this.targetAddress.id);
   }
 
   /** The value's typename. */

@@ -19,7 +19,7 @@
  * @module
  */
 
-import { lastField, ProtoDecodeError, ProtoWriter, readFields, stringField } from "../protobuf/wire.ts";
+import { int64Field, lastField, ProtoDecodeError, ProtoWriter, readFields, stringField } from "../protobuf/wire.ts";
 import type { Address } from "../sdk/address.ts";
 import { decodeAddress, writeAddress } from "../sdk/address_codec.ts";
 import type { KafkaRecordSource, RawHeaders } from "../sdk/kafka_record.ts";
@@ -96,7 +96,7 @@ export function decodeChangelogKey(bytes: Uint8Array): ChangelogKey {
     throw new ProtoDecodeError("not a changelog key");
   }
   const fields = readFields(outer.value);
-  if (outer.field === 3) return { kind: "pending", seq: int64(fields, 1) };
+  if (outer.field === 3) return { kind: "pending", seq: int64Field(fields, 1) };
   const address = lastField(fields, 1)?.value;
   if (!(address instanceof Uint8Array)) throw new ProtoDecodeError("a changelog key needs an address");
   return outer.field === 1
@@ -115,7 +115,7 @@ export function decodeStateEntry(bytes: Uint8Array): StateEntry {
   const fields = readFields(bytes);
   const value = lastField(fields, 1)?.value;
   if (!(value instanceof Uint8Array)) throw new ProtoDecodeError("a state entry needs a value");
-  return { value: decodeTypedValue(value), writtenAt: int64(fields, 2), calledAt: int64(fields, 3) };
+  return { value: decodeTypedValue(value), writtenAt: int64Field(fields, 2), calledAt: int64Field(fields, 3) };
 }
 
 /** Encodes a timer entry. */
@@ -135,7 +135,7 @@ export function decodeTimerEntry(bytes: Uint8Array): TimerEntry {
     throw new ProtoDecodeError("a timer entry needs a target and an argument");
   }
   const entry: TimerEntry = {
-    fireAt: int64(fields, 1),
+    fireAt: int64Field(fields, 1),
     target: decodeAddress(target),
     argument: decodeTypedValue(argument),
   };
@@ -168,16 +168,11 @@ export function decodePendingEntry(bytes: Uint8Array): PendingEntry {
     target: decodeAddress(target),
     caller: caller instanceof Uint8Array ? decodeAddress(caller) : null,
     argument: decodeTypedValue(argument),
-    origin: { topic: stringField(fields, 4), partition: int64(fields, 5), offset: int64(fields, 6) },
+    origin: { topic: stringField(fields, 4), partition: int64Field(fields, 5), offset: int64Field(fields, 6) },
   };
   const kafka = lastField(fields, 7)?.value;
   if (kafka instanceof Uint8Array) entry.kafka = decodeKafkaRecord(kafka);
   const carried = readHeaders(fields, 8);
   if (carried !== undefined) entry.carried = carried;
   return entry;
-}
-
-function int64(fields: ReturnType<typeof readFields>, field: number): number {
-  const value = lastField(fields, field)?.value;
-  return typeof value === "bigint" ? Number(BigInt.asIntN(64, value)) : 0;
 }
