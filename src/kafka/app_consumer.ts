@@ -253,7 +253,7 @@ export class AppConsumer implements AppConsumerPort {
       key: message.key === null ? null : new Uint8Array(message.key),
       value: message.value === null ? null : new Uint8Array(message.value),
       timestamp: Number(message.timestamp),
-      headers: headerBytes(message.headers),
+      headers: consumedHeaders(message.headers),
     }));
     this.#handOff(batch.topic, batch.partition, records, Number(batch.lastOffset()) + 1, Number(batch.highWatermark));
   }
@@ -322,10 +322,11 @@ const UTF8 = new TextEncoder();
 const NO_HEADERS: RawHeaders = Object.freeze({});
 
 /**
- * kafkajs gives a header's value as a Buffer (null for a null value), and a repeated header's as an array of them:
- * each is copied out of the fetch's buffer (which the record would otherwise keep alive), a null value as empty bytes.
+ * A consumed record's headers. kafkajs gives a header's value as a Buffer (null for a null value), and a repeated
+ * header's as an array of them: each is copied out of the fetch's buffer (which the record would otherwise keep alive),
+ * a null value as empty bytes; a record without headers gets the one shared empty object.
  */
-function headerBytes(headers: Record<string, unknown> | undefined): RawHeaders {
+export function consumedHeaders(headers: Record<string, unknown> | undefined): RawHeaders {
   let out: Record<string, Uint8Array | Uint8Array[]> | undefined;
   for (const name in headers) {
     const raw = headers[name];
