@@ -39,6 +39,7 @@ export function intakeSource(plan: AppPlan, topic: string): IntakeSource | undef
 
 /** The headers of a record its ingress carries (`carryHeaders`): undefined when it has none of them. */
 export function carriedHeaders(headers: RawHeaders, names: readonly string[]): RawHeaders | undefined {
+  if (names.length === 0) return undefined; // most ingresses: nothing to look up per record
   let carried: Record<string, Uint8Array | readonly Uint8Array[]> | undefined;
   for (const name of names) {
     if (Object.hasOwn(headers, name)) setHeader(carried ??= {}, name, headers[name]);
