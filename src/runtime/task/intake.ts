@@ -1,9 +1,8 @@
 /**
  * What a fetched record is to its task: an ingress record becomes one message per target of its route (its id is
  * its key; the record is its `message.kafka`, and the headers its ingress carries go with it), a mailbox record is one
- * message; either is owned by the task its id hashes to. A record that cannot be
- * read (no key, a key that is not UTF-8, a mailbox record that does not decode) is unroutable, with the reason and
- * the policy of its ingress.
+ * message; either is owned by the task its id hashes to. A record that cannot be read (no key, a key that is not
+ * UTF-8, a mailbox record that does not decode) is unroutable, with the reason and the policy of its ingress.
  *
  * @module
  */
