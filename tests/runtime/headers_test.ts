@@ -2,9 +2,9 @@
  * Kafka record headers and metadata on the real broker, under both processing guarantees: a record produced with
  * headers (`x-trace: abc`, a binary one, a repeated one) and a timestamp reaches an in-process function that reads
  * them and its topic, partition, offset and timestamp (`message.kafka`); the function writes egress records with
- * headers to an egress of each delivery semantic (exactly-once, at-least-once, none), and a reader sees them; the
- * ingress's `carryHeaders` carry `x-trace` onto the record a second function writes, through the mailbox when its
- * address is another task's.
+ * headers (a binary one, a repeated one) to an egress of each delivery semantic (exactly-once, at-least-once, none),
+ * and a reader sees them; the ingress's `carryHeaders` carry `x-trace` onto the record a second function writes,
+ * through the mailbox when its address is another task's.
  */
 
 import { Buffer } from "node:buffer";
@@ -38,7 +38,10 @@ function functions(outputs: Record<(typeof DELIVERIES)[number], string>): StateF
         bin: bin instanceof Uint8Array ? Buffer.from(bin).toString("hex") : null,
         tags: kafka.headerValues("tag"),
       });
-      const headers = { "x-function": "reader", ...(bin === undefined ? {} : { "x-bin": bin }) };
+      const headers = {
+        "x-function": "reader",
+        ...(bin === undefined ? {} : { "x-bin": bin, "x-tags": ["1", Uint8Array.of(0xff)] }),
+      };
       for (const delivery of DELIVERIES) {
         const typename = `test.eddy/${delivery}`;
         context.send(kafkaEgressMessage({ typename, topic: outputs[delivery], key: kafka.key!, value: seen, headers }));
@@ -145,7 +148,9 @@ for (const guarantee of ["exactly-once", "at-least-once"] as const) {
       deepEqual(JSON.parse(byKey.get("plain")!.value!), expected("plain", "no headers", TIMESTAMP + 2, null), delivery);
       // The function's headers, bytes as they were, and the carried x-trace.
       const crossingHeaders = byKey.get(crossing)!.headerBytes!;
-      deepEqual(Object.keys(crossingHeaders).sort(), ["x-bin", "x-function", "x-trace"], delivery);
+      deepEqual(Object.keys(crossingHeaders).sort(), ["x-bin", "x-function", "x-tags", "x-trace"], delivery);
+      // A list is the header once per value, in order (kafkajs reads a repeated header back as an array).
+      deepEqual((crossingHeaders["x-tags"] as Uint8Array[]).map((value) => [...value]), [[0x31], [0xff]], delivery);
       deepEqual([...(crossingHeaders["x-bin"] as Uint8Array)], [0xff, 0x00, 0xfe], delivery);
       deepEqual(text(crossingHeaders["x-trace"] as Uint8Array), "abc", delivery);
       deepEqual(text(crossingHeaders["x-function"] as Uint8Array), "reader", delivery);
