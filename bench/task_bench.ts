@@ -59,6 +59,8 @@ function fetches(records: number): ConsumedRecord[][] {
     for (let i = offset; i < Math.min(records, offset + FETCH); i++) {
       const name = `name-${i % KEYS}`;
       fetch.push({
+        topic: "in",
+        partition: 0,
         offset: i,
         key: UTF8.encode(name),
         value: UTF8.encode(JSON.stringify({ name, sentAt: 1_700_000_000_000 + i })),

@@ -11,7 +11,13 @@
  */
 
 import { DEFAULT_SESSION_TIMEOUT_MS } from "../runtime/options.ts";
-import type { AppConsumerPort, AppConsumerSetup, AssignmentChange, ConsumedRecord } from "../runtime/ports.ts";
+import type {
+  AppConsumerPort,
+  AppConsumerSetup,
+  AssignmentChange,
+  ConsumedRecord,
+  RawHeaders,
+} from "../runtime/ports.ts";
 import type { ConsumerSettings } from "./client_properties.ts";
 import { registerCompressionCodecs } from "./codecs.ts";
 import type { Consumer, EachBatchPayload, Kafka } from "./kafkajs.ts";
@@ -239,12 +245,15 @@ export class AppConsumer implements AppConsumerPort {
   }
 
   #onBatch({ batch }: EachBatchPayload): void {
-    const records = batch.messages.map((message) => ({
+    const { topic, partition } = batch;
+    const records = batch.messages.map((message): ConsumedRecord => ({
+      topic,
+      partition,
       offset: Number(message.offset),
       key: message.key === null ? null : new Uint8Array(message.key),
       value: message.value === null ? null : new Uint8Array(message.value),
       timestamp: Number(message.timestamp),
-      headers: headerBytes(message.headers),
+      headers: consumedHeaders(message.headers),
     }));
     this.#handOff(batch.topic, batch.partition, records, Number(batch.lastOffset()) + 1, Number(batch.highWatermark));
   }
@@ -309,13 +318,26 @@ function whileRunning(fn: () => void): void {
 
 const UTF8 = new TextEncoder();
 
-/** kafkajs gives header values as Buffer, string, or arrays of them for repeated headers: the first one is kept. */
-function headerBytes(headers: Record<string, unknown> | undefined): Record<string, Uint8Array> {
-  const out: Record<string, Uint8Array> = {};
-  for (const [name, raw] of Object.entries(headers ?? {})) {
-    const value = Array.isArray(raw) ? raw[0] : raw;
-    if (typeof value === "string") out[name] = UTF8.encode(value);
-    else if (value instanceof Uint8Array) out[name] = new Uint8Array(value);
+/** No headers: one frozen object for every record without any (most records). */
+const NO_HEADERS: RawHeaders = Object.freeze({});
+
+/**
+ * A consumed record's headers. kafkajs gives a header's value as a Buffer (null for a null value), and a repeated
+ * header's as an array of them: each is copied out of the fetch's buffer (which the record would otherwise keep alive),
+ * a null value as empty bytes; a record without headers gets the one shared empty object.
+ */
+export function consumedHeaders(headers: Record<string, unknown> | undefined): RawHeaders {
+  let out: Record<string, Uint8Array | Uint8Array[]> | undefined;
+  for (const name in headers) {
+    const raw = headers[name];
+    const value = Array.isArray(raw) ? raw.map(headerValue) : headerValue(raw);
+    // Object.defineProperty: a header named __proto__ stays a header.
+    Object.defineProperty(out ??= {}, name, { value, enumerable: true, writable: true, configurable: true });
   }
-  return out;
+  return out ?? NO_HEADERS;
+}
+
+function headerValue(value: unknown): Uint8Array {
+  if (value instanceof Uint8Array) return new Uint8Array(value);
+  return typeof value === "string" ? UTF8.encode(value) : new Uint8Array();
 }

@@ -18,7 +18,11 @@ export function recordSize(record: OutgoingRecord): number {
   const length = (data: Uint8Array | string | null | undefined) =>
     data == null ? 0 : typeof data === "string" ? UTF8.encode(data).length : data.length;
   let size = 32 + length(record.key) + length(record.value);
-  for (const [name, value] of Object.entries(record.headers ?? {})) size += 8 + length(name) + length(value);
+  if (record.headers === undefined) return size;
+  for (const [name, value] of Object.entries(record.headers)) {
+    if (typeof value === "string" || value instanceof Uint8Array) size += 8 + length(name) + length(value);
+    else for (const one of value) size += 8 + length(name) + length(one);
+  }
   return size;
 }
 
@@ -83,8 +87,8 @@ export interface TopicMessage {
   value: Buffer | string | null;
   /** Partition, when chosen by Eddy. */
   partition?: number;
-  /** Headers. */
-  headers?: Record<string, Buffer | string>;
+  /** Headers; a list writes the header once per value. */
+  headers?: Record<string, Buffer | string | (Buffer | string)[]>;
 }
 
 /** Groups records by topic, in order, as kafkajs' `sendBatch({ topicMessages })` takes them. */
@@ -94,9 +98,12 @@ export function toTopicMessages(records: readonly OutgoingRecord[]): { topic: st
     const message: TopicMessage = { key: toBuffer(record.key), value: toBuffer(record.value) };
     if (record.partition !== undefined) message.partition = record.partition;
     if (record.headers !== undefined) {
+      // Object.fromEntries: a header named __proto__ stays a header.
       message.headers = Object.fromEntries(
-        Object.entries(record.headers).map(([name, value]) => [name, toBuffer(value)!]),
-      );
+        Object.entries(record.headers).map((
+          [name, value],
+        ) => [name, typeof value === "string" || value instanceof Uint8Array ? toBuffer(value)! : value.map(toBuffer)]),
+      ) as TopicMessage["headers"];
     }
     const messages = byTopic.get(record.topic) ?? [];
     messages.push(message);

@@ -284,6 +284,12 @@ export function stringField(fields: ProtoField[], field: number): string {
   return found === undefined ? "" : STRICT_UTF8.decode(found.value as Uint8Array);
 }
 
+/** A varint field as a signed 64-bit integer (int64, int32), as a number (0 when absent). */
+export function int64Field(fields: ProtoField[], field: number): number {
+  const value = lastField(fields, field)?.value;
+  return typeof value === "bigint" ? Number(BigInt.asIntN(64, value)) : 0;
+}
+
 /** A length-delimited field's bytes (empty when absent). */
 export function bytesField(fields: ProtoField[], field: number): Uint8Array {
   const found = lastField(fields, field);

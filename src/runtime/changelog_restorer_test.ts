@@ -42,7 +42,15 @@ function writes(from: number, count: number): ConsumedRecord[] {
       value: toTypedValue(i, INT_TYPE),
     }], 0);
     const write = encodeWrite(uncommitted);
-    return { offset: from + i, key: write.key, value: write.value, timestamp: 0, headers: {} };
+    return {
+      topic: TOPIC,
+      partition: 0,
+      offset: from + i,
+      key: write.key,
+      value: write.value,
+      timestamp: 0,
+      headers: {},
+    };
   });
 }
 
@@ -106,7 +114,15 @@ Deno.test("restorer: a record that is not a changelog record stops the restore, 
   const { restorer, task } = fakes(0, 5);
   const restoring = restorer.restore(task, 0);
   await new Promise((resolve) => setTimeout(resolve, 0));
-  const garbage = { offset: 3, key: new Uint8Array([0xff, 0x01]), value: null, timestamp: 0, headers: {} };
+  const garbage = {
+    topic: TOPIC,
+    partition: 0,
+    offset: 3,
+    key: new Uint8Array([0xff, 0x01]),
+    value: null,
+    timestamp: 0,
+    headers: {},
+  };
   restorer.accept(task, { topic: TOPIC, partition: 0, task: 0, records: [garbage], nextOffset: 4 });
   await rejects(restoring, (error: Error) => {
     equal(error instanceof CorruptChangelogError, true);

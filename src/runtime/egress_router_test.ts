@@ -1,6 +1,6 @@
-import { deepEqual, throws } from "node:assert/strict";
+import { deepEqual, equal, throws } from "node:assert/strict";
 import { kafkaEgressMessage } from "../sdk/egress.ts";
-import { egressMessageBuilder } from "../sdk/message.ts";
+import { EgressMessage, egressMessageBuilder } from "../sdk/message.ts";
 import { STRING_TYPE } from "../sdk/types.ts";
 import type { KafkaEgressSpec } from "../spec/model.ts";
 import { EgressError, routeEgressMessage } from "./egress_router.ts";
@@ -49,4 +49,32 @@ Deno.test("an unknown egress id or a value that is no Kafka record fails the inv
       ),
     /takes kafkaEgressMessage\(...\) records, not io.statefun.types\/string/,
   );
+});
+
+Deno.test("an egress record has its function's headers and those its message carried; the function's win", () => {
+  const bytes = (text: string) => new TextEncoder().encode(text);
+  const carried = { traceparent: bytes("00-abc-01"), tenant: bytes("t1") };
+  const own = kafkaEgressMessage({
+    typename: "com.example/out",
+    topic: "greetings",
+    value: "hi",
+    headers: { tenant: "t2", bin: new Uint8Array([0xff]), tag: ["a", "b"] },
+  });
+  deepEqual(routeEgressMessage(own, egresses, carried).record.headers, {
+    traceparent: bytes("00-abc-01"),
+    tenant: "t2",
+    bin: new Uint8Array([0xff]),
+    tag: ["a", "b"],
+  });
+  deepEqual(routeEgressMessage(own, egresses).record.headers, {
+    tenant: "t2",
+    bin: new Uint8Array([0xff]),
+    tag: ["a", "b"],
+  });
+  const plain = kafkaEgressMessage({ typename: "com.example/out", topic: "greetings", value: "hi" });
+  deepEqual(routeEgressMessage(plain, egresses, carried).record.headers, carried);
+  equal("headers" in routeEgressMessage(plain, egresses).record, false, "no headers: none written");
+  // A record on the wire (as a remote function sends it) has no field for headers: only the carried ones.
+  const wire = new EgressMessage("com.example/out", plain.typedValue);
+  deepEqual(routeEgressMessage(wire, egresses, carried).record.headers, carried);
 });

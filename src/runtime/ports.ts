@@ -6,13 +6,23 @@
  * @module
  */
 
+import type { KafkaRecordSource, OutgoingHeaders, RawHeaders } from "../sdk/kafka_record.ts";
 import type { ModuleSpec } from "../spec/model.ts";
 import type { GroupMember, MemberInfo } from "./group_member.ts";
+
+export type { OutgoingHeaders, RawHeaders } from "../sdk/kafka_record.ts";
 import type { AppPlan } from "./app_plan.ts";
 import type { Logger } from "./logger.ts";
 
-/** A consumed record. */
-export interface ConsumedRecord {
+/**
+ * A consumed record. It names its topic and partition (as its hand-off does) so that a message made from it can be
+ * given to a function as its `message.kafka` without an object of its own.
+ */
+export interface ConsumedRecord extends KafkaRecordSource {
+  /** The topic. */
+  topic: string;
+  /** The partition. */
+  partition: number;
   /** The record's offset. */
   offset: number;
   /** Key bytes, or null. */
@@ -21,8 +31,8 @@ export interface ConsumedRecord {
   value: Uint8Array | null;
   /** Record timestamp (ms since the epoch). */
   timestamp: number;
-  /** Headers as bytes. */
-  headers: Record<string, Uint8Array>;
+  /** Headers as bytes: a repeated header's values in order. */
+  headers: RawHeaders;
 }
 
 /** Records of one partition handed to the runtime. */
@@ -63,8 +73,8 @@ export interface OutgoingRecord {
   key: Uint8Array | string | null;
   /** Value bytes or text, or null (a tombstone). */
   value: Uint8Array | string | null;
-  /** Headers. */
-  headers?: Record<string, string | Uint8Array>;
+  /** Headers; a list writes the header once per value. */
+  headers?: OutgoingHeaders;
   /** The egress id, for a record a function sent to an egress (not written to Kafka: reports and the test kit). */
   egress?: string;
 }

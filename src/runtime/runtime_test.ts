@@ -104,7 +104,7 @@ Deno.test("runtime: a fenced task waits two session timeouts of the ingresses' s
       topic: "in",
       partition: 0,
       task: 0,
-      records: [{ offset: 0, key: Buffer.from("Ada"), value, timestamp: 0, headers: {} }],
+      records: [{ topic: "in", partition: 0, offset: 0, key: Buffer.from("Ada"), value, timestamp: 0, headers: {} }],
       nextOffset: 1,
     });
     await until("the fenced commit", () => lines.some((line) => line.includes("task fenced")));

@@ -9,6 +9,7 @@
 
 import { Buffer } from "node:buffer";
 import { ProtoWriter } from "../protobuf/wire.ts";
+import { type HeaderValue, type OutgoingHeaders, setHeader } from "./kafka_record.ts";
 import { EgressMessage } from "./message.ts";
 import { parseSdkTypeName } from "./typename.ts";
 import type { Type } from "./types.ts";
@@ -36,6 +37,11 @@ export interface KafkaEgressOpts {
   /** Its type; otherwise strings are UTF-8, safe integers 4-byte big-endian, bytes as they are. */
   // deno-lint-ignore no-explicit-any
   valueType?: Type<any>;
+  /**
+   * Record headers (Eddy's own option): a string (written as UTF-8) or a Uint8Array per name; a list writes the header
+   * once per value. They win over carried headers of the same name (the ingress's `carryHeaders`).
+   */
+  headers?: OutgoingHeaders;
 }
 
 /**
@@ -46,9 +52,21 @@ export interface KafkaEgressOpts {
  * const record = kafkaEgressMessage({ typename: "com.example/out", topic: "greetings", key: "Ada", value: "Hi Ada" });
  * record.typedValue.typename; // "type.googleapis.com/io.statefun.sdk.egress.KafkaProducerRecord"
  * ```
- * @throws {TypeError} for a missing typename, topic or value.
+ * @example With headers
+ * ```ts
+ * const record = kafkaEgressMessage({
+ *   typename: "com.example/out",
+ *   topic: "greetings",
+ *   value: "Hi Ada",
+ *   headers: { "content-type": "text/plain", "schema-id": new Uint8Array([0, 0, 0, 7]) },
+ * });
+ * record.kafkaRecord?.headers?.["content-type"]; // "text/plain"
+ * ```
+ * @throws {TypeError} for a missing typename, topic or value, or headers that are not strings or Uint8Arrays by name.
  */
-export function kafkaEgressMessage({ typename, topic, key = "", value, valueType }: KafkaEgressOpts): EgressMessage {
+export function kafkaEgressMessage(
+  { typename, topic, key = "", value, valueType, headers }: KafkaEgressOpts,
+): EgressMessage {
   if (typeof typename !== "string" || typename === "") throw new TypeError("typename is missing");
   parseSdkTypeName(typename);
   if (typeof topic !== "string" || topic === "") throw new TypeError("topic is missing");
@@ -58,7 +76,30 @@ export function kafkaEgressMessage({ typename, topic, key = "", value, valueType
     topic,
     key: key === "" || key === null ? null : key,
     value: egressBytes(valueType, value),
+    ...(headers === undefined || headers === null ? {} : { headers: copyHeaders(headers) }),
   });
+}
+
+/** The headers of an egress record, checked and copied (a function may change its objects after sending). */
+function copyHeaders(headers: OutgoingHeaders): OutgoingHeaders {
+  if (typeof headers !== "object" || Array.isArray(headers) || headers instanceof Uint8Array) {
+    throw new TypeError("headers must be an object from header name to a string or a Uint8Array");
+  }
+  const copy: Record<string, HeaderValue | HeaderValue[]> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    setHeader(copy, name, Array.isArray(value) ? value.map((one) => headerValue(name, one)) : headerValue(name, value));
+  }
+  return copy;
+}
+
+function headerValue(name: string, value: unknown): HeaderValue {
+  if (typeof value === "string") return value;
+  if (value instanceof Uint8Array) return new Uint8Array(value);
+  throw new TypeError(
+    `header ${name} must be a string or a Uint8Array (or a list of them), not ${
+      value === null ? "null" : typeof value
+    }`,
+  );
 }
 
 /** Options of `kinesisEgressMessage`. */

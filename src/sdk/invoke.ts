@@ -9,6 +9,7 @@
 import type { Address } from "./address.ts";
 import { Context, type InvocationEffects, NO_EFFECTS } from "./context.ts";
 import type { FunctionSpec } from "./function_spec.ts";
+import type { KafkaRecordSource } from "./kafka_record.ts";
 import { Message } from "./message.ts";
 import { createAddressStorage, type StateMutation } from "./storage.ts";
 import type { TypedValue } from "./typed_value.ts";
@@ -23,6 +24,8 @@ export interface Invocation {
   argument: TypedValue;
   /** The address's current state values by name. */
   state: ReadonlyMap<string, TypedValue>;
+  /** The Kafka ingress record the message came from (`message.kafka`), if it came from one. */
+  kafka?: KafkaRecordSource;
 }
 
 /** What an invocation produced. */
@@ -48,7 +51,7 @@ export function invokeFunction(
     mutations: NO_EFFECTS,
   };
   const context = new Context(invocation.self, invocation.caller, storage.storage, effects);
-  const returned = spec.fn(context, new Message(invocation.self, invocation.argument));
+  const returned = spec.fn(context, new Message(invocation.self, invocation.argument, invocation.kafka));
   if (returned instanceof Promise) {
     return returned.then(() => {
       effects.mutations = storage.mutations();

@@ -7,6 +7,7 @@
  */
 
 import { bytesField, ProtoWriter, readFields, stringField } from "../protobuf/wire.ts";
+import type { OutgoingHeaders } from "./kafka_record.ts";
 import type { TypedValue } from "./typed_value.ts";
 
 /** The only typename a Kafka egress accepts. */
@@ -20,9 +21,14 @@ export interface KafkaProducerRecord {
   key: string | null;
   /** Value bytes. */
   value: Uint8Array;
+  /**
+   * Headers (Eddy's; StateFun's KafkaProducerRecord has no field for them, so they are not in its encoding: only a
+   * record made in this process by `kafkaEgressMessage` carries them).
+   */
+  headers?: OutgoingHeaders;
 }
 
-/** Encodes a KafkaProducerRecord as the TypedValue a Kafka egress takes. */
+/** Encodes a KafkaProducerRecord as the TypedValue a Kafka egress takes (StateFun's fields: its headers are not). */
 export function encodeKafkaProducerRecord(record: KafkaProducerRecord): TypedValue {
   return {
     typename: KAFKA_PRODUCER_RECORD_TYPENAME,

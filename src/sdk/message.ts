@@ -8,19 +8,37 @@
 import { Buffer } from "node:buffer";
 import { Address } from "./address.ts";
 import { encodeKafkaProducerRecord, type KafkaProducerRecord } from "./kafka_producer_record.ts";
+import { KafkaRecordMetadata, type KafkaRecordSource } from "./kafka_record.ts";
 import { fromTypedValue, toTypedValue, type TypedValue } from "./typed_value.ts";
 import { parseSdkTypeName } from "./typename.ts";
 import { BOOL_TYPE, FLOAT_TYPE, INT_TYPE, STRING_TYPE, type Type } from "./types.ts";
 
 /** A message to or from a function. */
 export class Message {
+  /** The record it came from: as the runtime gave it until a function reads `kafka`, then what that made of it. */
+  #kafka: KafkaRecordSource | KafkaRecordMetadata | undefined;
+
   /**
    * Creates it.
    *
    * @param targetAddress Where it goes.
    * @param typedValue Its value.
+   * @param kafka The Kafka ingress record it came from (the runtime's; `kafka` is made from it when first read).
    */
-  constructor(readonly targetAddress: Address, readonly typedValue: TypedValue) {}
+  constructor(readonly targetAddress: Address, readonly typedValue: TypedValue, kafka?: KafkaRecordSource) {
+    this.#kafka = kafka;
+  }
+
+  /**
+   * The Kafka record this message came from, read-only — topic, partition, offset, timestamp, key and headers — when it
+   * came from a Kafka ingress; undefined for messages from functions and timers (and in remote functions, whose
+   * protocol has no field for it).
+   */
+  get kafka(): KafkaRecordMetadata | undefined {
+    const kafka = this.#kafka;
+    if (kafka === undefined || kafka instanceof KafkaRecordMetadata) return kafka;
+    return this.#kafka = new KafkaRecordMetadata(kafka, this.targetAddress.id);
+  }
 
   /** The value's typename. */
   get valueTypeName(): string {

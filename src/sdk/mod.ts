@@ -47,6 +47,13 @@ export {
   type ValueSpecOpts,
 } from "./function_spec.ts";
 export {
+  type HeaderValue,
+  KafkaRecordMetadata,
+  type KafkaRecordSource,
+  type OutgoingHeaders,
+  type RawHeaders,
+} from "./kafka_record.ts";
+export {
   EgressMessage,
   egressMessageBuilder,
   type EgressOpts,

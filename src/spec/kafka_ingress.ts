@@ -1,7 +1,7 @@
 /**
  * `io.statefun.kafka.v1/ingress`: topics, their value type and target
  * functions, startup position and Kafka client properties, with StateFun's
- * defaults and checks.
+ * defaults and checks; and Eddy's own `carryHeaders`.
  *
  * @module
  */
@@ -42,6 +42,10 @@ export const kafkaIngressSchema = z.strictObject({
   }).optional(),
   startupPosition: startupPositionField.optional(),
   properties: kafkaPropertiesField.optional(),
+  carryHeaders: z.array(nonEmptyTextField).meta({
+    description: "Eddy's own field (StateFun ignores it): header names copied from each record of this ingress onto " +
+      "every egress record its processing writes, through messages, delays and remote functions",
+  }).optional(),
 });
 
 /** Parses an ingress spec; problems go to `scope`. */
@@ -105,6 +109,12 @@ export function parseKafkaIngress(
       }
     });
   }
+  const carryHeaders = [...new Set(spec.carryHeaders ?? [])];
+  spec.carryHeaders?.forEach((name, index) => {
+    if (spec.carryHeaders!.indexOf(name) < index) {
+      scope.warn(["carryHeaders", index], `header "${name}" is listed twice`);
+    }
+  });
   if (
     address === undefined || consumerGroupId === undefined ||
     topics.size < spec.topics.length
@@ -118,6 +128,7 @@ export function parseKafkaIngress(
     startupPosition,
     autoOffsetResetPosition: spec.autoOffsetResetPosition ?? "latest",
     properties,
+    carryHeaders,
     at: scope.component.at,
   };
 }

@@ -111,6 +111,7 @@ Deno.test("loadModuleSpec() normalizes every field of the kind/spec format", asy
     },
     autoOffsetResetPosition: "earliest",
     properties: { "isolation.level": "read_committed", "max.poll.records": "500", "enable.auto.commit": "false" },
+    carryHeaders: [],
     at: undefined,
   });
   equal(dated.address, "kafka:9092", "address from the bootstrap.servers property");
@@ -507,6 +508,22 @@ Deno.test("parseModuleSpec() warns about unknown fields with file:line, and refu
   const strict = problems(text, { strict: true });
   equal(strict.length, 3);
   ok(strict.every((line) => line.includes(": warning: ")));
+});
+
+Deno.test("parseModuleSpec() reads Eddy's carryHeaders: header names, a repeated one warned, bad ones refused", () => {
+  const module = parseModuleSpec(ingress("  carryHeaders: [traceparent, tracestate, traceparent]\n"), "m.yaml");
+  deepEqual(module.ingresses[0].carryHeaders, ["traceparent", "tracestate"]);
+  deepEqual(module.warnings.map(formatIssue), [
+    'm.yaml:10:43: warning: spec.carryHeaders[2]: header "traceparent" is listed twice',
+  ]);
+  deepEqual(parseModuleSpec(ingress(""), "m.yaml").ingresses[0].carryHeaders, []);
+  assertOneProblem(ingress("  carryHeaders: traceparent\n"), /m\.yaml:10:17: error: spec\.carryHeaders: /);
+  assertOneProblem(ingress('  carryHeaders: [""]\n'), /spec\.carryHeaders\[0\]: must not be empty/);
+  // A misspelling is an unknown field, warned as StateFun would ignore it.
+  match(
+    formatIssue(parseModuleSpec(ingress("  carryHeader: [traceparent]\n"), "m.yaml").warnings[0]),
+    /unknown field "carryHeader" is ignored/,
+  );
 });
 
 Deno.test("parseModuleSpec() warns when a named field overrides a Kafka property", () => {

@@ -142,6 +142,11 @@ export interface KafkaIngressSpec {
   autoOffsetResetPosition: "earliest" | "latest";
   /** Kafka client properties as written; the named fields above win over the same keys here. */
   properties: Record<string, string>;
+  /**
+   * Eddy's own field (StateFun ignores unknown fields): the headers copied from each record of this ingress onto every
+   * egress record its processing writes, through messages between functions and delays. Default none.
+   */
+  carryHeaders: string[];
   /** Where the component starts in the file. */
   at: SourceLocation;
 }

@@ -10,17 +10,20 @@
  * token, or a unique id for untokened timers; tokens are scoped to the sender) and
  * `PendingKey { int64 seq = 1 }` (a message whose record is committed but whose call is not done yet).
  * Values: `StateEntry { TypedValue value = 1; int64 written_at = 2; int64 called_at = 3 }`,
- * `TimerEntry { int64 fire_at = 1; Address target = 2; TypedValue argument = 3 }` (times: epoch ms) and
- * `PendingEntry { Address target = 1; Address caller = 2; TypedValue argument = 3; string topic = 4;
- * int32 partition = 5; int64 offset = 6 }` (the message and the record it came from).
+ * `TimerEntry { int64 fire_at = 1; Address target = 2; TypedValue argument = 3; repeated Header carried = 4 }` (times:
+ * epoch ms) and `PendingEntry { Address target = 1; Address caller = 2; TypedValue argument = 3; string topic = 4;
+ * int32 partition = 5; int64 offset = 6; KafkaRecord kafka = 7; repeated Header carried = 8 }` (the message and the
+ * record it came from). `Header` and `KafkaRecord` are src/sdk/kafka_record_codec.ts's.
  * docs/internal-topics.md describes the format.
  *
  * @module
  */
 
-import { lastField, ProtoDecodeError, ProtoWriter, readFields, stringField } from "../protobuf/wire.ts";
+import { int64Field, lastField, ProtoDecodeError, ProtoWriter, readFields, stringField } from "../protobuf/wire.ts";
 import type { Address } from "../sdk/address.ts";
 import { decodeAddress, writeAddress } from "../sdk/address_codec.ts";
+import type { KafkaRecordSource, RawHeaders } from "../sdk/kafka_record.ts";
+import { decodeKafkaRecord, readHeaders, writeHeaders, writeKafkaRecord } from "../sdk/kafka_record_codec.ts";
 import { decodeTypedValue, type TypedValue, writeTypedValue } from "../sdk/typed_value.ts";
 
 /** What a changelog key names. */
@@ -47,6 +50,8 @@ export interface TimerEntry {
   target: Address;
   /** Its value. */
   argument: TypedValue;
+  /** The headers its sender's message carried (an ingress's `carryHeaders`), if any. */
+  carried?: RawHeaders;
 }
 
 /**
@@ -62,6 +67,10 @@ export interface PendingEntry {
   argument: TypedValue;
   /** The record it came from. */
   origin: { topic: string; partition: number; offset: number };
+  /** The Kafka ingress record it is a message of (`message.kafka`), if one. */
+  kafka?: KafkaRecordSource;
+  /** The headers it carries (an ingress's `carryHeaders`), if any. */
+  carried?: RawHeaders;
 }
 
 /** Encodes a changelog key (deterministic: the same key always gives the same bytes, as compaction needs). */
@@ -87,7 +96,7 @@ export function decodeChangelogKey(bytes: Uint8Array): ChangelogKey {
     throw new ProtoDecodeError("not a changelog key");
   }
   const fields = readFields(outer.value);
-  if (outer.field === 3) return { kind: "pending", seq: int64(fields, 1) };
+  if (outer.field === 3) return { kind: "pending", seq: int64Field(fields, 1) };
   const address = lastField(fields, 1)?.value;
   if (!(address instanceof Uint8Array)) throw new ProtoDecodeError("a changelog key needs an address");
   return outer.field === 1
@@ -106,13 +115,15 @@ export function decodeStateEntry(bytes: Uint8Array): StateEntry {
   const fields = readFields(bytes);
   const value = lastField(fields, 1)?.value;
   if (!(value instanceof Uint8Array)) throw new ProtoDecodeError("a state entry needs a value");
-  return { value: decodeTypedValue(value), writtenAt: int64(fields, 2), calledAt: int64(fields, 3) };
+  return { value: decodeTypedValue(value), writtenAt: int64Field(fields, 2), calledAt: int64Field(fields, 3) };
 }
 
 /** Encodes a timer entry. */
 export function encodeTimerEntry(entry: TimerEntry): Uint8Array {
   const writer = writeAddress(new ProtoWriter().varint(1, entry.fireAt), 2, entry.target);
-  return writeTypedValue(writer, 3, entry.argument).finish();
+  writeTypedValue(writer, 3, entry.argument);
+  if (entry.carried !== undefined) writeHeaders(writer, 4, entry.carried);
+  return writer.finish();
 }
 
 /** Decodes a timer entry. */
@@ -123,15 +134,25 @@ export function decodeTimerEntry(bytes: Uint8Array): TimerEntry {
   if (!(target instanceof Uint8Array) || !(argument instanceof Uint8Array)) {
     throw new ProtoDecodeError("a timer entry needs a target and an argument");
   }
-  return { fireAt: int64(fields, 1), target: decodeAddress(target), argument: decodeTypedValue(argument) };
+  const entry: TimerEntry = {
+    fireAt: int64Field(fields, 1),
+    target: decodeAddress(target),
+    argument: decodeTypedValue(argument),
+  };
+  const carried = readHeaders(fields, 4);
+  if (carried !== undefined) entry.carried = carried;
+  return entry;
 }
 
 /** Encodes a pending message. */
 export function encodePendingEntry(entry: PendingEntry): Uint8Array {
   const writer = writeAddress(new ProtoWriter(), 1, entry.target);
   if (entry.caller !== null) writeAddress(writer, 2, entry.caller);
-  return writeTypedValue(writer, 3, entry.argument).string(4, entry.origin.topic)
-    .varint(5, entry.origin.partition).varint(6, entry.origin.offset).finish();
+  writeTypedValue(writer, 3, entry.argument).string(4, entry.origin.topic)
+    .varint(5, entry.origin.partition).varint(6, entry.origin.offset);
+  if (entry.kafka !== undefined) writeKafkaRecord(writer, 7, entry.kafka);
+  if (entry.carried !== undefined) writeHeaders(writer, 8, entry.carried);
+  return writer.finish();
 }
 
 /** Decodes a pending message. */
@@ -143,15 +164,15 @@ export function decodePendingEntry(bytes: Uint8Array): PendingEntry {
   if (!(target instanceof Uint8Array) || !(argument instanceof Uint8Array)) {
     throw new ProtoDecodeError("a pending entry needs a target and an argument");
   }
-  return {
+  const entry: PendingEntry = {
     target: decodeAddress(target),
     caller: caller instanceof Uint8Array ? decodeAddress(caller) : null,
     argument: decodeTypedValue(argument),
-    origin: { topic: stringField(fields, 4), partition: int64(fields, 5), offset: int64(fields, 6) },
+    origin: { topic: stringField(fields, 4), partition: int64Field(fields, 5), offset: int64Field(fields, 6) },
   };
-}
-
-function int64(fields: ReturnType<typeof readFields>, field: number): number {
-  const value = lastField(fields, field)?.value;
-  return typeof value === "bigint" ? Number(BigInt.asIntN(64, value)) : 0;
+  const kafka = lastField(fields, 7)?.value;
+  if (kafka instanceof Uint8Array) entry.kafka = decodeKafkaRecord(kafka);
+  const carried = readHeaders(fields, 8);
+  if (carried !== undefined) entry.carried = carried;
+  return entry;
 }

@@ -53,3 +53,26 @@ Deno.test("pending messages round-trip: keys by sequence number, entries with th
   deepEqual(decodePendingEntry(encodePendingEntry(fromFunction)), fromFunction);
   throws(() => decodePendingEntry(new Uint8Array()), /needs a target/);
 });
+
+Deno.test("timers keep the headers their sender carried; pending messages their ingress record and carried headers", () => {
+  const bytes = (text: string) => new TextEncoder().encode(text);
+  const carried = { traceparent: bytes("00-abc-01"), tag: [bytes("a"), bytes("b")] };
+  const timer = { fireAt: 1_800_000_000_000, target: ada, argument: toTypedValue("hi", STRING_TYPE), carried };
+  deepEqual(decodeTimerEntry(encodeTimerEntry(timer)), timer);
+  const kafka = {
+    topic: "names",
+    partition: 1,
+    offset: 41,
+    timestamp: 1_700_000_000_000,
+    headers: { bin: bytes("x") },
+  };
+  const pending = {
+    target: ada,
+    caller: null,
+    argument: toTypedValue("hi", STRING_TYPE),
+    origin: { topic: "app-mailbox", partition: 0, offset: 7 },
+    kafka,
+    carried,
+  };
+  deepEqual(decodePendingEntry(encodePendingEntry(pending)), pending);
+});

@@ -14,6 +14,7 @@
 
 import { Address } from "../sdk/address.ts";
 import type { ValueSpec } from "../sdk/function_spec.ts";
+import type { RawHeaders } from "../sdk/kafka_record.ts";
 import type { StateMutation } from "../sdk/storage.ts";
 import type { TypedValue } from "../sdk/typed_value.ts";
 import {
@@ -75,6 +76,8 @@ export interface PendingTimer {
   target: Address;
   /** Its value. */
   argument: TypedValue;
+  /** The headers its sender's message carried (an ingress's `carryHeaders`), if any. */
+  carried?: RawHeaders;
 }
 
 /** What reading an address's state found. */
@@ -270,11 +273,11 @@ export class TaskState {
   /** Adds a timer (replacing one with the same sender and id). */
   addTimer(timer: PendingTimer): ChangelogWrite {
     this.#addTimer(timer);
-    const { fireAt, target, argument } = timer;
+    const { fireAt, target, argument, carried } = timer;
     return {
       id: timerId(timer.sender, timer.id),
       key: encodeChangelogKey({ kind: "timer", sender: timer.sender, id: timer.id }),
-      value: encodeTimerEntry({ fireAt, target, argument }),
+      value: encodeTimerEntry({ fireAt, target, argument, carried }),
     };
   }
 

@@ -8,7 +8,8 @@
  */
 
 import { partitionOfKey } from "../runtime/partitioner.ts";
-import type { GroupOffset, OutgoingRecord } from "../runtime/ports.ts";
+import type { GroupOffset, OutgoingRecord, RawHeaders } from "../runtime/ports.ts";
+import { setHeader } from "../sdk/kafka_record.ts";
 
 /** A record in the log. */
 export interface LogRecord {
@@ -18,9 +19,9 @@ export interface LogRecord {
   key: Uint8Array | null;
   /** Value bytes, or null. */
   value: Uint8Array | null;
-  /** Headers. */
-  headers: Record<string, Uint8Array>;
-  /** When it was appended, on the kit's clock. */
+  /** Headers: a repeated header's values in order. */
+  headers: RawHeaders;
+  /** When it was appended, on the kit's clock (or the timestamp its producer gave). */
   timestamp: number;
   /** The egress id of a record a function sent to an egress. */
   egress?: string;
@@ -59,8 +60,11 @@ export class MemoryLog {
     return this.#topics.get(topic)?.length;
   }
 
-  /** Appends a record (a missing topic is created with one partition, as brokers auto-create); its partition. */
-  append(record: OutgoingRecord, transaction?: number): number {
+  /**
+   * Appends a record (a missing topic is created with one partition, as brokers auto-create), stamped with `timestamp`
+   * or the clock's time; its partition.
+   */
+  append(record: OutgoingRecord, transaction?: number, timestamp?: number): number {
     this.create(record.topic, 1);
     const partitions = this.#topics.get(record.topic)!;
     const key = bytes(record.key);
@@ -69,14 +73,20 @@ export class MemoryLog {
     if (log === undefined) {
       throw new RangeError(`${record.topic} has ${partitions.length} partitions: there is no partition ${partition}`);
     }
-    const headers: Record<string, Uint8Array> = {};
-    for (const [name, value] of Object.entries(record.headers ?? {})) headers[name] = bytes(value)!;
+    const headers: Record<string, Uint8Array | Uint8Array[]> = {};
+    for (const [name, value] of Object.entries(record.headers ?? {})) {
+      setHeader(
+        headers,
+        name,
+        typeof value === "string" || value instanceof Uint8Array ? bytes(value)! : value.map(bytes) as Uint8Array[],
+      );
+    }
     log.push({
       offset: log.length,
       key,
       value: bytes(record.value),
       headers,
-      timestamp: this.now(),
+      timestamp: timestamp ?? this.now(),
       ...(record.egress === undefined ? {} : { egress: record.egress }),
       ...(transaction === undefined ? {} : { transaction }),
     });

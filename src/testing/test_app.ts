@@ -31,6 +31,7 @@ import {
   type TaskReport,
 } from "../runtime/task/types.ts";
 import { Address } from "../sdk/address.ts";
+import { decodeHeaders, type HeaderValue, type OutgoingHeaders } from "../sdk/kafka_record.ts";
 import { ChangelogRecordError } from "../state/task_state.ts";
 import { type DescribedValue, describeState } from "../sdk/describe_state.ts";
 import { BOOL_TYPE, DOUBLE_TYPE, FLOAT_TYPE, INT_TYPE, LONG_TYPE, STRING_TYPE, type Type } from "../sdk/types.ts";
@@ -78,8 +79,10 @@ export interface SendRecord {
   key: string | Uint8Array | null;
   /** Value (text as UTF-8): the bytes the ingress's valueType reads. */
   value: string | Uint8Array;
-  /** Headers. */
-  headers?: Record<string, string>;
+  /** Headers: a string (as UTF-8) or bytes per name; a list gives the header once per value. */
+  headers?: OutgoingHeaders;
+  /** The record's timestamp, ms since the epoch (default: the virtual clock's time). */
+  timestamp?: number;
   /** Which of the ingress's topics (default: its first). */
   topic?: string;
   /** The partition, as a producer with another partitioner puts it (default: Kafka's default partitioner's). */
@@ -100,8 +103,8 @@ export interface TestRecord {
   value: string | null;
   /** Value bytes, or null. */
   valueBytes: Uint8Array | null;
-  /** Headers as UTF-8 text. */
-  headers: Record<string, string>;
+  /** Headers, as a function reads `message.kafka.headers`: text where valid UTF-8, else bytes; a repeated one's last. */
+  headers: Record<string, HeaderValue>;
   /** When it was written, on the virtual clock. */
   timestamp: number;
 }
@@ -240,8 +243,16 @@ export class TestApp {
           );
         }
       }
-      const { key, headers, partition } = record;
-      this.#log.append({ topic: topic.topic, key, value, headers, ...(partition === undefined ? {} : { partition }) });
+      const { key, headers, partition, timestamp } = record;
+      if (timestamp !== undefined && !Number.isSafeInteger(timestamp)) {
+        throw new TestAppError(`a record's timestamp must be an integer (ms since the epoch), got ${timestamp}`);
+      }
+      checkHeaders(headers);
+      this.#log.append(
+        { topic: topic.topic, key, value, headers, ...(partition === undefined ? {} : { partition }) },
+        undefined,
+        timestamp,
+      );
     }
     this.#schedulePump();
   }
@@ -459,7 +470,13 @@ export class TestApp {
         const { records, next } = this.#log.read(topic, p, position, "read_committed");
         if (next === position) continue;
         slot.positions.set(topic, next);
-        slot.task.accept({ topic, partition: p, task: p, records: records.map(consumed), nextOffset: next });
+        slot.task.accept({
+          topic,
+          partition: p,
+          task: p,
+          records: records.map((record) => consumed(topic, p, record)),
+          nextOffset: next,
+        });
         if (this.#slots[p] !== slot || slot.task.status !== "running") break;
       }
     }
@@ -479,6 +496,25 @@ export class TestApp {
   /** Whether a task's consumer fetches a topic now (pauseIngress leaves the mailbox flowing). */
   #fetching(slot: Slot, topic: string): boolean {
     return slot.paused === "none" || (slot.paused === "ingress" && topic === this.plan.mailboxTopic);
+  }
+}
+
+/** Headers a test may send: a string or bytes per name, or a list of them. */
+function checkHeaders(headers: OutgoingHeaders | undefined): void {
+  if (headers === undefined) return;
+  if (typeof headers !== "object" || headers === null || Array.isArray(headers)) {
+    throw new TestAppError("a record's headers must be an object from header name to a string or a Uint8Array");
+  }
+  for (const [name, value] of Object.entries(headers)) {
+    for (const one of Array.isArray(value) ? value : [value]) {
+      if (typeof one !== "string" && !(one instanceof Uint8Array)) {
+        throw new TestAppError(
+          `header ${name} must be a string or a Uint8Array (or a list of them), not ${
+            one === null ? "null" : typeof one
+          }`,
+        );
+      }
+    }
   }
 }
 
@@ -517,8 +553,10 @@ function commitView(task: number, batch: CommitBatch): CommitView {
   };
 }
 
-function consumed(record: LogRecord): ConsumedRecord {
+function consumed(topic: string, partition: number, record: LogRecord): ConsumedRecord {
   return {
+    topic,
+    partition,
     offset: record.offset,
     key: record.key,
     value: record.value,
@@ -528,8 +566,6 @@ function consumed(record: LogRecord): ConsumedRecord {
 }
 
 function testRecord(topic: string, record: LogRecord & { partition: number }): TestRecord {
-  const headers: Record<string, string> = {};
-  for (const [name, value] of Object.entries(record.headers)) headers[name] = TEXT.decode(value);
   return {
     topic,
     partition: record.partition,
@@ -537,7 +573,7 @@ function testRecord(topic: string, record: LogRecord & { partition: number }): T
     key: record.key === null ? null : TEXT.decode(record.key),
     value: record.value === null ? null : TEXT.decode(record.value),
     valueBytes: record.value,
-    headers,
+    headers: decodeHeaders(record.headers),
     timestamp: record.timestamp,
   };
 }

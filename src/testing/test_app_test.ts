@@ -194,6 +194,12 @@ Deno.test("test kit: errors name what the test got wrong", async () => {
   throws(() => app.egress("x/y"), /no egress x\/y: the module defines com\.example\.greeter\/greetings/);
   throws(() => app.state("x/unbound", "id"), /no function is bound for x\/unbound/);
   throws(() => app.send(NAMES, { ...person("Ada"), partition: 9 }), /has 4 partitions: there is no partition 9/);
+  throws(
+    () => app.send(NAMES, { ...person("Ada"), headers: { "x-trace": 7 as never } }),
+    (error: Error) =>
+      error instanceof TestAppError && /header x-trace must be a string or a Uint8Array/.test(error.message),
+  );
+  throws(() => app.send(NAMES, { ...person("Ada"), timestamp: 1.5 }), /timestamp must be an integer/);
   await app.close();
   const stringIngress = parseModuleSpec(
     TIMED.replace("valueType: t/text", "valueType: io.statefun.types/string"),

@@ -112,6 +112,8 @@ export interface TestRecord {
   offset?: string;
   /** Headers as text (read back only). */
   headers?: Record<string, string>;
+  /** Headers as kafkajs read them: bytes, or a list of them for a repeated header (read back only). */
+  headerBytes?: Record<string, Uint8Array | Uint8Array[]>;
 }
 
 /** Produces records and waits for the broker's acknowledgement. */
@@ -148,6 +150,7 @@ export async function readBack(topic: string, count: number, timeoutMs = 20_000)
             partition,
             offset: message.offset,
             headers: Object.fromEntries(Object.entries(message.headers ?? {}).map(([k, v]) => [k, String(v)])),
+            headerBytes: message.headers as Record<string, Uint8Array | Uint8Array[]>,
           });
           if (records.length >= count) {
             clearTimeout(timer);

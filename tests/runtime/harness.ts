@@ -30,6 +30,8 @@ export interface TestModule {
   properties?: Record<string, string>;
   /** HTTP endpoints (v2, async transport). */
   endpoints?: { functions: string; url: string; callTimeout: string }[];
+  /** The ingress's carryHeaders. */
+  carryHeaders?: string[];
 }
 
 /** The module.yaml text of a test module. */
@@ -68,7 +70,7 @@ spec:
   startupPosition:
 ${(module.startupPosition ?? "type: earliest").split("\n").map((line) => `    ${line}`).join("\n")}
   autoOffsetResetPosition: ${module.autoOffsetResetPosition ?? "earliest"}
-${
+${module.carryHeaders === undefined ? "" : `  carryHeaders: ${JSON.stringify(module.carryHeaders)}\n`}${
     module.properties === undefined
       ? ""
       : `  properties:\n${

@@ -7,6 +7,7 @@
 
 import { addressKey } from "../../state/task_state.ts";
 import type { MailboxMessage } from "../mailbox_record.ts";
+import type { RawHeaders } from "../../sdk/kafka_record.ts";
 import type { RecordOrigin } from "../routing.ts";
 import { Epoch } from "./epoch.ts";
 import type { RecordTrace } from "./record_trace.ts";
@@ -26,6 +27,29 @@ export interface Envelope extends MailboxMessage {
   key?: string;
   /** The walk of its record, when the record is traced (record_trace.ts); messages it sends carry it on. */
   trace?: RecordTrace;
+}
+
+/** Whether two sets of headers hold the same values (the same names, each with the same bytes in the same order). */
+function sameHeaders(a: RawHeaders | undefined, b: RawHeaders | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  const names = Object.keys(a);
+  if (names.length !== Object.keys(b).length) return false;
+  for (const name of names) {
+    if (!Object.hasOwn(b, name)) return false;
+    const x = a[name];
+    const y = b[name];
+    if (x instanceof Uint8Array || y instanceof Uint8Array) {
+      if (!(x instanceof Uint8Array && y instanceof Uint8Array && sameBytes(x, y))) return false;
+    } else if (x.length !== y.length || x.some((value, index) => !sameBytes(value, y[index]))) return false;
+  }
+  return true;
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The epoch of messages carried past a commit: it never commits, and nothing waits for it. */
@@ -85,13 +109,15 @@ export class AddressQueues {
 
   /**
    * The messages queued behind an address's head that may go with it in one call: the same epoch (a call's effects
-   * belong to one epoch: the consistent cut), at most `max` in all with the head (0: no limit).
+   * belong to one epoch: the consistent cut) and the same carried headers (a call's egress records cannot be told
+   * apart by message, so they carry the head's), at most `max` in all with the head (0: no limit).
    */
   following(key: string, max: number): Envelope[] {
     const queue = this.#queues.get(key)!;
-    const epoch = queue[0].epoch;
+    const { epoch, carried } = queue[0];
     const out: Envelope[] = [];
     for (let i = 1; i < queue.length && (max <= 0 || out.length + 1 < max) && queue[i].epoch === epoch; i++) {
+      if (queue[i].carried !== carried && !sameHeaders(queue[i].carried, carried)) break;
       out.push(queue[i]);
     }
     return out;

@@ -39,8 +39,8 @@ export class CarriedMessages {
   /** The messages a restore found pending (a previous owner carried them past its last commit), to queue first. */
   restored(): Envelope[] {
     const envelopes = this.#state.takeRestoredPending().map(({ seq, entry }): Envelope => {
-      const { target, caller, argument, origin } = entry;
-      return { target, caller, argument, origin, epoch: CARRIED, pendingSeq: seq };
+      const { target, caller, argument, origin, kafka, carried } = entry;
+      return { target, caller, argument, epoch: CARRIED, origin, kafka, carried, pendingSeq: seq };
     });
     this.#queued += envelopes.length;
     return envelopes;
@@ -54,8 +54,8 @@ export class CarriedMessages {
   carry(closed: Epoch): number {
     const carried = this.#queues.carry(closed);
     for (const envelope of carried) {
-      const { target, caller, argument, origin } = envelope;
-      const { seq, write } = this.#state.addPending({ target, caller, argument, origin });
+      const { target, caller, argument, origin, kafka, carried } = envelope;
+      const { seq, write } = this.#state.addPending({ target, caller, argument, origin, kafka, carried });
       envelope.pendingSeq = seq;
       envelope.trace?.mark("carried past the commit");
       closed.log([write]);

@@ -3,7 +3,8 @@
  * (to an address of the same task: queued in memory, in the same epoch — the epoch then commits only once they are
  * done, or persists them as pending; to another task's: a record of its mailbox partition), egress records (in the
  * task's transaction, awaited before its commit, or fire-and-forget by delivery) — all in the epoch of the message
- * that caused them. Also the dead-letter record of a message or record the task gives up on.
+ * that caused them. Messages and timers it makes carry on the headers its message carried (an ingress's
+ * `carryHeaders`). Also the dead-letter record of a message or record the task gives up on.
  *
  * @module
  */
@@ -83,12 +84,16 @@ export function applyEffects(
         argument: message.typedValue,
         epoch,
         origin: envelope.origin,
+        kafka: undefined,
+        carried: envelope.carried,
       };
       if (envelope.trace !== undefined) sent.trace = envelope.trace;
       local.push(sent);
     } else {
       counters.outRemote++;
-      epoch.records.push(mailboxRecord(context, { target: to, caller: target, argument: message.typedValue }));
+      epoch.records.push(
+        mailboxRecord(context, { target: to, caller: target, argument: message.typedValue, carried: envelope.carried }),
+      );
     }
   }
   for (const effect of result.delayed) {
@@ -103,6 +108,7 @@ export function applyEffects(
       fireAt: now + effect.delayMs,
       target: effect.message.targetAddress,
       argument: effect.message.typedValue,
+      carried: envelope.carried,
     })]);
   }
   if (egress.length === 0) return;

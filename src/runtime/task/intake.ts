@@ -1,8 +1,8 @@
 /**
  * What a fetched record is to its task: an ingress record becomes one message per target of its route (its id is
- * its key), a mailbox record is one message; either is owned by the task its id hashes to. A record that cannot be
- * read (no key, a key that is not UTF-8, a mailbox record that does not decode) is unroutable, with the reason and
- * the policy of its ingress.
+ * its key; the record is its `message.kafka`, and the headers its ingress carries go with it), a mailbox record is one
+ * message; either is owned by the task its id hashes to. A record that cannot be read (no key, a key that is not
+ * UTF-8, a mailbox record that does not decode) is unroutable, with the reason and the policy of its ingress.
  *
  * @module
  */
@@ -12,6 +12,7 @@ import { describeError } from "../logger.ts";
 import { decodeMailboxMessage, type MailboxMessage } from "../mailbox_record.ts";
 import { partitionOfKey } from "../partitioner.ts";
 import type { ConsumedRecord } from "../ports.ts";
+import { type RawHeaders, setHeader } from "../../sdk/kafka_record.ts";
 import { type RecordOrigin, routeIngressRecord, taskOfId } from "../routing.ts";
 import type { RecordPolicy, TaskLimits } from "./types.ts";
 
@@ -35,6 +36,16 @@ export function intakeSource(plan: AppPlan, topic: string): IntakeSource | undef
   return route === undefined ? undefined : { isMailbox: false, route };
 }
 
+/** The headers of a record its ingress carries (`carryHeaders`): undefined when it has none of them. */
+export function carriedHeaders(headers: RawHeaders, names: readonly string[]): RawHeaders | undefined {
+  if (names.length === 0) return undefined; // most ingresses: nothing to look up per record
+  let carried: Record<string, Uint8Array | readonly Uint8Array[]> | undefined;
+  for (const name of names) {
+    if (Object.hasOwn(headers, name)) setHeader(carried ??= {}, name, headers[name]);
+  }
+  return carried;
+}
+
 /** Reads one record. */
 export function readRecord(
   record: ConsumedRecord,
@@ -50,10 +61,14 @@ export function readRecord(
       const message = decodeMailboxMessage(record.value);
       return { kind: "messages", messages: [message], owner: taskOfId(message.target.id, taskCount) };
     }
-    const messages = routeIngressRecord(record, route!, origin).map(({ target, argument }) => ({
+    // The record itself is each message's `kafka` (message.kafka is made from it only if a function reads it).
+    const carried = carriedHeaders(record.headers, route!.ingress.carryHeaders);
+    const messages = routeIngressRecord(record, route!, origin).map(({ target, argument }): MailboxMessage => ({
       target,
       caller: null,
       argument,
+      kafka: record,
+      carried,
     }));
     // An ingress record's key bytes are its id's UTF-8 bytes: hash them once for all its targets.
     return { kind: "messages", messages, owner: partitionOfKey(record.key!, taskCount) };

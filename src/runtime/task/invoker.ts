@@ -110,9 +110,13 @@ function callOnce(
     caller: envelope.caller,
     argument: envelope.argument,
     state: read.values,
+    kafka: envelope.kafka,
   };
   if (batch.length > 0 && spec.callBatch !== undefined) {
-    return spec.callBatch([invocation, ...batch.map(({ caller, argument }) => ({ ...invocation, caller, argument }))]);
+    return spec.callBatch([
+      invocation,
+      ...batch.map(({ caller, argument, kafka }) => ({ ...invocation, caller, argument, kafka })),
+    ]);
   }
   return spec.call(invocation);
 }
@@ -128,9 +132,10 @@ function finish(
   apply: ApplyResult,
 ): InvocationOutcome {
   if (!context.processing()) return ABANDONED;
+  // A batch's messages carry the same headers (AddressQueues.following): the head's go on every record of the call.
   const egress = result.egress.length === 0
     ? NO_EGRESS
-    : result.egress.map((message) => routeEgressMessage(message, context.plan.egresses));
+    : result.egress.map((message) => routeEgressMessage(message, context.plan.egresses, envelope.carried));
   if (result.delayed.length > 0) checkTimers(context.state, envelope.target, result);
   apply(envelope, batch, result, egress, read, now);
   return APPLIED;

@@ -218,8 +218,8 @@ export class ProcessingLoop {
           )
           : undefined;
         if (trace !== undefined) (epoch.traces ??= new Set()).add(trace);
-        for (const { target, caller, argument } of messages) {
-          const envelope: Envelope = { target, caller, argument, epoch, origin };
+        for (const { target, caller, argument, kafka, carried } of messages) {
+          const envelope: Envelope = { target, caller, argument, epoch, origin, kafka, carried };
           if (trace !== undefined) envelope.trace = trace;
           this.#enqueue(envelope);
         }

@@ -289,7 +289,12 @@ export class Task {
     for (const { timer, write } of this.#state.popDueTimers(now, TIMERS_PER_TICK)) {
       this.#cycle.open.log([write]);
       this.#cycle.open.records.push(
-        mailboxRecord(this.#options, { target: timer.target, caller: timer.sender, argument: timer.argument }),
+        mailboxRecord(this.#options, {
+          target: timer.target,
+          caller: timer.sender,
+          argument: timer.argument,
+          carried: timer.carried,
+        }),
       );
     }
   }

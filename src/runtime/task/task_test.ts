@@ -11,7 +11,7 @@ import { kafkaEgressMessage } from "../../sdk/egress.ts";
 import { messageBuilder } from "../../sdk/message.ts";
 import { parseModuleSpec } from "../../spec/load.ts";
 import { ingressModule } from "../../spec/testdata/test_modules.ts";
-import { planApp } from "../app_plan.ts";
+import { type AppPlan, planApp } from "../app_plan.ts";
 import { Logger } from "../logger.ts";
 import { decodeMailboxMessage } from "../mailbox_record.ts";
 import { partitionOfKey } from "../partitioner.ts";
@@ -68,6 +68,8 @@ function harness(
     functions?: StateFun;
     /** The clock (default: a manual one at 1 000 000). */
     clock?: ManualClock;
+    /** The app (default: MODULE's). */
+    plan?: AppPlan;
   } = {},
 ): Harness {
   const clock = options.clock ?? new ManualClock(1_000_000);
@@ -84,7 +86,7 @@ function harness(
   const task = new Task({
     task: 0,
     taskCount: options.taskCount ?? 1,
-    plan,
+    plan: options.plan ?? plan,
     functions: inProcessFunctions(functions),
     ...ports,
     log: options.log ?? new Logger({ level: "error", write: () => {} }),
@@ -99,6 +101,8 @@ function harness(
   task.start([{ groupId: "app", topic: "in", partition: 0, offset: 0 }]);
   const send = (partition: number, offset: number, ...records: [string | null, string][]) => {
     const consumed: ConsumedRecord[] = records.map(([key, value], i) => ({
+      topic: "in",
+      partition,
       offset: offset + i,
       key: key === null ? null : UTF8.encode(key),
       value: UTF8.encode(value),
@@ -246,6 +250,59 @@ Deno.test("task: a restore queues carried messages first and each runs once", as
   equal(restoredAgain.task.report().invocations, 0, "their tombstones committed: a later restore finds none pending");
   deepEqual(restoredAgain.commits.flatMap(outputs), []);
   await restoredAgain.task.close();
+  await next.task.close();
+});
+
+Deno.test("task: a carried message keeps its Kafka record and the headers it carries across a restore", async () => {
+  const carrying = planApp(parseModuleSpec(MODULE.replace("---\n", "  carryHeaders: [traceparent]\n---\n"), "m.yaml"));
+  const bytes = (text: string) => UTF8.encode(text);
+  const record = (offset: number, key: string): ConsumedRecord => ({
+    topic: "in",
+    partition: 0,
+    offset,
+    key: bytes(key),
+    value: bytes(String(offset)),
+    timestamp: 1_700_000_000_000 + offset,
+    headers: { traceparent: bytes(`tp-${offset}`), "x-other": bytes("x"), tag: [bytes("a"), bytes("b")] },
+  });
+  let release!: () => void;
+  const blocked = new Promise<void>((resolve) => release = resolve);
+  const seen: string[] = [];
+  const functions = (wait: boolean) => {
+    const statefun = new StateFun();
+    statefun.bind({
+      typename: "t/counter",
+      async fn(context, message) {
+        if (wait) return await blocked; // the first owner dies before this call ends
+        const { topic, partition, offset, timestamp, key } = message.kafka!;
+        seen.push(
+          `${topic}/${partition}@${offset} ${timestamp} ${key} ${message.kafka!.headerValues("tag").join(",")}`,
+        );
+        context.send(kafkaEgressMessage({ typename: "t/out", topic: "out", value: String(offset) }));
+      },
+    });
+    return statefun;
+  };
+  const first = harness(() => {}, { plan: carrying, functions: functions(true), limits: { carryOverAfterMs: 100 } });
+  first.task.accept({
+    topic: "in",
+    partition: 0,
+    task: 0,
+    records: [record(0, "slow"), record(1, "slow")],
+    nextOffset: 2,
+  });
+  await first.clock.advance(200);
+  equal(first.commits.length, 1, "committed with both messages carried as pending");
+  await first.task.close();
+  release();
+  const next = harness(() => {}, { plan: carrying, functions: functions(false), restore: first.commits });
+  await next.clock.advance(100);
+  deepEqual(seen, ["in/0@0 1700000000000 slow a,b", "in/0@1 1700000000001 slow a,b"]);
+  const out = next.commits.flatMap((batch) => batch.records).filter((r) => r.topic === "out");
+  deepEqual(out.map((r) => [decode(r.value), r.headers]), [
+    ["0", { traceparent: bytes("tp-0") }],
+    ["1", { traceparent: bytes("tp-1") }],
+  ]);
   await next.task.close();
 });
 
@@ -410,6 +467,8 @@ Deno.test("task: a batching function gets what queued during its call in one cal
       partition: 0,
       task: 0,
       records: values.map((value, i) => ({
+        topic: "in",
+        partition: 0,
         offset: offset + i,
         key: UTF8.encode("a"),
         value: UTF8.encode(value),
@@ -445,7 +504,17 @@ Deno.test("task: while records wait in Kafka, epochs double up to 1 s (fewer tra
       topic: "in",
       partition: 0,
       task: 0,
-      records: [{ offset, key: UTF8.encode("a"), value: UTF8.encode(String(offset)), timestamp: 0, headers: {} }],
+      records: [
+        {
+          topic: "in",
+          partition: 0,
+          offset,
+          key: UTF8.encode("a"),
+          value: UTF8.encode(String(offset)),
+          timestamp: 0,
+          headers: {},
+        },
+      ],
       nextOffset: offset + 1,
       highWatermark,
     });
