@@ -16,7 +16,7 @@
  * @module
  */
 
-import type { Http1Pool } from "./http1_pool.ts";
+import type { Cancellation, Http1Pool } from "./http1_pool.ts";
 
 /** StateFun's request-reply content type, sent and required back. */
 export const CONTENT_TYPE = "application/octet-stream";
@@ -124,19 +124,34 @@ function parsed<T>(bytes: Uint8Array, parse: (bytes: Uint8Array) => T): T {
   }
 }
 
-/** Aborts an attempt when the call's budget is spent, or when the socket timeout of the step it waits on passes. */
-class AttemptTimer {
-  readonly controller = new AbortController();
+/**
+ * Aborts an attempt when the call's budget is spent, or when the socket timeout of the step it waits on passes: as an
+ * AbortSignal for fetch (made only when asked for), as a Cancellation for our own connections (no event listeners).
+ */
+class AttemptTimer implements Cancellation {
+  #controller: AbortController | undefined;
   readonly #call: ReturnType<typeof setTimeout>;
   #stall: ReturnType<typeof setTimeout> | undefined;
   /** Why it aborted, if it did. */
   reason: AttemptError | undefined;
+  onCancel: (() => void) | undefined;
 
   constructor(callMs: number) {
     this.#call = setTimeout(
       () => this.#abort(new BudgetSpent(`no response within ${Math.round(callMs)} ms`)),
       Math.max(1, callMs),
     );
+  }
+
+  get cancelled(): boolean {
+    return this.reason !== undefined;
+  }
+
+  /** An AbortSignal that aborts with the attempt. */
+  get signal(): AbortSignal {
+    this.#controller ??= new AbortController();
+    if (this.reason !== undefined) this.#controller.abort(this.reason);
+    return this.#controller.signal;
   }
 
   /** (Re)arms the socket timeout: the next step must happen within `ms`. */
@@ -152,8 +167,10 @@ class AttemptTimer {
   }
 
   #abort(reason: AttemptError): void {
+    if (this.reason !== undefined) return;
     this.reason = reason;
-    this.controller.abort(reason);
+    this.#controller?.abort(reason);
+    this.onCancel?.();
   }
 }
 
@@ -167,17 +184,18 @@ async function attempt(url: string, body: Uint8Array, timeoutMs: number, options
     );
     if (options.connections !== undefined) {
       const { pool, head } = options.connections;
+      const readMs = socket?.readMs;
       const response = await pool.post(head, body, {
         maxBodyBytes: options.maxResponseBytes,
-        progress: () => timer.stall(socket?.readMs, "no data (read timeout)"),
-      }, timer.controller.signal);
+        ...(readMs === undefined ? {} : { progress: () => timer.stall(readMs, "no data (read timeout)") }),
+      }, timer);
       return checked(response.status, response.contentType, response.body);
     }
     const response = await fetch(options.requestUrl ?? url, {
       method: "POST",
       headers: { "content-type": CONTENT_TYPE, accept: CONTENT_TYPE, "user-agent": "statefun" },
       body: body as BodyInit,
-      signal: timer.controller.signal,
+      signal: timer.signal,
       ...(options.client === undefined ? {} : { client: options.client }),
     });
     const bytes = await readBody(
