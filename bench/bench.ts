@@ -10,7 +10,7 @@
  *   bench/pipelines/kafka_streams.ts);
  * - Eddy: the count and the greeter under both guarantees, and remote over
  *   HTTP to the StateFun JS SDK under Node — the greeter (two hops), the count
- *   (one hop) (bench/pipelines/eddy.ts);
+ *   (one hop), the count beside a 2 s endpoint (bench/pipelines/eddy.ts);
  * - StateFun 3.3 itself on the remote greeter: the same module.yaml and Node SDK
  *   server, checkpoints every 1 s and 200 ms (bench/statefun,
  *   bench/pipelines/statefun.ts).

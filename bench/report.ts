@@ -277,7 +277,8 @@ export function targetLines(results: Result[]): string[] {
 
 /**
  * The remote rows side by side: each against StateFun 3.3 with 1 s checkpoints (`statefun-1s`, the same module.yaml
- * and SDK server, in the same invocation), and the one-hop count against the two-hop greeter.
+ * and SDK server, in the same invocation), the one-hop count against the two-hop greeter, and the count beside a
+ * slow function type against the count alone.
  */
 export function remoteLines(results: Result[]): string[] {
   const remote = results.filter((result) =>
@@ -305,6 +306,14 @@ export function remoteLines(results: Result[]): string[] {
   if (greeter?.throughput !== undefined && count?.throughput !== undefined) {
     lines.push(
       `eddy remote count (one hop) ÷ eddy remote greeter (two hops): ${ratio(count.throughput, greeter.throughput)}`,
+    );
+  }
+  const slow = results.find((result) => result.id === "eddy-remote-slow-eo");
+  if (count?.p50 !== undefined && slow?.p50 !== undefined) {
+    lines.push(
+      `a 2 s function type beside the remote count (1 key in 100 messages it): the count's p50 / p99 ` +
+        `${formatNumber(slow.p50)} / ${formatNumber(slow.p99)} ms against ${formatNumber(count.p50)} / ` +
+        `${formatNumber(count.p99)} without it; backlog ${ratio(slow.throughput, count.throughput)}`,
     );
   }
   return lines;

@@ -2,7 +2,8 @@
  * Eddy's pipelines: the count and the greeter (bench/pipelines/eddy_functions.ts)
  * in-process under both processing guarantees, and remote, exactly-once: the
  * greeter (two HTTP hops per input) and the count (one hop) served by the
- * official StateFun JS SDK under Node (bench/statefun/functions.cjs). Default
+ * official StateFun JS SDK under Node (bench/statefun/functions.cjs), and the count beside a function type that
+ * answers in 2 s (1 key in 100 messages it: what a slow endpoint costs the others of its task). Default
  * settings (commit interval 100 ms, one transactional producer per task). Each
  * runs `serve()` in a child process of its own; the bench spawns a remote row's
  * SDK server beside it (bench/pipelines/remote_functions.ts), so the two are
@@ -14,7 +15,7 @@
  * `BENCH_MEMORY_FILE=<file>` makes the child append its memory use (RSS, V8 heap total and used, external) every second
  * — after a full collection when run with `DENO_V8_FLAGS=--expose-gc`, which shows the live set (BENCHMARKS.md).
  *
- * Run as a child: `deno run -A bench/pipelines/eddy.ts <count|greeter|remote|remote-count>
+ * Run as a child: `deno run -A bench/pipelines/eddy.ts <count|greeter|remote|remote-count|remote-slow>
  * <exactly-once|at-least-once> <brokers> <input> <output> <group> [<SDK server port>]`.
  *
  * @module
@@ -66,6 +67,13 @@ export const eddyPipelines: StreamPipeline[] = [
     "eddy-remote-count-eo",
     "eddy remote count (Node SDK) exactly-once",
     "remote-count",
+    "exactly-once",
+    true,
+  ),
+  eddyPipeline(
+    "eddy-remote-slow-eo",
+    "eddy remote count beside a 2 s function (Node SDK) exactly-once",
+    "remote-slow",
     "exactly-once",
     true,
   ),

@@ -19,9 +19,10 @@ import type { Input } from "../workload.ts";
 
 /**
  * Which app: in process, or remote (the SDK server of bench/pipelines/remote_functions.ts): the greeter (two hops per
- * input) or the count (one hop).
+ * input), the count (one hop), or the count beside a slow function type (1 key in 100 also messages a type that
+ * answers in 2 s).
  */
-export type EddyApp = "count" | "greeter" | "remote" | "remote-count";
+export type EddyApp = "count" | "greeter" | "remote" | "remote-count" | "remote-slow";
 
 /** The count function. */
 export function countFunctions(outTopic: string): StateFun {
@@ -89,9 +90,13 @@ export function moduleYaml(
   app: EddyApp,
   options: { brokers: string[]; input: string; group: string; exactlyOnce: boolean; remotePort?: number },
 ): string {
-  const counting = app === "count" || app === "remote-count";
+  const counting = app === "count" || app === "remote-count" || app === "remote-slow";
   const namespace = counting ? "bench.count" : "bench.greeter";
-  const [valueType, target, egress] = counting ? ["Name", "counter", "counts"] : ["Person", "greeter", "greetings"];
+  const [valueType, target, egress] = app === "remote-slow"
+    ? ["Name", "counter-beside-slow", "counts"]
+    : counting
+    ? ["Name", "counter", "counts"]
+    : ["Person", "greeter", "greetings"];
   const endpoint = options.remotePort === undefined ? "" : `kind: io.statefun.endpoints.v2/http
 spec:
   functions: ${namespace}/*

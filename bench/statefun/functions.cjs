@@ -5,7 +5,9 @@
  *
  * - bench.greeter/greeter → bench.greeter/deliverer: the greeter of bench/pipelines/eddy_functions.ts (two HTTP hops
  *   per input: the greeter counts in state `seen` and messages the deliverer, which writes `Hello <name> #<n>`);
- * - bench.count/counter: the count (one hop: counts in state `count` and writes `{"name","count","sentAt"}`).
+ * - bench.count/counter: the count (one hop: counts in state `count` and writes `{"name","count","sentAt"}`);
+ * - bench.count/counter-beside-slow → bench.count/slow: the count, and for 1 key in 100 a message to a function type
+ *   whose endpoint answers in 2 s.
  *
  * Each output carries its input's `sentAt` (the bench's end-to-end latency). bench/pipelines/remote_functions.ts copies
  * this file next to an `npm install apache-flink-statefun@3.3.0` (bench/.cache/statefun-node/, made once) and runs
@@ -67,6 +69,37 @@ statefun.bind({
   },
 });
 
-http.createServer(statefun.handler()).listen(Number(port), "127.0.0.1", () => {
+// The slow row (eddy-remote-slow-eo): the count, and for 1 key in 100 a message to a function type whose endpoint
+// answers in 2 s (stuck on a slow dependency) and writes nothing. What it costs the count's outputs of the same tasks is
+// the figure. The 2 s are per request, not per message (the server below holds /slow's requests): a batch of 100
+// messages for one address would otherwise take 200 s and time out.
+statefun.bind({
+  typename: "bench.count/counter-beside-slow",
+  specs: [{ name: "count", type: StateFun.intType() }],
+  fn(context, message) {
+    const { name, sentAt } = message.as(NameType);
+    const count = (context.storage.count ?? 0) + 1;
+    context.storage.count = count;
+    context.send(kafkaEgressMessage({
+      typename: "bench.count/counts",
+      topic: outTopic,
+      key: name,
+      value: JSON.stringify({ name, count, sentAt }),
+    }));
+    if (Number(name.slice(name.lastIndexOf("-") + 1)) % 100 === 0) {
+      context.send(
+        messageBuilder({ typename: "bench.count/slow", id: name, value: { name, sentAt }, valueType: NameType }),
+      );
+    }
+  },
+});
+
+statefun.bind({ typename: "bench.count/slow", fn() {} });
+
+const handler = statefun.handler();
+http.createServer((request, response) => {
+  if (request.url === "/slow") setTimeout(() => handler(request, response), 2000);
+  else handler(request, response);
+}).listen(Number(port), "127.0.0.1", () => {
   process.stdout.write("eddy-bench: ready\n");
 });

@@ -139,11 +139,12 @@ export class AddressQueues {
 
   /**
    * Takes the queued messages of epoch `from` (in flight or waiting) out of it, in queue order, into `CARRIED`: `from`
-   * may then commit without them.
+   * may then commit without them. With `typenames`, only those of addresses of these function types.
    */
-  carry(from: Epoch): Envelope[] {
+  carry(from: Epoch, typenames?: ReadonlySet<string>): Envelope[] {
     const moved: Envelope[] = [];
     for (const queue of this.#queues.values()) {
+      if (typenames !== undefined && !typenames.has(queue[0].target.typename)) continue;
       for (const envelope of queue) {
         if (envelope.epoch !== from) continue;
         envelope.epoch = CARRIED;

@@ -49,10 +49,11 @@ export class CarriedMessages {
   /**
    * Lets a closed epoch commit without the messages still not done (a slow remote call, or those queued behind it):
    * they move out of it, and each is persisted as pending in the closed epoch's changelog. Its offsets then commit
-   * with the messages kept: a restore queues them again, before anything newer. How many were carried.
+   * with the messages kept: a restore queues them again, before anything newer. With `typenames`, only the messages
+   * of those function types. How many were carried.
    */
-  carry(closed: Epoch): number {
-    const carried = this.#queues.carry(closed);
+  carry(closed: Epoch, typenames?: ReadonlySet<string>): number {
+    const carried = this.#queues.carry(closed, typenames);
     for (const envelope of carried) {
       const { target, caller, argument, origin, kafka, carried } = envelope;
       const { seq, write } = this.#state.addPending({ target, caller, argument, origin, kafka, carried });

@@ -87,6 +87,8 @@ export class ProcessingLoop {
   readonly #overfull = new Set<string>();
   #inFlight = 0;
   readonly #carried: CarriedMessages;
+  /** Function types whose last call took the carry-over time or longer: a closed epoch need not wait for them. */
+  readonly #slowTypes = new Set<string>();
 
   /** @param options What it needs. */
   constructor(options: ProcessingLoopOptions) {
@@ -159,8 +161,13 @@ export class ProcessingLoop {
     for (const envelope of this.#carried.restored()) this.#enqueue(envelope);
   }
 
-  /** Lets a closed epoch commit without its messages still not done (carried_messages.ts); how many it carried. */
-  carryOver(closed: Epoch): number {
+  /**
+   * Lets a closed epoch commit without its messages still not done (carried_messages.ts): all of them, or only those of
+   * function types whose last call took the carry-over time or longer (waiting for those would hold every other
+   * address's outputs back by the whole carry-over time, epoch after epoch). How many it carried.
+   */
+  carryOver(closed: Epoch, only: "all" | "slow"): number {
+    if (only === "slow") return this.#slowTypes.size === 0 ? 0 : this.#carried.carry(closed, this.#slowTypes);
     return this.#carried.carry(closed);
   }
 
@@ -273,7 +280,12 @@ export class ProcessingLoop {
     );
     const outcome = invoke(this.#invoker, envelope, callable, batch, this.#apply);
     if (outcome instanceof Promise) {
+      const startedAt = this.#options.clock.now();
       void outcome.then((settled) => {
+        const { typename } = envelope.target;
+        if (this.#options.clock.now() - startedAt >= this.#options.limits.carryOverAfterMs) {
+          this.#slowTypes.add(typename);
+        } else if (this.#slowTypes.size > 0) this.#slowTypes.delete(typename);
         this.#done(key, envelope, callable, batch, settled);
         this.#options.events.requestTurn();
       });

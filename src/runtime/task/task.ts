@@ -255,13 +255,15 @@ export class Task {
       }
     }
     const closed = this.#cycle.closed;
-    if (
-      closed !== undefined && closed.outstanding > 0 && this.#status.processing &&
-      now - closed.closedAt! >= this.#limits.carryOverAfterMs
-    ) {
-      const carried = this.#loop.carryOver(closed);
-      this.#counters.carriedOver += carried;
-      this.#log.debug("carried messages past a commit", { messages: carried });
+    if (closed !== undefined && closed.outstanding > 0 && this.#status.processing) {
+      const carried = this.#loop.carryOver(
+        closed,
+        now - closed.closedAt! >= this.#limits.carryOverAfterMs ? "all" : "slow",
+      );
+      if (carried > 0) {
+        this.#counters.carriedOver += carried;
+        this.#log.debug("carried messages past a commit", { messages: carried });
+      }
     }
     this.#closeEpoch(now);
     this.#commitIfReady();

@@ -587,6 +587,43 @@ Deno.test("task: a slow function type holds back the others' commits only until 
   await task.close();
 });
 
+Deno.test("task: once a function type's call took the carry-over time, its messages are carried at the next tick: the others commit within a tick or two, not a second", async () => {
+  const clock = new ManualClock(1_000_000);
+  const functions = new StateFun();
+  functions.bind({
+    typename: "t/counter",
+    specs: [{ name: "n", type: StateFun.intType() }],
+    fn(context, message) {
+      if (context.self.id.startsWith("s")) {
+        context.send(messageBuilder({ typename: "t/slow", id: context.self.id, value: message.as(TEXT)! }));
+      } else counter(context, message.as(TEXT)!);
+    },
+  });
+  functions.bind({
+    typename: "t/slow",
+    async fn(context, message) {
+      await clock.sleep(2_000);
+      context.send(
+        kafkaEgressMessage({ typename: "t/out", topic: "out", key: "s", value: `slow:${message.asString()}` }),
+      );
+    },
+  });
+  const h = harness(() => {}, { functions, clock });
+  const committedOutputs = () => h.commits.flatMap(outputs);
+  h.send(0, 0, ["s1", "0"]);
+  await clock.advance(2_100); // the first slow call: carried after 1 s, answered at 2 s
+  deepEqual(committedOutputs(), ["slow:0"]);
+  equal(h.task.report().carriedOver, 1);
+  h.send(0, 1, ["s1", "1"]);
+  h.send(0, 2, ["a", "2"]);
+  await clock.advance(200); // the epoch closes at the first tick, the slow message is carried at the next
+  deepEqual(committedOutputs(), ["slow:0", "a:1:2"], "not held back by the call known to be slow");
+  equal(h.task.report().carriedOver, 2);
+  await clock.advance(2_000);
+  deepEqual(committedOutputs(), ["slow:0", "a:1:2", "slow:1"], "the slow answer commits in a later epoch, once");
+  await h.task.close();
+});
+
 Deno.test("task: --trace-every logs a sampled record's walk once its epoch commits: taken in, each hop's call and answer, epoch closed, commit", async () => {
   const lines: string[] = [];
   const h = harness((context, text) => {

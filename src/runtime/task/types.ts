@@ -41,7 +41,8 @@ export interface TaskLimits {
   /**
    * How long a closed epoch waits for its messages before those still not done are carried past its commit
    * (persisted as pending in its changelog, their effects going to a later epoch): a slow remote call then delays
-   * no other address's commit by more than this (default 1000 ms).
+   * no other address's commit by more than this (default 1000 ms). A function type whose last call took this long
+   * or longer has its messages carried at the first tick after their epoch closed.
    */
   carryOverAfterMs: number;
   /** Invocations running at once (default 64). */
