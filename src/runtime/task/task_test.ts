@@ -546,48 +546,8 @@ Deno.test("task: while records wait in Kafka, epochs double up to 1 s (fewer tra
   await h.task.close();
 });
 
-Deno.test("task: a slow function type holds back the others' commits only until its messages are carried (1 s), never for its whole call", async () => {
-  const clock = new ManualClock(1_000_000);
-  const functions = new StateFun();
-  functions.bind({
-    typename: "t/counter",
-    specs: [{ name: "n", type: StateFun.intType() }],
-    fn(context, message) {
-      // "s…" ids go on to the slow function type of the same task; the others count and write at once.
-      if (context.self.id.startsWith("s")) {
-        context.send(messageBuilder({ typename: "t/slow", id: context.self.id, value: message.as(TEXT)! }));
-      } else counter(context, message.as(TEXT)!);
-    },
-  });
-  functions.bind({
-    typename: "t/slow",
-    async fn(context, message) {
-      await clock.sleep(2_000); // an endpoint answering in 2 s
-      context.send(
-        kafkaEgressMessage({ typename: "t/out", topic: "out", key: "s", value: `slow:${message.asString()}` }),
-      );
-    },
-  });
-  const h = harness(() => {}, { functions, clock });
-  const task = h.task;
-  const send = (offset: number, key: string) => h.send(0, offset, [key, String(offset)]);
-  const committedOutputs = () => h.commits.flatMap(outputs);
-  send(0, "s1");
-  send(1, "a");
-  await clock.advance(500);
-  send(2, "b");
-  await clock.advance(100);
-  equal(task.report().functions["t/counter"].in, 3, "the other addresses ran while the slow call was out");
-  deepEqual(committedOutputs(), [], "their epoch waits for the slow message: the consistent cut");
-  await clock.advance(600); // 1.2 s: the first epoch closed at 0.1 s, its slow message is carried at 1.1 s
-  deepEqual(committedOutputs(), ["a:1:1", "b:1:2"], "committed once the slow message was carried, not after 2 s");
-  equal(task.report().carriedOver, 1);
-  await clock.advance(1_000);
-  deepEqual(committedOutputs(), ["a:1:1", "b:1:2", "slow:0"], "the slow answer commits in a later epoch");
-  await task.close();
-});
-
-Deno.test("task: once a function type's call took the carry-over time, its messages are carried at the next tick: the others commit within a tick or two, not a second", async () => {
+/** A task whose "s…" ids message a slow function type (its endpoint answers in 2 s); the others count at once. */
+function besideASlowType() {
   const clock = new ManualClock(1_000_000);
   const functions = new StateFun();
   functions.bind({
@@ -608,7 +568,31 @@ Deno.test("task: once a function type's call took the carry-over time, its messa
       );
     },
   });
-  const h = harness(() => {}, { functions, clock });
+  return { clock, h: harness(() => {}, { functions, clock }) };
+}
+
+Deno.test("task: a slow function type holds back the others' commits only until its messages are carried (1 s), never for its whole call", async () => {
+  const { clock, h } = besideASlowType();
+  const task = h.task;
+  const send = (offset: number, key: string) => h.send(0, offset, [key, String(offset)]);
+  const committedOutputs = () => h.commits.flatMap(outputs);
+  send(0, "s1");
+  send(1, "a");
+  await clock.advance(500);
+  send(2, "b");
+  await clock.advance(100);
+  equal(task.report().functions["t/counter"].in, 3, "the other addresses ran while the slow call was out");
+  deepEqual(committedOutputs(), [], "their epoch waits for the slow message: the consistent cut");
+  await clock.advance(600); // 1.2 s: the first epoch closed at 0.1 s, its slow message is carried at 1.1 s
+  deepEqual(committedOutputs(), ["a:1:1", "b:1:2"], "committed once the slow message was carried, not after 2 s");
+  equal(task.report().carriedOver, 1);
+  await clock.advance(1_000);
+  deepEqual(committedOutputs(), ["a:1:1", "b:1:2", "slow:0"], "the slow answer commits in a later epoch");
+  await task.close();
+});
+
+Deno.test("task: once a function type's call took the carry-over time, its messages are carried at the next tick: the others commit within a tick or two, not a second", async () => {
+  const { clock, h } = besideASlowType();
   const committedOutputs = () => h.commits.flatMap(outputs);
   h.send(0, 0, ["s1", "0"]);
   await clock.advance(2_100); // the first slow call: carried after 1 s, answered at 2 s
