@@ -236,40 +236,42 @@ export function markdown(header: string[], rows: string[][]): string {
   return [line(header), `| ${widths.map((width) => "-".repeat(width)).join(" | ")} |`, ...rows.map(line)].join("\n");
 }
 
-/** Where the issue's targets (#11) land. */
+/** Where the per-record issue's targets (#23) land: throughput and CPU against the anchors, latency, peak RSS. */
 export function targetLines(results: Result[]): string[] {
   const anchors = anchorsOf(results);
   const find = (id: string) => results.find((result) => result.id === id);
   const countEo = find("eddy-count-eo");
-  const greeterEo = find("eddy-greeter-eo");
-  const greeterAlo = find("eddy-greeter-alo");
+  const loop = anchors.transactionalLoop;
+  const streams = anchors.streams["exactly-once"];
   const check = (ok: boolean | undefined) => ok === undefined ? "not measured" : ok ? "met" : "missed";
-  const lines: string[] = [];
-  const vsStreams = countEo?.throughput !== undefined && anchors.streams["exactly-once"]?.throughput
-    ? countEo.throughput / anchors.streams["exactly-once"].throughput
-    : undefined;
+  const share = (value: number | undefined, anchor: number | undefined) =>
+    value === undefined || !anchor ? undefined : value / anchor;
+  const cpuPerInput = (result: Result | undefined) =>
+    result?.cpuSeconds === undefined || !result.inputs ? undefined : result.cpuSeconds / result.inputs;
+  const vsStreams = share(countEo?.throughput, streams?.throughput);
+  const vsLoop = share(countEo?.throughput, loop?.throughput);
+  const cpuVsLoop = share(cpuPerInput(countEo), cpuPerInput(loop));
+  const lines = [
+    `eddy count exactly-once ÷ kafka streams exactly_once_v2: ${ratio(countEo?.throughput, streams?.throughput)} ` +
+    `(target ≥ ×1.0: ${check(vsStreams === undefined ? undefined : vsStreams >= 1)})`,
+    `eddy count exactly-once ÷ kafkajs transactional loop: ${ratio(countEo?.throughput, loop?.throughput)} ` +
+    `(target ≥ ×0.7: ${check(vsLoop === undefined ? undefined : vsLoop >= 0.7)})`,
+    `eddy count exactly-once CPU per input ÷ the transactional loop's: ${
+      cpuVsLoop === undefined ? "–" : `×${cpuVsLoop.toFixed(2)}`
+    } (target ≤ ×1.5: ${check(cpuVsLoop === undefined ? undefined : cpuVsLoop <= 1.5)})`,
+  ];
+  for (const id of ["eddy-count-eo", "eddy-greeter-eo"]) {
+    const row = find(id);
+    lines.push(
+      `${row?.name ?? id} at the paced rate: p50 ${row?.p50 ?? "–"} ms, p99 ${
+        row?.p99 ?? "–"
+      } ms (target ≤ 80 / ≤ 200 ` +
+        `ms: ${check(row?.p50 === undefined ? undefined : row.p50 <= 80 && row.p99! <= 200)})`,
+    );
+  }
   lines.push(
-    `eddy count exactly-once ÷ kafka streams exactly_once_v2: ${
-      ratio(countEo?.throughput, anchors.streams["exactly-once"]?.throughput)
-    } (target ≥ ×1.0: ${check(vsStreams === undefined ? undefined : vsStreams >= 1)})`,
-  );
-  const vsLoop = countEo?.throughput !== undefined && anchors.transactionalLoop?.throughput
-    ? countEo.throughput / anchors.transactionalLoop.throughput
-    : undefined;
-  lines.push(
-    `eddy count exactly-once ÷ kafkajs transactional loop: ${
-      ratio(countEo?.throughput, anchors.transactionalLoop?.throughput)
-    } (target ≥ ×0.6: ${check(vsLoop === undefined ? undefined : vsLoop >= 0.6)})`,
-  );
-  lines.push(
-    `eddy greeter exactly-once at the paced rate: p50 ${greeterEo?.p50 ?? "–"} ms, p99 ${greeterEo?.p99 ?? "–"} ms ` +
-      `(target ≤ 80 / ≤ 250 ms: ${
-        check(greeterEo?.p50 === undefined ? undefined : greeterEo.p50 <= 80 && greeterEo.p99! <= 250)
-      })`,
-  );
-  lines.push(
-    `eddy greeter at-least-once at the paced rate: p50 ${greeterAlo?.p50 ?? "–"} ms (target ≤ 30 ms: ${
-      check(greeterAlo?.p50 === undefined ? undefined : greeterAlo.p50 <= 30)
+    `eddy count exactly-once peak RSS on the backlog: ${formatNumber(countEo?.peakRssMiB)} MiB (target ≤ 300 MiB: ${
+      check(countEo?.peakRssMiB === undefined ? undefined : countEo.peakRssMiB <= 300)
     })`,
   );
   return lines;
