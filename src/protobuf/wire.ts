@@ -281,7 +281,22 @@ export function lastField(fields: ProtoField[], field: number): ProtoField | und
 /** Decodes a length-delimited field as UTF-8 ("" when absent). */
 export function stringField(fields: ProtoField[], field: number): string {
   const found = lastField(fields, field);
-  return found === undefined ? "" : STRICT_UTF8.decode(found.value as Uint8Array);
+  return found === undefined ? "" : utf8String(found.value as Uint8Array);
+}
+
+/**
+ * Strict UTF-8 to a string. Short ASCII strings (typenames, ids, state names: most strings of a record) are read
+ * without a call into the decoder, which cost a quarter of a changelog restore's CPU.
+ *
+ * @throws {TypeError} for bytes that are not UTF-8.
+ */
+export function utf8String(bytes: Uint8Array): string {
+  if (bytes.length <= 64) {
+    let i = 0;
+    while (i < bytes.length && bytes[i] < 0x80) i++;
+    if (i === bytes.length) return String.fromCharCode.apply(null, bytes as unknown as number[]);
+  }
+  return STRICT_UTF8.decode(bytes);
 }
 
 /** A varint field as a signed 64-bit integer (int64, int32), as a number (0 when absent). */

@@ -1,5 +1,5 @@
 import { deepEqual, equal, throws } from "node:assert/strict";
-import { ProtoDecodeError, ProtoWriter, readFields, stringField } from "./wire.ts";
+import { ProtoDecodeError, ProtoWriter, readFields, stringField, utf8String } from "./wire.ts";
 
 const hex = (bytes: Uint8Array) => [...bytes].map((b) => b.toString(16).padStart(2, "0")).join(" ");
 
@@ -53,4 +53,16 @@ Deno.test("an embedded message written in place is byte for byte the one written
     deepEqual(actual, withEmpty, `size ${size}`);
     equal(expected.length + 2, actual.length, `size ${size}: the empty message's two bytes`);
   }
+});
+
+Deno.test("utf8String reads short ASCII without the decoder and anything else with it, strictly", () => {
+  const utf8 = new TextEncoder();
+  for (
+    const text of ["", "bench.count/counter", "name-42", "x".repeat(64), "x".repeat(65), "Grüße", "名前", "\u{1F600}"]
+  ) {
+    equal(utf8String(utf8.encode(text)), text);
+  }
+  equal(utf8String(new Uint8Array([0xef, 0xbb, 0xbf, 0x61])), "a", "a BOM is dropped as the decoder drops it");
+  throws(() => utf8String(new Uint8Array([0x61, 0xff])), TypeError, "not UTF-8");
+  throws(() => utf8String(new Uint8Array([0xc3])), TypeError, "a truncated sequence");
 });
