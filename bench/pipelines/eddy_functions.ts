@@ -92,10 +92,8 @@ export function moduleYaml(
 ): string {
   const counting = app === "count" || app === "remote-count" || app === "remote-slow";
   const namespace = counting ? "bench.count" : "bench.greeter";
-  const [valueType, target, egress] = app === "remote-slow"
-    ? ["Name", "counter-beside-slow", "counts"]
-    : counting
-    ? ["Name", "counter", "counts"]
+  const [valueType, target, egress] = counting
+    ? ["Name", app === "remote-slow" ? "counter-beside-slow" : "counter", "counts"]
     : ["Person", "greeter", "greetings"];
   const endpoint = options.remotePort === undefined ? "" : `kind: io.statefun.endpoints.v2/http
 spec:

@@ -53,20 +53,24 @@ statefun.bind({
   },
 });
 
+// The count: state `count` + 1, and its output. Returns the input.
+function countInput(context, message) {
+  const input = message.as(NameType);
+  const count = (context.storage.count ?? 0) + 1;
+  context.storage.count = count;
+  context.send(kafkaEgressMessage({
+    typename: "bench.count/counts",
+    topic: outTopic,
+    key: input.name,
+    value: JSON.stringify({ name: input.name, count, sentAt: input.sentAt }),
+  }));
+  return input;
+}
+
 statefun.bind({
   typename: "bench.count/counter",
   specs: [{ name: "count", type: StateFun.intType() }],
-  fn(context, message) {
-    const { name, sentAt } = message.as(NameType);
-    const count = (context.storage.count ?? 0) + 1;
-    context.storage.count = count;
-    context.send(kafkaEgressMessage({
-      typename: "bench.count/counts",
-      topic: outTopic,
-      key: name,
-      value: JSON.stringify({ name, count, sentAt }),
-    }));
-  },
+  fn: countInput,
 });
 
 // The slow row (eddy-remote-slow-eo): the count, and for 1 key in 100 a message to a function type whose endpoint
@@ -77,15 +81,7 @@ statefun.bind({
   typename: "bench.count/counter-beside-slow",
   specs: [{ name: "count", type: StateFun.intType() }],
   fn(context, message) {
-    const { name, sentAt } = message.as(NameType);
-    const count = (context.storage.count ?? 0) + 1;
-    context.storage.count = count;
-    context.send(kafkaEgressMessage({
-      typename: "bench.count/counts",
-      topic: outTopic,
-      key: name,
-      value: JSON.stringify({ name, count, sentAt }),
-    }));
+    const { name, sentAt } = countInput(context, message);
     if (Number(name.slice(name.lastIndexOf("-") + 1)) % 100 === 0) {
       context.send(
         messageBuilder({ typename: "bench.count/slow", id: name, value: { name, sentAt }, valueType: NameType }),

@@ -291,12 +291,14 @@ export function stringField(fields: ProtoField[], field: number): string {
  * @throws {TypeError} for bytes that are not UTF-8.
  */
 export function utf8String(bytes: Uint8Array): string {
-  if (bytes.length <= 64) {
-    let i = 0;
-    while (i < bytes.length && bytes[i] < 0x80) i++;
-    if (i === bytes.length) return String.fromCharCode.apply(null, bytes as unknown as number[]);
-  }
-  return STRICT_UTF8.decode(bytes);
+  return shortAscii(bytes) ?? STRICT_UTF8.decode(bytes);
+}
+
+/** The string of up to 64 ASCII bytes, read without a call into a decoder; undefined for anything else. */
+export function shortAscii(bytes: Uint8Array): string | undefined {
+  if (bytes.length > 64) return undefined;
+  for (let i = 0; i < bytes.length; i++) if (bytes[i] > 0x7f) return undefined;
+  return String.fromCharCode.apply(null, bytes as unknown as number[]);
 }
 
 /** A varint field as a signed 64-bit integer (int64, int32), as a number (0 when absent). */

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { shortAscii } from "../protobuf/wire.ts";
 import { Address } from "../sdk/address.ts";
 import type { TypedValue } from "../sdk/typed_value.ts";
 import { partitionOfKey } from "./partitioner.ts";
@@ -45,17 +46,8 @@ export class UnroutableRecordError extends Error {
  */
 export function idOfKey(key: Uint8Array | null, origin: RecordOrigin): string {
   if (key === null) throw new UnroutableRecordError(origin, "null key");
-  // Short ASCII keys (the common case) without a call into the decoder.
-  if (key.length <= 64) {
-    let ascii = true;
-    for (let i = 0; i < key.length; i++) {
-      if (key[i] > 0x7f) {
-        ascii = false;
-        break;
-      }
-    }
-    if (ascii) return String.fromCharCode.apply(null, key as unknown as number[]);
-  }
+  const ascii = shortAscii(key); // the common case, without a call into the decoder
+  if (ascii !== undefined) return ascii;
   try {
     return STRICT_UTF8.decode(key);
   } catch {
