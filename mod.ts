@@ -116,6 +116,8 @@ export { type LogFields, Logger, type LoggerOptions, type LogLevel } from "./src
 export { STATEFUN_VERSION, VERSION } from "./src/version.ts";
 
 if (import.meta.main) {
+  // Deeper traces than V8's ten frames: through kafkajs' retries and requests, ten stop before Eddy's caller.
+  Error.stackTraceLimit = 40;
   // No top-level await: `eddy run --functions` imports a module that imports this one, which must finish evaluating.
   runCli(Deno.args).then((code) => Deno.exit(code));
 }

@@ -319,6 +319,7 @@ class Instance {
   async #watchLog(child: Deno.ChildProcess, stderr: ReadableStream<Uint8Array>): Promise<void> {
     const utf8 = new TextDecoder();
     let rest = "";
+    let frames = 0;
     try {
       for await (const bytes of stderr) {
         const lines = (rest + utf8.decode(bytes, { stream: true })).split("\n");
@@ -327,8 +328,12 @@ class Instance {
           const parsed = parseLogLine(line);
           const message = parsed?.message ?? "";
           if (this.#child !== child) return;
-          if (line.trim() !== "" && (parsed === undefined || parsed.level === "error")) {
-            this.#lastErrors = [...this.#lastErrors.slice(-4), line.slice(0, 600)];
+          // An uncaught error's trace: its message line and the first frames, not the last ones (the tail of a
+          // deep kafkajs stack says nothing of the error).
+          const frame = parsed === undefined && /^\s+at /.test(line);
+          frames = frame ? frames + 1 : 0;
+          if (line.trim() !== "" && (parsed === undefined || parsed.level === "error") && frames <= 3) {
+            this.#lastErrors = [...this.#lastErrors.slice(-5), line.slice(0, 600)];
           }
           const url = /^control API at (\S+)/.exec(message)?.[1];
           if (url !== undefined) this.controlUrl = url;

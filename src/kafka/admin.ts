@@ -39,7 +39,7 @@ export class TopicNotVisibleError extends Error {
 /** Admin operations on one cluster. */
 export class KafkaAdmin implements ClusterAdmin {
   readonly #kafka: Kafka;
-  readonly #admin: Admin;
+  #admin: Admin;
 
   /** @param kafka The client for the cluster. */
   constructor(kafka: Kafka) {
@@ -163,7 +163,7 @@ export class KafkaAdmin implements ClusterAdmin {
 
   /** Low and last-stable offsets of every partition: one request, for callers that need no high watermark. */
   async stableOffsets(topic: string): Promise<Omit<PartitionOffsets, "high">[]> {
-    const offsets = await this.#admin.fetchTopicOffsets(topic);
+    const offsets = await this.#read((admin) => admin.fetchTopicOffsets(topic));
     return offsets.map(({ partition, high, low }) => ({ partition, low: Number(low), lastStable: Number(high) }))
       .sort((a, b) => a.partition - b.partition);
   }
@@ -201,7 +201,7 @@ export class KafkaAdmin implements ClusterAdmin {
 
   /** Committed offsets of a group per partition (-1 where it has none). */
   async groupOffsets(groupId: string, topic: string): Promise<Map<number, number>> {
-    const [offsets] = await this.#admin.fetchOffsets({ groupId, topics: [topic] });
+    const [offsets] = await this.#read((admin) => admin.fetchOffsets({ groupId, topics: [topic] }));
     return new Map(offsets.partitions.map(({ partition, offset }) => [partition, Number(offset)]));
   }
 
@@ -211,7 +211,7 @@ export class KafkaAdmin implements ClusterAdmin {
    * end there, which would hide the difference).
    */
   async offsetsForTimestamp(topic: string, timestamp: number): Promise<Map<number, number>> {
-    return await this.#listOffsets(topic, { fromTimestamp: timestamp });
+    return await retryingTransient(() => this.#listOffsets(topic, { fromTimestamp: timestamp }));
   }
 
   /** Commits offsets for a group that has no active member (kafkajs refuses otherwise). */
@@ -282,8 +282,34 @@ export class KafkaAdmin implements ClusterAdmin {
     return present;
   }
 
+  /**
+   * A read through kafkajs' admin that rides out transient errors (retryingTransient). kafkajs' admin keeps every topic
+   * it was asked about in its metadata requests for good, and once one of them is deleted every such request fails
+   * with UNKNOWN_TOPIC_OR_PARTITION — the offsets of all other topics included (tests/kafka/offsets_test.ts). So an
+   * unknown topic gets the read one more try on a fresh admin client; a topic really gone then fails it.
+   */
+  async #read<T>(read: (admin: Admin) => Promise<T>): Promise<T> {
+    let renewed = false;
+    return await retryingTransient(async () => {
+      const admin = this.#admin;
+      try {
+        return await read(admin);
+      } catch (error) {
+        if (renewed || !isUnknownTopic(error)) throw error;
+        renewed = true;
+        if (this.#admin === admin) {
+          const fresh = this.#kafka.admin();
+          await fresh.connect();
+          this.#admin = fresh;
+          await admin.disconnect().catch(() => {});
+        }
+        return await read(this.#admin);
+      }
+    });
+  }
+
   async #highWatermarks(topic: string): Promise<Map<number, number>> {
-    return await this.#listOffsets(topic, { fromBeginning: false });
+    return await retryingTransient(() => this.#listOffsets(topic, { fromBeginning: false }));
   }
 
   async #listOffsets(
@@ -314,4 +340,41 @@ export class KafkaAdmin implements ClusterAdmin {
     }
     return kafka[symbol] as ClusterFactory;
   }
+}
+
+/** Attempts of an offset read that failed with a transient error (about 3 s of backoff in all). */
+const TRANSIENT_ATTEMPTS = 5;
+
+/**
+ * Runs an offset read again after a transient failure (a request timed out, a connection closed, a leader moving).
+ * kafkajs' admin retries only an unknown topic in `fetchTopicOffsets` and gives up on anything else at once (it bails,
+ * wrapping the error as non-retriable), so one slow answer from a loaded broker would fail a task's start or end a
+ * starting process.
+ */
+export async function retryingTransient<T>(read: () => Promise<T>): Promise<T> {
+  for (let attempt = 1;; attempt++) {
+    try {
+      return await read();
+    } catch (error) {
+      if (attempt === TRANSIENT_ATTEMPTS || !isTransient(error)) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * 2 ** attempt));
+    }
+  }
+}
+
+/**
+ * A kafkajs error it marks retriable (or one its admin wrapped as non-retriable when bailing). An unknown topic is not:
+ * kafkajs' admin has asked again for it already, and the topic may be gone.
+ */
+function isTransient(error: unknown): boolean {
+  if (isUnknownTopic(error)) return false;
+  const { name, retriable, cause } = error as { name?: string; retriable?: boolean; cause?: unknown };
+  if (retriable === true) return true;
+  return name === "KafkaJSNonRetriableError" && cause !== error && cause !== undefined && isTransient(cause);
+}
+
+/** UNKNOWN_TOPIC_OR_PARTITION, or kafkajs' retries of it exhausted. */
+function isUnknownTopic(error: unknown): boolean {
+  const { type, cause } = error as { type?: string; cause?: unknown };
+  return type === "UNKNOWN_TOPIC_OR_PARTITION" || (cause !== undefined && cause !== error && isUnknownTopic(cause));
 }

@@ -76,7 +76,19 @@ export async function serve(given: ServeOptions): Promise<RunningApp> {
     else signalled = true;
   };
   for (const signal of signals) Deno.addSignalListener(signal, onSignal);
-  const removeListeners = () => signals.forEach((signal) => Deno.removeSignalListener(signal, onSignal));
+  // A rejection nothing handled ends the process (Deno's default, kept: what was in flight is not committed); it is
+  // logged first as one line in the log's format, whole, where the default print is plain text cut at ten frames.
+  const onUnhandled = (event: PromiseRejectionEvent) => {
+    const error = event.reason;
+    log.error(`uncaught error, the process ends: ${describeError(error)}`, {
+      stack: error instanceof Error ? error.stack : undefined,
+    });
+  };
+  if (signals.length > 0) globalThis.addEventListener("unhandledrejection", onUnhandled);
+  const removeListeners = () => {
+    signals.forEach((signal) => Deno.removeSignalListener(signal, onSignal));
+    globalThis.removeEventListener("unhandledrejection", onUnhandled);
+  };
   try {
     await runtime.start();
   } catch (error) {

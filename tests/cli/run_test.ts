@@ -188,3 +188,30 @@ kafkaTest("SIGTERM stops eddy run gracefully (exit 0, JSON logs); eddy reset sta
   await Deno.remove(file);
   await cleanUp(group, input, output);
 });
+
+kafkaTest("a rejection nothing handles ends eddy run, logged first as one JSON line with its whole trace", async () => {
+  const input = await createTopic("in");
+  const group = uniqueName("app");
+  const file = await writeModule({ group, topics: [{ topic: input, targets: ["test.eddy/counter"] }] });
+  await produce(input, [{ key: "k", value: "a" }]);
+  const dangling = new URL("../runtime/fixtures/dangling_rejection_main.ts", import.meta.url).pathname;
+  const { code, stderr } = await eddyOutput([
+    "run",
+    "--module",
+    file,
+    "--functions",
+    dangling,
+    "--log-format",
+    "json",
+    "--control-addr",
+    "none",
+  ]);
+  equal(code, 1, stderr);
+  const logged = stderr.split("\n").filter((line) => line.startsWith("{")).map((line) => JSON.parse(line))
+    .find((line) => line.level === "error" && /^uncaught error/.test(line.message));
+  equal(logged?.message, "uncaught error, the process ends: a promise nobody awaited failed", stderr);
+  equal(logged.app, group);
+  match(logged.stack, /dangling_rejection_main\.ts/);
+  await Deno.remove(file);
+  await cleanUp(group, input);
+});
