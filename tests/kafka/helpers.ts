@@ -110,7 +110,7 @@ export interface TestRecord {
   partition?: number;
   /** The offset (read back only). */
   offset?: string;
-  /** Headers as text (read back only). */
+  /** Headers as text (read back; produced: written as they are). */
   headers?: Record<string, string>;
   /** Headers as kafkajs read them: bytes, or a list of them for a repeated header (read back only). */
   headerBytes?: Record<string, Uint8Array | Uint8Array[]>;

@@ -1,7 +1,7 @@
 /**
  * Policies for what a task cannot process: unroutable records skipped or
  * dead-lettered, and messages whose function failed every retry dead-lettered
- * (in the task's transaction), with headers naming the reason and the origin.
+ * (in the task's transaction), with the input's headers and headers naming the reason and the origin.
  */
 
 import { deepEqual, equal, match } from "node:assert/strict";
@@ -20,7 +20,11 @@ kafkaTest("unroutable records: skip counts and goes on; dead-letter writes them 
     topics: [{ topic: input, targets: ["test.eddy/counter"] }],
     egresses: [{ id: OUT, delivery: "exactly-once" as const }],
   };
-  await produce(input, [{ key: "a", value: "1" }, { key: null, value: "no key" }, { key: "a", value: "2" }]);
+  await produce(input, [
+    { key: "a", value: "1" },
+    { key: null, value: "no key", headers: { "x-trace": "abc", "eddy.reason": "spoofed" } },
+    { key: "a", value: "2" },
+  ]);
   const skipGroup = uniqueName("app");
   const skipping = await startApp({ group: skipGroup, ...module }, counterFunctions(output), {
     unroutableRecords: { type: "skip" },
@@ -48,7 +52,8 @@ kafkaTest("unroutable records: skip counts and goes on; dead-letter writes them 
       ],
       [input, "0", "1"],
     );
-    match(record.headers!["eddy.reason"], /null key/);
+    match(record.headers!["eddy.reason"], /null key/, "Eddy's header wins over the record's own of that name");
+    equal(record.headers!["x-trace"], "abc", "the record's own headers are kept");
     await waitFor("the dead letter counted", () => dead.runtime.task(0)?.report().deadLettered === 1);
   } finally {
     await stopApp(dead);
@@ -81,7 +86,11 @@ kafkaTest("a message whose function fails every retry is dead-lettered and the t
     { failedMessages: { type: "dead-letter", topic: dlq }, limits: { retryBackoffMs: 10 } },
   );
   try {
-    await produce(input, [{ key: "k", value: "good" }, { key: "k", value: "bad" }, { key: "k", value: "after" }]);
+    await produce(input, [
+      { key: "k", value: "good" },
+      { key: "k", value: "bad", headers: { "x-trace": "t-bad" } },
+      { key: "k", value: "after" },
+    ]);
     deepEqual((await readBack(output, 2)).map((record) => record.value), ["good", "after"]);
     const [record] = await readBack(dlq, 1);
     equal(record.key, "k");
@@ -90,6 +99,7 @@ kafkaTest("a message whose function fails every retry is dead-lettered and the t
     equal(record.headers!["eddy.typename"], "test.eddy/text");
     match(record.headers!["eddy.reason"], /test.eddy\/picky failed 5 times: cannot take bad/);
     equal(record.headers!["eddy.origin.offset"], "1");
+    equal(record.headers!["x-trace"], "t-bad", "the input record's headers are kept");
     equal(app.runtime.task(0)?.status, "running");
   } finally {
     await stopApp(app);

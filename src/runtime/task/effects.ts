@@ -11,6 +11,7 @@
 
 import type { Address } from "../../sdk/address.ts";
 import type { InvocationResult } from "../../sdk/invoke.ts";
+import { NO_HEADERS, type RawHeaders } from "../../sdk/kafka_record.ts";
 import { addressKey, type TaskState } from "../../state/task_state.ts";
 import type { AppPlan } from "../app_plan.ts";
 import type { EgressRecord } from "../egress_router.ts";
@@ -144,15 +145,21 @@ export function mailboxRecord(task: { plan: AppPlan; taskCount: number }, messag
   return { topic: task.plan.mailboxTopic, partition: partitionOfKey(key, task.taskCount), key, value };
 }
 
-/** A dead-letter record: the original key and value, and headers saying why and where from. */
+/**
+ * A dead-letter record: the original key, value and headers (so it can be sent back as it came, trace ids and all,
+ * as Kafka Connect's dead-letter queues keep them), and `eddy.*` headers saying why and where from — these win over
+ * an original header of the same name.
+ */
 export function deadLetter(
   topic: string,
   key: Uint8Array | null,
   value: Uint8Array | null,
   origin: RecordOrigin,
   reasons: Record<string, string>,
+  original: RawHeaders = NO_HEADERS,
 ): OutgoingRecord {
-  const headers: Record<string, string> = {
+  const headers: Record<string, Uint8Array | readonly Uint8Array[] | string> = {
+    ...original,
     "eddy.origin.topic": origin.topic,
     "eddy.origin.partition": String(origin.partition),
     "eddy.origin.offset": String(origin.offset),
@@ -166,10 +173,17 @@ const UTF8 = new TextEncoder();
 /** The dead-letter record of a message whose function failed every attempt: its id as key, its value, and why. */
 export function failedMessageRecord(topic: string, envelope: Envelope, reason: string): OutgoingRecord {
   const { target, argument } = envelope;
-  return deadLetter(topic, UTF8.encode(target.id), argument.value, envelope.origin, {
-    reason,
-    address: target.toString(),
-    typename: argument.typename,
-    ...(envelope.caller === null ? {} : { caller: envelope.caller.toString() }),
-  });
+  return deadLetter(
+    topic,
+    UTF8.encode(target.id),
+    argument.value,
+    envelope.origin,
+    {
+      reason,
+      address: target.toString(),
+      typename: argument.typename,
+      ...(envelope.caller === null ? {} : { caller: envelope.caller.toString() }),
+    },
+    envelope.kafka?.headers ?? envelope.carried, // the ingress record's own, or what a message carried (carryHeaders)
+  );
 }

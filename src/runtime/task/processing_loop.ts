@@ -211,7 +211,7 @@ export class ProcessingLoop {
         if (policy.type === "skip") counters.skipped++;
         else {
           counters.deadLettered++;
-          epoch.records.push(deadLetter(policy.topic, record.key, record.value, origin, { reason }));
+          epoch.records.push(deadLetter(policy.topic, record.key, record.value, origin, { reason }, record.headers));
         }
         continue;
       }
