@@ -6,6 +6,8 @@
  * both versions during the roll and one after. Going back to the first version would remove the type: an instance of
  * it is refused at start, naming the difference, and the running app goes on. A version that changes only settings
  * rolls forward and back. An instance that would run another task count is refused at start, before any task moves.
+ * If every v2 member leaves mid-roll, a v2-only message stops its task on the v1 member, unrun, until a v2 member
+ * returns and runs it once.
  */
 
 import { deepEqual, equal, match, ok, rejects } from "node:assert/strict";
@@ -266,5 +268,63 @@ kafkaTest(
       await app.stop();
     }
     await cleanUp(group, input, output);
+  },
+);
+
+kafkaTest(
+  "every v2 member leaving mid-roll: a message for a type only v2 binds stops its task on the v1 member, unprocessed, and the next v2 member runs it once",
+  async () => {
+    const input = await createTopic("in");
+    const output = await createTopic("out");
+    const audit = await createTopic("audit");
+    const group = uniqueName("roll-back");
+    const v1: TestModule = {
+      group,
+      topics: [{ topic: input, targets: ["test.eddy/counter"] }],
+      egresses: [{ id: OUT, delivery: "exactly-once" }],
+    };
+    const v2: TestModule = { ...v1, egresses: [...v1.egresses!, { id: AUDIT, delivery: "exactly-once" }] };
+    const start = (module: TestModule, functions: StateFun, label: string) =>
+      serve({
+        module: testModule(module),
+        functions,
+        versionLabel: label,
+        handleSignals: false,
+        controlAddr: "127.0.0.1:0",
+        logger: testLogger(),
+        sessionTimeoutMs: 6_000,
+      });
+    // v2's counter messages the tally 4 s later: a delayed message, held in the changelog while v2 leaves.
+    const v2Functions = () => counterFunctionsV2(output, audit, 4_000);
+    const owner = async (app: RunningApp) => (await status(app)).group.find((m) => m.tasks.includes(0))?.instance;
+    const a = await start(v1, counterFunctions(output), "v1");
+    let c: RunningApp | undefined;
+    try {
+      await waitFor("the v1 member to own the task", async () => await owner(a) === a.runtime.instanceId);
+      const b = await start(v2, v2Functions(), "v2");
+      await waitFor("the v2 member to take the task", async () => await owner(a) === b.runtime.instanceId, 60_000);
+      await produce(input, [{ key: "k", value: "x" }]);
+      deepEqual((await readBack(output, 1, 60_000)).map((r) => r.value), ["1:x"]);
+      equal((await b.stop()).clean, true, "the only v2 member leaves before the tally's message is due");
+
+      await waitFor("the v1 member's task to stop at the tally's message", () => {
+        const task = a.runtime.task(0);
+        return task?.status === "failed" &&
+          /no function is bound for test\.eddy\/tally/.test(task.report().failure!.reason);
+      }, 60_000);
+      equal(a.runtime.status().state, "running", "only the task stopped; the instance goes on");
+      equal((await readAll(audit)).length, 0, "the message was not run, nor dead-lettered");
+
+      c = await start(v2, v2Functions(), "v2 again");
+      const [tallied] = await readBack(audit, 1, 60_000);
+      deepEqual([tallied.key, tallied.value], ["k", "1:1"], "the next v2 member ran the held message");
+      equal(await owner(a), c.runtime.instanceId);
+    } finally {
+      await c?.stop();
+      await a.stop();
+    }
+    deepEqual((await readAll(output)).map((r) => r.value), ["1:x"], "the counter ran once");
+    deepEqual((await readAll(audit)).map((r) => r.value), ["1:1"], "the tally ran once");
+    await cleanUp(group, input, output, audit);
   },
 );
