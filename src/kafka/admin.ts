@@ -211,7 +211,7 @@ export class KafkaAdmin implements ClusterAdmin {
    * end there, which would hide the difference).
    */
   async offsetsForTimestamp(topic: string, timestamp: number): Promise<Map<number, number>> {
-    return await retryingTransient(() => this.#listOffsets(topic, { fromTimestamp: timestamp }));
+    return await this.#listOffsets(topic, { fromTimestamp: timestamp });
   }
 
   /** Commits offsets for a group that has no active member (kafkajs refuses otherwise). */
@@ -309,10 +309,18 @@ export class KafkaAdmin implements ClusterAdmin {
   }
 
   async #highWatermarks(topic: string): Promise<Map<number, number>> {
-    return await retryingTransient(() => this.#listOffsets(topic, { fromBeginning: false }));
+    return await this.#listOffsets(topic, { fromBeginning: false });
   }
 
-  async #listOffsets(
+  /** A READ_UNCOMMITTED ListOffsets on a cluster of its own (no topic of other reads in its metadata), retried. */
+  #listOffsets(
+    topic: string,
+    at: { fromBeginning: boolean } | { fromTimestamp: number },
+  ): Promise<Map<number, number>> {
+    return retryingTransient(() => this.#listOffsetsOnce(topic, at));
+  }
+
+  async #listOffsetsOnce(
     topic: string,
     at: { fromBeginning: boolean } | { fromTimestamp: number },
   ): Promise<Map<number, number>> {

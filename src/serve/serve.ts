@@ -77,7 +77,8 @@ export async function serve(given: ServeOptions): Promise<RunningApp> {
   };
   for (const signal of signals) Deno.addSignalListener(signal, onSignal);
   // A rejection nothing handled ends the process (Deno's default, kept: what was in flight is not committed); it is
-  // logged first as one line in the log's format, whole, where the default print is plain text cut at ten frames.
+  // logged first as one line in the log's format with its trace, where the default print is plain text. Only when this
+  // app owns the process, as for the signals: an embedding program keeps its own handling.
   const onUnhandled = (event: PromiseRejectionEvent) => {
     const error = event.reason;
     log.error(`uncaught error, the process ends: ${describeError(error)}`, {

@@ -33,6 +33,29 @@ async function status(app: RunningApp): Promise<StatusView> {
   return await (await fetch(`${app.controlUrl}/v1/status`)).json();
 }
 
+/**
+ * Starts an instance of a module version with its functions, its control API on a free port; with `stopped`, the
+ * instance's reason to stop goes there, labelled, if it stops by itself.
+ */
+async function startVersion(
+  module: TestModule,
+  functions: StateFun,
+  label: string,
+  stopped?: string[],
+): Promise<RunningApp> {
+  const app = await serve({
+    module: testModule(module),
+    functions,
+    versionLabel: label,
+    handleSignals: false,
+    controlAddr: "127.0.0.1:0",
+    logger: testLogger(),
+    sessionTimeoutMs: 6_000,
+  });
+  if (stopped !== undefined) void app.runtime.failed.then((error) => stopped.push(`${label}: ${error.message}`));
+  return app;
+}
+
 kafkaTest(
   "a roll to a version with a new function type, egress and timeout loses, duplicates and stops nothing",
   async () => {
@@ -53,21 +76,8 @@ kafkaTest(
       endpoints: [{ ...endpoint, callTimeout: "30s" }],
     };
     const stopped: string[] = [];
-    const start = async (module: TestModule, functions: StateFun, label: string) => {
-      const app = await serve({
-        module: testModule(module),
-        functions,
-        versionLabel: label,
-        handleSignals: false,
-        controlAddr: "127.0.0.1:0",
-        logger: testLogger(),
-        sessionTimeoutMs: 6_000,
-      });
-      void app.runtime.failed.then((error) => stopped.push(`${label}: ${error.message}`));
-      return app;
-    };
-    const first = () => start(v1, counterFunctions(output), "v1");
-    const second = () => start(v2, counterFunctionsV2(output, audit), "v2");
+    const first = () => startVersion(v1, counterFunctions(output), "v1", stopped);
+    const second = () => startVersion(v2, counterFunctionsV2(output, audit), "v2", stopped);
 
     const keys = Array.from({ length: 20 }, (_, k) => `key-${k}`);
     const rounds = 80;
@@ -170,19 +180,7 @@ kafkaTest(
     };
     const v2: TestModule = { ...v1, endpoints: [{ ...endpoint, callTimeout: "30s" }] };
     const stopped: string[] = [];
-    const start = async (module: TestModule, label: string) => {
-      const app = await serve({
-        module: testModule(module),
-        functions: counterFunctions(output),
-        versionLabel: label,
-        handleSignals: false,
-        controlAddr: "127.0.0.1:0",
-        logger: testLogger(),
-        sessionTimeoutMs: 6_000,
-      });
-      void app.runtime.failed.then((error) => stopped.push(`${label}: ${error.message}`));
-      return app;
-    };
+    const start = (module: TestModule, label: string) => startVersion(module, counterFunctions(output), label, stopped);
     const keys = Array.from({ length: 20 }, (_, k) => `key-${k}`);
     const rounds = 50;
     const producing = (async () => {
@@ -234,16 +232,7 @@ kafkaTest(
       topics: [{ topic: input, targets: ["test.eddy/counter"] }],
       egresses: [{ id: OUT, delivery: "exactly-once" }],
     };
-    const start = (label: string) =>
-      serve({
-        module: testModule(module),
-        functions: counterFunctions(output),
-        versionLabel: label,
-        handleSignals: false,
-        controlAddr: "127.0.0.1:0",
-        logger: testLogger(),
-        sessionTimeoutMs: 6_000,
-      });
+    const start = (label: string) => startVersion(module, counterFunctions(output), label);
     const app = await start("running");
     try {
       await produce(input, [{ key: "a", value: "0" }]);
@@ -284,24 +273,14 @@ kafkaTest(
       egresses: [{ id: OUT, delivery: "exactly-once" }],
     };
     const v2: TestModule = { ...v1, egresses: [...v1.egresses!, { id: AUDIT, delivery: "exactly-once" }] };
-    const start = (module: TestModule, functions: StateFun, label: string) =>
-      serve({
-        module: testModule(module),
-        functions,
-        versionLabel: label,
-        handleSignals: false,
-        controlAddr: "127.0.0.1:0",
-        logger: testLogger(),
-        sessionTimeoutMs: 6_000,
-      });
     // v2's counter messages the tally 4 s later: a delayed message, held in the changelog while v2 leaves.
     const v2Functions = () => counterFunctionsV2(output, audit, 4_000);
     const owner = async (app: RunningApp) => (await status(app)).group.find((m) => m.tasks.includes(0))?.instance;
-    const a = await start(v1, counterFunctions(output), "v1");
+    const a = await startVersion(v1, counterFunctions(output), "v1");
     let c: RunningApp | undefined;
     try {
       await waitFor("the v1 member to own the task", async () => await owner(a) === a.runtime.instanceId);
-      const b = await start(v2, v2Functions(), "v2");
+      const b = await startVersion(v2, v2Functions(), "v2");
       await waitFor("the v2 member to take the task", async () => await owner(a) === b.runtime.instanceId, 60_000);
       await produce(input, [{ key: "k", value: "x" }]);
       deepEqual((await readBack(output, 1, 60_000)).map((r) => r.value), ["1:x"]);
@@ -315,7 +294,7 @@ kafkaTest(
       equal(a.runtime.status().state, "running", "only the task stopped; the instance goes on");
       equal((await readAll(audit)).length, 0, "the message was not run, nor dead-lettered");
 
-      c = await start(v2, v2Functions(), "v2 again");
+      c = await startVersion(v2, v2Functions(), "v2 again");
       const [tallied] = await readBack(audit, 1, 60_000);
       deepEqual([tallied.key, tallied.value], ["k", "1:1"], "the next v2 member ran the held message");
       equal(await owner(a), c.runtime.instanceId);
